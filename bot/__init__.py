@@ -1,0 +1,1 @@
+"""Factbot: answers questions from a curated fact base, quoting its source verbatim."""

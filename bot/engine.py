@@ -1,0 +1,172 @@
+"""The one seam every adapter uses: `await engine.answer(question)` turns a Question into an Answer."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot import smalltalk
+from bot.knowledge import FactBase
+from bot.matcher import Candidate, Matcher, Ranking
+from bot.models import Answer, Citation, Fact, Question, Status, Suggestion
+from bot.normalise import normalise
+
+log = logging.getLogger(__name__)
+
+SUGGESTIONS = 3
+SUGGESTION_FLOOR = 0.25
+"""Below this score a candidate is no hint of what was meant; featured questions are offered instead."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The two thresholds and the margin that turn a score into a decision."""
+
+    answer: float = 0.6
+    clarify: float = 0.4
+    margin: float = 0.04
+
+
+class Engine:
+    """Answers questions from one fact base; needs no network and no token."""
+
+    def __init__(self, base: FactBase, *, thresholds: Thresholds | None = None) -> None:
+        self.base = base
+        self.thresholds = thresholds or Thresholds()
+        self.matcher = Matcher(base)
+
+    async def answer(self, question: Question) -> Answer:
+        """Answer one question."""
+        answer = self.respond(question.text)
+        log.debug("answered %s question: status=%s intent=%s", question.platform, answer.status, answer.intent)
+        return answer
+
+    def respond(self, text: str) -> Answer:
+        """Decide what to say to `text`: an answer, a clarifying question, a fallback or small talk."""
+        ranking = self.matcher.rank(text)
+        if not ranking.terms:
+            return self._smalltalk(text, ranking)
+        status = self.decide(ranking)
+        best = ranking.best
+        if status is Status.answered and best is not None:
+            return self._answered(text, ranking, best)
+        if status is Status.clarify:
+            return self._clarify(text, ranking)
+        return self._fallback(text, ranking)
+
+    def decide(self, ranking: Ranking) -> Status:
+        """Apply the thresholds: answered, clarify (close runner-up or middling score) or fallback."""
+        best = ranking.best
+        if best is None or best.score < self.thresholds.clarify:
+            return Status.fallback
+        runner = ranking.candidates[1] if len(ranking.candidates) > 1 else None
+        close = runner is not None and best.score - runner.score < self.thresholds.margin
+        if best.score >= self.thresholds.answer and not (close and self._differ(best, runner)):
+            return Status.answered
+        return Status.clarify
+
+    # -- composing answers -------------------------------------------------------------------
+
+    def _answered(self, text: str, ranking: Ranking, best: Candidate) -> Answer:
+        """The matched intent's facts, each with its citation."""
+        facts = self._facts(best.intent)
+        return Answer(
+            question=text,
+            status=Status.answered,
+            intent=best.intent,
+            confidence=best.score,
+            answer=" ".join(f.answer for f in facts),
+            citations=[self.cite(f) for f in facts],
+            truncated=ranking.truncated,
+        )
+
+    def _clarify(self, text: str, ranking: Ranking) -> Answer:
+        """Offer the closest intents when no single one is clearly meant."""
+        best = ranking.candidates[0]
+        return Answer(
+            question=text,
+            status=Status.clarify,
+            intent=best.intent,
+            confidence=best.score,
+            answer="I'm not sure which of these you mean. Pick one, or ask again in other words.",
+            suggestions=self._suggest(ranking),
+            truncated=ranking.truncated,
+        )
+
+    def _fallback(self, text: str, ranking: Ranking) -> Answer:
+        """Say plainly that the fact base does not cover the question, and what it does cover."""
+        best = ranking.best
+        return Answer(
+            question=text,
+            status=Status.fallback,
+            confidence=best.score if best else 0.0,
+            answer=f"I don't know: {self.covers()} does not say, so I won't guess. "
+            "Here are questions I can answer.",
+            suggestions=self._suggest(ranking),
+            truncated=ranking.truncated,
+        )
+
+    def _smalltalk(self, text: str, ranking: Ranking) -> Answer:
+        """Greetings, thanks and help need no fact base match."""
+        kind = smalltalk.classify(normalise(text).split())
+        replies = {
+            "greeting": f"Hello! I answer questions about {self.covers()}, quoting it word for word.",
+            "thanks": "You're welcome. Ask me anything else about it.",
+            "capabilities": f"I answer questions about {self.covers()}. Every answer quotes its "
+            "source and names the paragraph; when the source does not say, I tell you so.",
+        }
+        return Answer(
+            question=text,
+            status=Status.smalltalk,
+            intent=kind.id,
+            confidence=1.0,
+            answer=replies[kind.id],
+            suggestions=[] if kind is smalltalk.THANKS else self._featured(),
+            truncated=ranking.truncated,
+        )
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def covers(self) -> str:
+        """What the fact base is about, in a few words: its source's title, or a count."""
+        sources = list(self.base.sources.values())
+        if len(sources) == 1:
+            return f"“{sources[0].title}” by {sources[0].author} ({sources[0].publisher})"
+        return f"my {len(sources)} sources"
+
+    def cite(self, fact: Fact) -> Citation:
+        """The citation of one fact: its source record, verbatim quote and paragraph."""
+        source = self.base.sources[fact.source]
+        passage = None if fact.record else self.base.documents[fact.source].find(fact.quote)
+        return Citation(
+            fact_id=fact.id,
+            source_id=source.id,
+            title=source.title,
+            author=source.author,
+            publisher=source.publisher,
+            url=source.url,
+            quote=fact.quote,
+            paragraph=passage.paragraph if passage else None,
+        )
+
+    def _facts(self, intent_id: str) -> list[Fact]:
+        """The facts an intent answers with."""
+        return [self.base.facts[f] for f in self.base.intents[intent_id].facts]
+
+    def _differ(self, best: Candidate, runner: Candidate | None) -> bool:
+        """Whether two candidates would give different answers."""
+        return runner is not None and set(self.base.intents[best.intent].facts) != set(
+            self.base.intents[runner.intent].facts
+        )
+
+    def _suggest(self, ranking: Ranking) -> list[Suggestion]:
+        """The closest intents as suggestions, or featured ones when nothing was close."""
+        close = [c for c in ranking.candidates if c.score >= SUGGESTION_FLOOR][:SUGGESTIONS]
+        if not close:
+            return self._featured()
+        return [Suggestion(intent=c.intent, question=self.base.intents[c.intent].question) for c in close]
+
+    def _featured(self) -> list[Suggestion]:
+        """The first intents of the fact base: its headline questions."""
+        intents = list(self.base.intents.values())[:SUGGESTIONS]
+        return [Suggestion(intent=i.id, question=i.question) for i in intents]

@@ -1,0 +1,237 @@
+"""Score a question against every intent: typo-tolerant, weighted by how telling each word is.
+
+Each intent is known by its example phrasings and by the words of the facts it answers. A
+question is reduced to its content terms (stop words dropped, typos corrected against the
+fact base's vocabulary, words stemmed, synonyms folded). An intent scores well when one of
+its examples covers the question's terms and the question covers the example's, both
+weighted by inverse document frequency, so that "Ismailov" counts for more than "ITU". A
+term the fact base never mentions keeps its full weight and is covered by nothing: that is
+how "Where is the ITU headquartered?" fails to match "What does the ITU do?".
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot import smalltalk
+from bot.knowledge import FactBase
+from bot.normalise import normalise, stem
+
+MAX_CHARS = 300
+"""Only this much of a question is matched, so a huge message costs what a short one does."""
+
+QUOTE_CREDIT = 0.5
+"""How much a term found only in an intent's quotes (not its examples or answers) counts."""
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any anybody anyone anything are
+    aren arent as at be because been before being below between both but by can cant could
+    couldnt did didnt do does doesnt doing dont down during each either else ever every few
+    for from further get gets getting got had hadnt has hasnt have havent having he hed hes
+    her here hers herself him himself his how however i id if ill im in into is isnt it its
+    itself ive just kind let lets may me might mine more most much must my myself no nor not
+    now of off oh ok okay on once one only or other our ours ourselves out over own perhaps
+    please pls plz quick quickly quite rather really said same say says shall she should so
+    some somebody someone something sort such tell than that thats the their theirs them
+    themselves then there theres these they theyre this those though through thus to too
+    um uh under until up upon us very want wanted was wasnt we were werent what whats when
+    where which while who whom whos whose why will with wonder wondering would wouldnt you
+    youre your yours yourself yourselves know knows remind explain curious like need mean
+    means meant actually basically anyway exactly exact bit lot lots thing things stuff
+    many""".split()
+) | smalltalk.WORDS
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One intent's score for a question, with the example phrasing that matched best."""
+
+    intent: str
+    score: float
+    example: str
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """What the matcher made of a question: its terms and every scored intent, best first."""
+
+    terms: tuple[str, ...]
+    unknown: tuple[str, ...]
+    corrected: dict[str, str]
+    truncated: bool
+    candidates: list[Candidate] = field(default_factory=list)
+
+    @property
+    def best(self) -> Candidate | None:
+        """The top candidate, if any intent scored at all."""
+        return self.candidates[0] if self.candidates else None
+
+
+@dataclass
+class _Example:
+    """One indexed example phrasing."""
+
+    intent: str
+    text: str
+    weight: float
+    terms: frozenset[str]
+
+
+class Matcher:
+    """An index of a fact base's intents that ranks them for a question."""
+
+    def __init__(self, base: FactBase) -> None:
+        self._canon = _synonym_map(base.synonyms)
+        self._vocabulary = _vocabulary(base)
+        self._known = {self._term(w) for w in self._vocabulary} | set(self._canon.values())
+        self._spellings = [*self._vocabulary, *sorted(STOPWORDS)]
+        example_terms = {
+            intent.id: [(e, self._terms_of(e)) for e in intent.examples] for intent in base.intents.values()
+        }
+        self._idf = _idf([{t for _, ts in pairs for t in ts} for pairs in example_terms.values()])
+        self._unknown_weight = max(self._idf.values(), default=1.0)
+        self._examples = [
+            _Example(intent, text, self._weight(terms), frozenset(terms))
+            for intent, pairs in example_terms.items()
+            for text, terms in pairs
+            if terms
+        ]
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        for index, example in enumerate(self._examples):
+            for term in example.terms:
+                self._postings[term].append(index)
+        self._coverage = self._intent_vocabulary(base, example_terms)
+
+    def rank(self, text: str) -> Ranking:
+        """Score every intent that shares a term with `text`, best first."""
+        truncated = len(text) > MAX_CHARS
+        words = normalise(text[:MAX_CHARS]).split()
+        if truncated and words:
+            words = words[:-1]  # the cut may have split the last word
+        terms, corrected = self._query_terms(words)
+        unknown = tuple(t for t in terms if t not in self._known)
+        candidates = self._score(terms) if terms else []
+        return Ranking(tuple(terms), unknown, corrected, truncated, candidates)
+
+    # -- building the index -------------------------------------------------------------
+
+    def _term(self, word: str) -> str:
+        """The canonical term of one normalised content word."""
+        stemmed = stem(word)
+        return self._canon.get(stemmed, stemmed)
+
+    def _terms_of(self, text: str) -> list[str]:
+        """The distinct content terms of a text, in order."""
+        return list(dict.fromkeys(self._term(w) for w in normalise(text).split() if w not in STOPWORDS))
+
+    def _weight(self, terms: Iterable[str]) -> float:
+        """Total weight of a set of terms."""
+        return sum(self._idf.get(t, self._unknown_weight) for t in terms)
+
+    def _intent_vocabulary(
+        self, base: FactBase, example_terms: dict[str, list[tuple[str, list[str]]]]
+    ) -> dict[str, dict[str, float]]:
+        """Per term, the intents whose examples, answers or (at half credit) quotes mention it."""
+        coverage: dict[str, dict[str, float]] = defaultdict(dict)
+        for intent in base.intents.values():
+            facts = [base.facts[f] for f in intent.facts if f in base.facts]
+            quoted = {t for fact in facts for t in self._terms_of(fact.quote)}
+            full = {t for _, ts in example_terms[intent.id] for t in ts}
+            full |= {t for fact in facts for t in self._terms_of(f"{fact.answer} {' '.join(fact.topics)}")}
+            for term in quoted - full:
+                coverage[term][intent.id] = QUOTE_CREDIT
+            for term in full:
+                coverage[term][intent.id] = 1.0
+        return coverage
+
+    # -- scoring a question ---------------------------------------------------------------
+
+    def _query_terms(self, words: list[str]) -> tuple[list[str], dict[str, str]]:
+        """Content terms of a question, with the spelling corrections that were made."""
+        terms: list[str] = []
+        corrected: dict[str, str] = {}
+        for word in words:
+            if word in STOPWORDS:
+                continue
+            term = self._term(word)
+            if term not in self._known and (fixed := self._correct(word)):
+                corrected[word] = fixed
+                if fixed in STOPWORDS:
+                    continue
+                term = self._term(fixed)
+            if term not in terms:
+                terms.append(term)
+        return terms, corrected
+
+    def _correct(self, word: str) -> str | None:
+        """The known word `word` is most likely a typo of, if one is close enough."""
+        if len(word) < 4 or word.isdigit():
+            return None
+        limit = 1 if len(word) < 8 else 2
+        found = process.extractOne(word, self._spellings, scorer=OSA.distance, score_cutoff=limit)
+        return found[0] if found else None
+
+    def _score(self, terms: list[str]) -> list[Candidate]:
+        """Score intents by their best example (weighted F1) blended with intent coverage."""
+        weights = {t: self._idf.get(t, self._unknown_weight) for t in terms}
+        total = sum(weights.values())
+        shared: Counter[int] = Counter()
+        for term, weight in weights.items():
+            for index in self._postings.get(term, ()):
+                shared[index] += weight
+        best: dict[str, tuple[float, str]] = {}
+        for index, overlap in shared.items():
+            example = self._examples[index]
+            precision, recall = overlap / example.weight, overlap / total
+            f1 = 2 * precision * recall / (precision + recall)
+            if f1 > best.get(example.intent, (0.0, ""))[0]:
+                best[example.intent] = (f1, example.text)
+        return sorted(
+            (self._candidate(intent, f1, text, weights, total) for intent, (f1, text) in best.items()),
+            key=lambda c: -c.score,
+        )
+
+    def _candidate(
+        self, intent: str, f1: float, example: str, weights: dict[str, float], total: float
+    ) -> Candidate:
+        """Blend an intent's best example score with how much of the question it covers."""
+        covered = sum(w * self._coverage.get(t, {}).get(intent, 0.0) for t, w in weights.items())
+        coverage = covered / total
+        return Candidate(intent, round(0.6 * f1 + 0.4 * coverage, 4), example, round(coverage, 4))
+
+
+def _synonym_map(groups: list[list[str]]) -> dict[str, str]:
+    """Map the stem of every synonym to the stem of its group's first word."""
+    canon: dict[str, str] = {}
+    for group in groups:
+        stems = [stem(w) for word in group for w in normalise(word).split()]
+        for other in stems:
+            canon.setdefault(other, stems[0])
+    return canon
+
+
+def _vocabulary(base: FactBase) -> list[str]:
+    """Every content word of the fact base, most frequent first (ties favour common words)."""
+    texts: list[str] = []
+    for document in base.documents.values():
+        texts.extend(p.text for p in document.quotable)
+    for fact in base.facts.values():
+        texts.extend([fact.answer, *fact.topics])
+    for intent in base.intents.values():
+        texts.extend(intent.examples)
+    counts = Counter(w for text in texts for w in normalise(text).split() if w not in STOPWORDS)
+    return [w for w, _ in counts.most_common()]
+
+
+def _idf(documents: list[set[str]]) -> dict[str, float]:
+    """Inverse document frequency of each term over the intents."""
+    df = Counter(t for terms in documents for t in terms)
+    n = len(documents)
+    return {t: math.log(1 + n / count) for t, count in df.items()}

@@ -1,0 +1,103 @@
+"""The models every part of Factbot shares: the fact base, questions and answers."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    """Base for fact-base records: unknown keys are mistakes, and records are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Source(_Strict):
+    """A document the fact base quotes, as recorded in `knowledge/sources.yaml`."""
+
+    id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    author: str = Field(min_length=1)
+    publisher: str = Field(min_length=1)
+    url: str = Field(min_length=1)
+    file: str = Field(min_length=1)
+    kind: str | None = None
+    header: list[str] = Field(default_factory=list)
+    body_starts: str | None = None
+
+
+class Fact(_Strict):
+    """One curated fact: a verbatim quote of a source and a plain-words answer drawn from it."""
+
+    id: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    quote: str = Field(min_length=1)
+    answer: str = Field(min_length=1)
+    topics: list[str] = Field(min_length=1)
+    record: str | None = None
+    curator_note: str | None = None
+
+
+class Intent(_Strict):
+    """Something people ask: example phrasings and the facts that answer it."""
+
+    id: str = Field(min_length=1)
+    facts: list[str] = Field(min_length=1)
+    examples: list[str] = Field(min_length=1)
+
+    @property
+    def question(self) -> str:
+        """The canonical phrasing, shown when the bot suggests this intent."""
+        return self.examples[0]
+
+
+class Question(BaseModel):
+    """A question as an adapter received it."""
+
+    text: str
+    who: str | None = None
+    where: str | None = None
+    platform: str = "console"
+
+
+class Status(StrEnum):
+    """What the bot decided to do with a question."""
+
+    answered = "answered"
+    clarify = "clarify"
+    fallback = "fallback"
+    smalltalk = "smalltalk"
+
+
+class Citation(BaseModel):
+    """Where an answer comes from, with the verbatim quote."""
+
+    fact_id: str
+    source_id: str
+    title: str
+    author: str
+    publisher: str
+    url: str
+    quote: str
+    paragraph: int | None = None
+
+
+class Suggestion(BaseModel):
+    """A question the fact base can answer, offered instead."""
+
+    intent: str
+    question: str
+
+
+class Answer(BaseModel):
+    """The bot's reply to one question: the project's public contract (`factbot ask --json`)."""
+
+    question: str
+    status: Status
+    intent: str | None = None
+    confidence: float = Field(ge=0.0, le=1.0)
+    answer: str
+    citations: list[Citation] = Field(default_factory=list)
+    suggestions: list[Suggestion] = Field(default_factory=list)
+    truncated: bool = False

@@ -28,6 +28,8 @@ class FactBase:
     intents: dict[str, Intent] = field(default_factory=dict)
     synonyms: list[list[str]] = field(default_factory=list)
     records: dict[tuple[str, str], Record] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)
+    """Ids of records that failed to load; references to them are not reported again."""
 
     def record(self, kind: str, item_id: str) -> Record | None:
         """Where a source, fact or intent was defined."""
@@ -80,6 +82,7 @@ class _Reader:
         for record in records:
             item = self._model(model, record)
             if item is None:
+                self.base.broken.add(str(record.data.get("id", "")))
                 continue
             item_id = getattr(item, "id")
             if item_id in found:

@@ -92,6 +92,7 @@ class Matcher:
         self._vocabulary = _vocabulary(base)
         self._known = {self._term(w) for w in self._vocabulary} | set(self._canon.values())
         self._spellings = [*self._vocabulary, *sorted(STOPWORDS)]
+        self._spelled = frozenset(self._vocabulary)
         example_terms = {
             intent.id: [(e, self._terms_of(e)) for e in intent.examples] for intent in base.intents.values()
         }
@@ -157,7 +158,7 @@ class Matcher:
         """Content terms of a question, with the spelling corrections that were made."""
         terms: list[str] = []
         corrected: dict[str, str] = {}
-        for word in words:
+        for word in _joined(words, self._spelled):
             if word in STOPWORDS:
                 continue
             term = self._term(word)
@@ -205,6 +206,21 @@ class Matcher:
         covered = sum(w * self._coverage.get(t, {}).get(intent, 0.0) for t, w in weights.items())
         coverage = covered / total
         return Candidate(intent, round(0.6 * f1 + 0.4 * coverage, 4), example, round(coverage, 4))
+
+
+def _joined(words: list[str], vocabulary: frozenset[str]) -> list[str]:
+    """Words with split compounds rejoined where the fact base spells them as one ("light house")."""
+    joined: list[str] = []
+    skip = False
+    for word, following in zip(words, [*words[1:], ""], strict=True):
+        if skip:
+            skip = False
+        elif following and word + following in vocabulary and not {word, following} <= vocabulary:
+            joined.append(word + following)
+            skip = True
+        else:
+            joined.append(word)
+    return joined
 
 
 def _synonym_map(groups: list[list[str]]) -> dict[str, str]:

@@ -86,7 +86,7 @@ def _check_intents(base: FactBase) -> list[Problem]:
             problems.append(Problem(record.file, record.line_of(key, index), message))
 
         for index, fact_id in enumerate(intent.facts):
-            if fact_id not in base.facts:
+            if fact_id not in base.facts and fact_id not in base.broken:
                 report("facts", f"unknown fact '{fact_id}' in intent '{intent.id}'", index)
         if len(intent.examples) < MIN_EXAMPLES:
             report("examples", f"intent '{intent.id}' has {len(intent.examples)} examples; "

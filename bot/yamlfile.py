@@ -85,7 +85,7 @@ def _record(node: yaml.Node, label: str, constructor: Any) -> Record:
     for key_node, value in node.value:
         name = str(key_node.value)
         record.data[name] = constructor.construct_document(value)
-        record.lines[name] = value.start_mark.line + 1
+        record.lines[name] = key_node.start_mark.line + 1
         if isinstance(value, yaml.SequenceNode):
             record.item_lines[name] = [item.start_mark.line + 1 for item in value.value]
     return record

@@ -1,0 +1,56 @@
+"""Shared fixtures: the shipped fact base, a tiny one to break, engines on both, a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.engine import Engine
+from bot.knowledge import FactBase, load_factbase
+from bot.settings import PROJECT_ROOT
+
+TINY = Path(__file__).parent / "fixtures" / "tiny"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No stray tokens or settings from the machine, and no `.env` from the working directory."""
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN",
+                 "DISCORD_GUILD_IDS", "FACTBOT_DATA_DIR", "FACTBOT_DB_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def shipped() -> FactBase:
+    """The fact base that ships with Factbot."""
+    return load_factbase(PROJECT_ROOT)
+
+
+@pytest.fixture(scope="session")
+def engine(shipped: FactBase) -> Engine:
+    """An engine on the shipped fact base."""
+    return Engine(shipped)
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    """A fresh, valid copy of the tiny fact base, to break one thing at a time."""
+    target = tmp_path / "tiny"
+    shutil.copytree(TINY, target)
+    return target
+
+
+@pytest.fixture
+def tiny_engine(tiny: Path) -> Engine:
+    """An engine on the tiny fact base."""
+    return Engine(load_factbase(tiny))
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """Typer's CLI runner."""
+    return CliRunner()

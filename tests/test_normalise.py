@@ -1,0 +1,37 @@
+"""Normalisation: one canonical form whatever the typography or chat markup."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.normalise import normalise
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Who WON the election?", "who won the election"),
+        ("Russia’s loss", "russia loss"),
+        ("“quoted” and ‘single’", "quoted and single"),
+        ("2015–2022 — a dash", "2015 2022 a dash"),
+        ("Bogdan-Martin", "bogdan martin"),
+        ("ＦＵＬＬＷＩＤＴＨ ｔｅｘｔ", "fullwidth text"),
+        ("Straße", "strasse"),
+        ("<@U024BE7LH> who won?", "who won"),
+        ("<@!80351110224678912> who won?", "who won"),
+        ("<@&123> <!here> <!channel> <!subteam^S1|@team> hi", "hi"),
+        ("see <#C1|general> now", "see general now"),
+        ("read <https://odi.org/x|the article> please", "read the article please"),
+        ("bare <https://odi.org/x> link", "bare link"),
+        ("link https://odi.org/x?y=1 here", "link here"),
+        (":thinking_face: who won :flag-us:", "who won"),
+        ("who won 🤔🇺🇸👍🏽", "who won"),
+        ("*bold* _it_ ~strike~ `code` **discord** __under__ ||spoiler||", "bold it strike code discord under spoiler"),
+        ("> quoted question", "quoted question"),
+        ("at 10:30 today", "at 10 30 today"),
+        ("   \t\n ", ""),
+        ("don't", "dont"),
+    ],
+)
+def test_normalise(raw: str, expected: str) -> None:
+    assert normalise(raw) == expected

@@ -1,0 +1,127 @@
+"""`factbot validate`: the shipped fact base passes; each kind of breakage is named at file:line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.knowledge import FactBaseError, load_factbase, read_factbase
+
+FACTS = "knowledge/facts/tiny.yaml"
+INTENTS = "intents/tiny.yaml"
+SOURCES = "knowledge/sources.yaml"
+
+
+def test_shipped_fact_base_is_valid(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "every quote is verbatim" in result.output
+
+
+def test_tiny_fact_base_is_valid(tiny: Path) -> None:
+    base, problems = read_factbase(tiny)
+    assert problems == []
+    assert set(base.facts) == {"built", "keeper", "author"}
+
+
+BREAKAGES = [
+    pytest.param(FACTS, "built in 1871 from local granite.", "built in 1872 from local granite.",
+                 f"{FACTS}:4: quote of fact 'built' not found verbatim in tiny.txt; closest passage (paragraph 1): \"The lighthouse on Gull Rock was built in 1871 from local granite.\"",
+                 id="quote-not-verbatim"),
+    pytest.param(FACTS, "    topics: [people]\n", "    topics: [people]\n    colour: red\n",
+                 f"{FACTS}:12: unknown field 'colour'", id="unknown-field"),
+    pytest.param(FACTS, "quote: Ada Example", "quote: Ada Sample",
+                 f"{FACTS}:15: quote of fact 'author' is not the source's author (\"Ada Example\")", id="record-mismatch"),
+    pytest.param(FACTS, "quote: Its keeper, Mara Quill, lit the lamp every night for forty years.",
+                 "quote: 'Photo credit: somebody'",
+                 f"{FACTS}:9: quote of fact 'keeper' is page chrome", id="chrome-quote"),
+    pytest.param(FACTS, "id: keeper", "id: built",
+                 f"{FACTS}:7: duplicate fact id 'built' (first at {FACTS}:2)", id="duplicate-fact-id"),
+    pytest.param(FACTS, "answer: Mara Quill kept the light for forty years.", "answer: ''",
+                 f"{FACTS}:10: empty field 'answer'", id="empty-answer"),
+    pytest.param(FACTS, "    topics: [people]\n", "",
+                 f"{FACTS}:7: missing field 'topics'", id="missing-topics"),
+    pytest.param(FACTS, "source: tiny\n    quote: Its", "source: huge\n    quote: Its",
+                 f"{FACTS}:8: unknown source 'huge' in fact 'keeper'", id="unknown-source"),
+    pytest.param(INTENTS, "facts: [keeper]", "facts: [keeper, kept]",
+                 f"{INTENTS}:14: unknown fact 'kept' in intent 'keeper'", id="unknown-fact"),
+    pytest.param(INTENTS, "facts: [author]", "facts: [built]",
+                 f"{FACTS}:12: fact 'author' is not reachable from any intent", id="unreachable-fact"),
+    pytest.param(INTENTS, "      - mara quill\n", "      - lighthouse granite\n",
+                 f"{INTENTS}:21: example \"lighthouse granite\" of intent 'keeper' stands in intent 'built' too",
+                 id="example-in-two-intents"),
+    pytest.param(INTENTS, "      - mara quill\n", "      - Hello!\n",
+                 f"{INTENTS}:21: example \"Hello!\" of intent 'keeper' stands in the built-in intent 'greeting' too",
+                 id="example-is-smalltalk"),
+    pytest.param(INTENTS, "      - mara quill\n", "      - '   '\n",
+                 f"{INTENTS}:21: empty example in intent 'keeper'", id="empty-example"),
+    pytest.param(INTENTS, "      - keeper of gull rock\n", "",
+                 f"{INTENTS}:15: intent 'keeper' has 7 examples; at least 8 are needed", id="too-few-examples"),
+    pytest.param(INTENTS, "  - id: author", "  - id: keeper",
+                 f"{INTENTS}:24: duplicate intent id 'keeper' (first at {INTENTS}:13)", id="duplicate-intent-id"),
+    pytest.param(INTENTS, "intents:", "intents: [",
+                 f"{INTENTS}:2: invalid YAML", id="broken-yaml"),
+    pytest.param(SOURCES, "file: tiny.txt", "file: missing.txt",
+                 f"{SOURCES}:8: source file seeds/missing.txt not found", id="missing-seed"),
+    pytest.param(SOURCES, "sources:", "sourcez:",
+                 f"{SOURCES}:1: expected a 'sources:' list", id="wrong-top-key"),
+]
+
+
+@pytest.mark.parametrize(("file", "old", "new", "expected"), BREAKAGES)
+def test_each_breakage_is_reported(tiny: Path, runner: CliRunner, file: str, old: str, new: str, expected: str) -> None:
+    path = tiny / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    result = runner.invoke(app, ["validate", "--data-dir", str(tiny)])
+
+    assert result.exit_code == 1
+    assert any(line.startswith(expected) for line in result.output.splitlines()), result.output
+    assert "Traceback" not in result.output
+
+
+def test_quote_of_three_sentences_is_rejected(tiny: Path) -> None:
+    seed = tiny / "seeds" / "tiny.txt"
+    seed.write_text(seed.read_text().replace("31 metres tall.", "31 metres tall. It is white. It is old."))
+    facts = tiny / FACTS
+    facts.write_text(facts.read_text().replace(
+        "from local granite.\n", "from local granite. It stands 31 metres tall. It is white.\n", 1))
+    _, problems = read_factbase(tiny)
+    assert [str(p) for p in problems] == [f"{FACTS}:4: quote of fact 'built' has more than 2 sentences"]
+
+
+def test_binary_file_is_reported(tiny: Path) -> None:
+    (tiny / INTENTS).write_bytes(b"\xff\xfe\x00binary")
+    _, problems = read_factbase(tiny)
+    assert f"{INTENTS}:1: not UTF-8 text" in [str(p) for p in problems]
+
+
+def test_empty_folder_is_reported(tmp_path: Path) -> None:
+    _, problems = read_factbase(tmp_path)
+    assert {str(p) for p in problems} >= {
+        "knowledge/sources.yaml:1: cannot read: No such file or directory",
+        "knowledge/facts:1: folder not found",
+        "intents:1: folder not found",
+    }
+
+
+def test_load_raises_with_every_problem(tiny: Path) -> None:
+    (tiny / FACTS).write_text((tiny / FACTS).read_text().replace("1871", "1872").replace("forty", "fifty"))
+    with pytest.raises(FactBaseError) as caught:
+        load_factbase(tiny)
+    assert len(caught.value.problems) == 2
+
+
+@pytest.mark.parametrize("command", [["ask", "who won?"], ["chat"], ["facts"], ["sources"], ["run"]])
+def test_bot_refuses_to_start_on_invalid_fact_base(tiny: Path, runner: CliRunner, command: list[str]) -> None:
+    (tiny / FACTS).write_text((tiny / FACTS).read_text().replace("1871", "1872"))
+    result = runner.invoke(app, [*command, "--data-dir", str(tiny)], input="")
+    assert result.exit_code == 1
+    assert f"{FACTS}:4: quote of fact 'built' not found verbatim" in result.output
+    assert "invalid (1 problems); not starting" in result.output
+    assert "Traceback" not in result.output

@@ -22,7 +22,7 @@ SUGGESTION_FLOOR = 0.25
 class Thresholds:
     """The two thresholds and the margin that turn a score into a decision."""
 
-    answer: float = 0.6
+    answer: float = 0.7
     clarify: float = 0.4
     margin: float = 0.04
 
@@ -57,7 +57,7 @@ class Engine:
     def decide(self, ranking: Ranking) -> Status:
         """Apply the thresholds: answered, clarify (close runner-up or middling score) or fallback."""
         best = ranking.best
-        if best is None or best.score < self.thresholds.clarify:
+        if best is None or best.score < self.thresholds.clarify or not ranking.topical:
             return Status.fallback
         runner = ranking.candidates[1] if len(ranking.candidates) > 1 else None
         close = runner is not None and best.score - runner.score < self.thresholds.margin

@@ -17,10 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Indel
 
 from bot import smalltalk
 from bot.knowledge import FactBase
+from bot.models import Source
 from bot.normalise import normalise, stem
 
 MAX_CHARS = 300
@@ -30,22 +31,51 @@ QUOTE_CREDIT = 0.5
 """How much a term found only in an intent's quotes (not its examples or answers) counts."""
 
 STOPWORDS = frozenset(
-    """a about above after again against all also am an and any anybody anyone anything are
-    aren arent as at be because been before being below between both but by can cant could
-    couldnt did didnt do does doesnt doing dont down during each either else ever every few
+    """a about above again against all also am an and any anybody anyone anything are
+    aren arent as at be because been being below between both but by can cant could
+    couldnt did didnt do does doesnt doing dont down during each either ever every few
     for from further get gets getting got had hadnt has hasnt have havent having he hed hes
     her here hers herself him himself his how however i id if ill im in into is isnt it its
-    itself ive just kind let lets may me might mine more most much must my myself no nor not
+    itself ive just let lets may me might mine more most much must my myself no nor not
     now of off oh ok okay on once one only or other our ours ourselves out over own perhaps
-    please pls plz quick quickly quite rather really said same say says shall she should so
-    some somebody someone something sort such tell than that thats the their theirs them
+    please pls plz quick quickly quite rather really same shall she should so
+    some somebody someone something such tell than that thats the their theirs them
     themselves then there theres these they theyre this those though through thus to too
-    um uh under until up upon us very want wanted was wasnt we were werent what whats when
+    um uh under until up upon very want wanted was wasnt we were werent what whats when
     where which while who whom whos whose why will with wonder wondering would wouldnt you
     youre your yours yourself yourselves know knows remind explain curious like need mean
     means meant actually basically anyway exactly exact bit lot lots thing things stuff
     many""".split()
 ) | smalltalk.WORDS
+
+
+UNKNOWN_FACTOR = 1.0
+"""Weight of a word the fact base never uses, relative to its rarest known word."""
+
+EXAMPLE_SHARE = 0.4
+"""How much of an intent's score comes from its best example; the rest is intent coverage."""
+
+TYPE_PENALTY = 0.7
+"""Score factor for an intent never asked with the question's kind (when, where, how many)."""
+
+_QUESTION_TYPES = (
+    ("time", ("when", "what year", "which year", "what date", "what day", "what time", "how long ago")),
+    ("place", ("where", "which city", "what city", "in which country")),
+    ("number", ("how many", "how much", "what percentage", "what share", "how old", "what age")),
+)
+
+
+def question_type(text: str) -> str | None:
+    """The kind of answer a question asks for, when it asks for a time, a place or a number."""
+    padded = f" {text} "
+    for kind, openers in _QUESTION_TYPES:
+        if any(f" {opener} " in padded for opener in openers):
+            return kind
+    return None
+
+
+SOURCE_WORDS = "article source document author writer wrote written title publisher published url link kind"
+"""Words that ask about a source itself; every source has a title, author, publisher and link."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +93,7 @@ class Ranking:
     """What the matcher made of a question: its terms and every scored intent, best first."""
 
     terms: tuple[str, ...]
+    topical: tuple[str, ...]
     unknown: tuple[str, ...]
     corrected: dict[str, str]
     truncated: bool
@@ -91,13 +122,17 @@ class Matcher:
         self._canon = _synonym_map(base.synonyms)
         self._vocabulary = _vocabulary(base)
         self._known = {self._term(w) for w in self._vocabulary} | set(self._canon.values())
+        self._known_list = sorted(self._known)
+        self._topical = {
+            t for d in base.documents.values() for p in d.quotable for t in self._terms_of(p.text)
+        } | {t for source in base.sources.values() for t in self._terms_of(_record_text(source))}
         self._spellings = [*self._vocabulary, *sorted(STOPWORDS)]
         self._spelled = frozenset(self._vocabulary)
         example_terms = {
             intent.id: [(e, self._terms_of(e)) for e in intent.examples] for intent in base.intents.values()
         }
         self._idf = _idf([{t for _, ts in pairs for t in ts} for pairs in example_terms.values()])
-        self._unknown_weight = max(self._idf.values(), default=1.0)
+        self._unknown_weight = max(self._idf.values(), default=1.0) * UNKNOWN_FACTOR
         self._examples = [
             _Example(intent, text, self._weight(terms), frozenset(terms))
             for intent, pairs in example_terms.items()
@@ -109,6 +144,10 @@ class Matcher:
             for term in example.terms:
                 self._postings[term].append(index)
         self._coverage = self._intent_vocabulary(base, example_terms)
+        self._types = {
+            intent.id: {question_type(normalise(e)) for e in intent.examples} - {None}
+            for intent in base.intents.values()
+        }
 
     def rank(self, text: str) -> Ranking:
         """Score every intent that shares a term with `text`, best first."""
@@ -118,8 +157,10 @@ class Matcher:
             words = words[:-1]  # the cut may have split the last word
         terms, corrected = self._query_terms(words)
         unknown = tuple(t for t in terms if t not in self._known)
-        candidates = self._score(terms) if terms else []
-        return Ranking(tuple(terms), unknown, corrected, truncated, candidates)
+        kind = question_type(" ".join(corrected.get(w, w) for w in words))
+        candidates = self._score(terms, kind) if terms else []
+        topical = tuple(t for t in terms if t in self._topical)
+        return Ranking(tuple(terms), topical, unknown, corrected, truncated, candidates)
 
     # -- building the index -------------------------------------------------------------
 
@@ -172,14 +213,25 @@ class Matcher:
         return terms, corrected
 
     def _correct(self, word: str) -> str | None:
-        """The known word `word` is most likely a typo of, if one is close enough."""
-        if len(word) < 4 or word.isdigit():
+        """The known word `word` is most likely a typo of, if one is close enough.
+
+        Short words are only corrected by restoring one dropped letter ("wn" -> "won"), since
+        any other edit of a two- or three-letter word reaches too many real words.
+        """
+        if len(word) < 2 or word.isdigit():
             return None
         limit = 1 if len(word) < 8 else 2
-        found = process.extractOne(word, self._spellings, scorer=OSA.distance, score_cutoff=limit)
-        return found[0] if found else None
+        found = [
+            f[0]
+            for f in process.extract(word, self._spellings, scorer=OSA.distance, score_cutoff=limit, limit=12)
+            if len(word) >= 4 or (len(f[0]) == len(word) + 1 and f[0][0] == word[0])
+        ]
+        if found:
+            return min(found, key=lambda w: (OSA.distance(word, w), Indel.distance(word, w), w not in STOPWORDS))
+        near = process.extractOne(stem(word), self._known_list, scorer=OSA.distance, score_cutoff=1)
+        return str(near[0]) if near and len(word) >= 5 else None
 
-    def _score(self, terms: list[str]) -> list[Candidate]:
+    def _score(self, terms: list[str], kind: str | None) -> list[Candidate]:
         """Score intents by their best example (weighted F1) blended with intent coverage."""
         weights = {t: self._idf.get(t, self._unknown_weight) for t in terms}
         total = sum(weights.values())
@@ -195,24 +247,33 @@ class Matcher:
             if f1 > best.get(example.intent, (0.0, ""))[0]:
                 best[example.intent] = (f1, example.text)
         return sorted(
-            (self._candidate(intent, f1, text, weights, total) for intent, (f1, text) in best.items()),
+            (self._candidate(intent, f1, text, weights, total, kind) for intent, (f1, text) in best.items()),
             key=lambda c: -c.score,
         )
 
     def _candidate(
-        self, intent: str, f1: float, example: str, weights: dict[str, float], total: float
+        self,
+        intent: str,
+        f1: float,
+        example: str,
+        weights: dict[str, float],
+        total: float,
+        kind: str | None,
     ) -> Candidate:
         """Blend an intent's best example score with how much of the question it covers."""
         covered = sum(w * self._coverage.get(t, {}).get(intent, 0.0) for t, w in weights.items())
         coverage = covered / total
-        return Candidate(intent, round(0.6 * f1 + 0.4 * coverage, 4), example, round(coverage, 4))
+        score = EXAMPLE_SHARE * f1 + (1 - EXAMPLE_SHARE) * coverage
+        if kind is not None and kind not in self._types[intent]:
+            score *= TYPE_PENALTY
+        return Candidate(intent, round(score, 4), example, round(coverage, 4))
 
 
 def _joined(words: list[str], vocabulary: frozenset[str]) -> list[str]:
     """Words with split compounds rejoined where the fact base spells them as one ("light house")."""
     joined: list[str] = []
     skip = False
-    for word, following in zip(words, [*words[1:], ""], strict=True):
+    for word, following in zip(words, [*words[1:], ""], strict=False):
         if skip:
             skip = False
         elif following and word + following in vocabulary and not {word, following} <= vocabulary:
@@ -221,6 +282,11 @@ def _joined(words: list[str], vocabulary: frozenset[str]) -> list[str]:
         else:
             joined.append(word)
     return joined
+
+
+def _record_text(source: Source) -> str:
+    """A source's record as words: its title, author, publisher, kind, and words for asking about it."""
+    return " ".join([source.title, source.author, source.publisher, source.kind or "", SOURCE_WORDS])
 
 
 def _synonym_map(groups: list[list[str]]) -> dict[str, str]:

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir, validation_alias="FACTBOT_DATA_DIR")
     db_url: str = Field(default="sqlite+aiosqlite:///factbot.db", validation_alias="FACTBOT_DB_URL")
     answer_threshold: float = Field(
-        default=0.6, ge=0, le=1, validation_alias="FACTBOT_ANSWER_THRESHOLD"
+        default=0.7, ge=0, le=1, validation_alias="FACTBOT_ANSWER_THRESHOLD"
     )
     clarify_threshold: float = Field(
         default=0.4, ge=0, le=1, validation_alias="FACTBOT_CLARIFY_THRESHOLD"

@@ -1,0 +1,129 @@
+"""The engine's decisions and the Answer contract, on the shipped fact base and the tiny one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.engine import Engine
+from bot.matcher import MAX_CHARS
+from bot.models import Answer, Question, Status
+
+CONTRACT = {"question", "status", "intent", "confidence", "answer", "citations", "suggestions"}
+CITATION = {"fact_id", "source_id", "title", "author", "publisher", "url", "quote", "paragraph"}
+
+
+async def test_answer_is_the_one_async_seam(engine: Engine) -> None:
+    answer = await engine.answer(Question(text="Who won the ITU election?", platform="test"))
+    assert answer.status is Status.answered
+    assert "Bogdan-Martin" in answer.answer
+
+
+def test_json_contract_fields(engine: Engine) -> None:
+    data = json.loads(engine.respond("how many votes did ismailov get").model_dump_json())
+    assert CONTRACT <= set(data)
+    assert data["status"] == "answered"
+    assert 0 <= data["confidence"] <= 1
+    assert data["citations"] and all(set(c) == CITATION for c in data["citations"])
+    assert data["suggestions"] == []
+
+
+@pytest.mark.parametrize(
+    ("question", "quote_holds"),
+    [
+        ("Who won the ITU election?", "Doreen Bogdan-Martin"),
+        ("who wn the elction", "Doreen Bogdan-Martin"),
+        ("ismailov votes", "25 votes"),
+        ("How many votes did Ismailov get?", "25 votes"),
+        ("How many votes did Bogdan-Martin get?", "139 votes"),
+        ("<@U024BE7LH> who *wrote* this?", "Olena Borodyna"),
+        ("what is the clean network", "Clean Network"),
+    ],
+)
+def test_answers_quote_the_article(engine: Engine, question: str, quote_holds: str) -> None:
+    answer = engine.respond(question)
+    assert answer.status is Status.answered, answer
+    assert any(quote_holds in c.quote for c in answer.citations)
+
+
+def test_named_people_land_on_their_own_facts(engine: Engine) -> None:
+    ismailov = engine.respond("How many votes did Ismailov get?")
+    bogdan = engine.respond("How many votes did Bogdan-Martin get?")
+    assert ismailov.intent != bogdan.intent
+    assert "25" in ismailov.answer and "139" in bogdan.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Where is the ITU headquartered?",
+        "How many member states does the ITU have?",
+        "How many votes did Houlin Zhao get?",
+        "What is the capital of France?",
+        "asdfghjkl qwerty",
+    ],
+)
+def test_questions_the_article_does_not_answer_are_not_answered(engine: Engine, question: str) -> None:
+    answer = engine.respond(question)
+    assert answer.status in {Status.fallback, Status.clarify}
+    assert answer.citations == []
+    assert answer.suggestions, "a refusal suggests what can be asked instead"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t", "?!", "🤔", "<@U123>"])
+def test_empty_input_gets_help(engine: Engine, text: str) -> None:
+    answer = engine.respond(text)
+    assert answer.status is Status.smalltalk
+    assert answer.intent == "capabilities"
+    assert answer.suggestions
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("hi", "greeting"), ("Hello there!", "greeting"), ("thanks!", "thanks"), ("thank you :)", "thanks"),
+     ("what can you do?", "capabilities"), ("help", "capabilities")],
+)
+def test_smalltalk_answers_without_citations(engine: Engine, text: str, intent: str) -> None:
+    answer = engine.respond(text)
+    assert (answer.status, answer.intent, answer.citations) == (Status.smalltalk, intent, [])
+
+
+def test_huge_input_is_cut_and_says_so(engine: Engine) -> None:
+    question = "who won the itu election " + "blah " * 20_000
+    answer = engine.respond(question)
+    assert answer.truncated is True
+    assert answer.question == question
+    assert engine.matcher.rank(question).terms == engine.matcher.rank(question[:MAX_CHARS]).terms
+
+
+def test_short_input_is_not_marked_truncated(engine: Engine) -> None:
+    assert engine.respond("who won").truncated is False
+
+
+@pytest.mark.parametrize("text", ["\x00\x01\x02", "\ufffd\ufffd", "<script>alert(1)</script>", "' OR 1=1 --", "A" * 5000])
+def test_odd_input_never_raises(engine: Engine, text: str) -> None:
+    answer = engine.respond(text)
+    assert isinstance(answer, Answer)
+
+
+def test_tiny_fact_base_answers_with_paragraph(tiny_engine: Engine) -> None:
+    answer = tiny_engine.respond("who kept the light house")
+    assert answer.status is Status.answered
+    assert answer.citations[0].paragraph == 2
+    assert answer.citations[0].quote == "Its keeper, Mara Quill, lit the lamp every night for forty years."
+
+
+def test_record_citation_has_no_paragraph(tiny_engine: Engine) -> None:
+    answer = tiny_engine.respond("who wrote the story")
+    assert answer.citations[0].paragraph is None
+    assert answer.citations[0].quote == "Ada Example"
+
+
+def test_every_intent_answers_its_own_canonical_question(engine: Engine) -> None:
+    wrong = {}
+    for intent in engine.base.intents.values():
+        answer = engine.respond(intent.question)
+        if answer.intent != intent.id or answer.status is not Status.answered:
+            wrong[intent.id] = (answer.status, answer.intent)
+    assert wrong == {}

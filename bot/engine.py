@@ -24,7 +24,7 @@ class Thresholds:
 
     answer: float = 0.7
     clarify: float = 0.4
-    margin: float = 0.04
+    margin: float = 0.005
 
 
 class Engine:

@@ -12,6 +12,7 @@ how "Where is the ITU headquartered?" fails to match "What does the ITU do?".
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from rapidfuzz.distance import OSA, Indel
 
 from bot import smalltalk
 from bot.knowledge import FactBase
-from bot.models import Source
+from bot.models import Intent, Source
 from bot.normalise import normalise, stem
 
 MAX_CHARS = 300
@@ -55,6 +56,9 @@ UNKNOWN_FACTOR = 1.0
 EXAMPLE_SHARE = 0.4
 """How much of an intent's score comes from its best example; the rest is intent coverage."""
 
+SUPPORT_SHARE = 0.2
+"""How much the second-best example of an intent adds: evidence from several phrasings."""
+
 TYPE_PENALTY = 0.7
 """Score factor for an intent never asked with the question's kind (when, where, how many)."""
 
@@ -63,6 +67,25 @@ _QUESTION_TYPES = (
     ("place", ("where", "which city", "what city", "in which country")),
     ("number", ("how many", "how much", "what percentage", "what share", "how old", "what age")),
 )
+
+
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}} (?:{_MONTHS})\b|\b(?:{_MONTHS}) \d{{1,2}}\b")
+_YEAR_OR_MONTH = re.compile(
+    rf"\b(1[89]\d\d|20\d\d|{_MONTHS})\b"
+)
+_NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d+|\b(hundred|thousand|million|billion|dozen)s?\b")
+
+
+def _answer_types(base: FactBase, intent: Intent) -> set[str]:
+    """The kinds of question an intent answers: those its examples ask, and what its quotes hold."""
+    kinds = {question_type(normalise(e)) for e in intent.examples}
+    quotes = normalise(" ".join(base.facts[f].quote for f in intent.facts if f in base.facts))
+    if _YEAR_OR_MONTH.search(quotes):
+        kinds.add("time")
+    if _NUMBER.search(_DAY_OF_MONTH.sub(" ", quotes)):
+        kinds.add("number")
+    return {k for k in kinds if k is not None}
 
 
 def question_type(text: str) -> str | None:
@@ -144,10 +167,7 @@ class Matcher:
             for term in example.terms:
                 self._postings[term].append(index)
         self._coverage = self._intent_vocabulary(base, example_terms)
-        self._types = {
-            intent.id: {question_type(normalise(e)) for e in intent.examples} - {None}
-            for intent in base.intents.values()
-        }
+        self._types = {intent.id: _answer_types(base, intent) for intent in base.intents.values()}
 
     def rank(self, text: str) -> Ranking:
         """Score every intent that shares a term with `text`, best first."""
@@ -239,17 +259,19 @@ class Matcher:
         for term, weight in weights.items():
             for index in self._postings.get(term, ()):
                 shared[index] += weight
-        best: dict[str, tuple[float, str]] = {}
+        found: dict[str, list[tuple[float, str]]] = defaultdict(list)
         for index, overlap in shared.items():
             example = self._examples[index]
             precision, recall = overlap / example.weight, overlap / total
-            f1 = 2 * precision * recall / (precision + recall)
-            if f1 > best.get(example.intent, (0.0, ""))[0]:
-                best[example.intent] = (f1, example.text)
-        return sorted(
-            (self._candidate(intent, f1, text, weights, total, kind) for intent, (f1, text) in best.items()),
-            key=lambda c: -c.score,
-        )
+            found[example.intent].append((2 * precision * recall / (precision + recall), example.text))
+        candidates = []
+        for intent, scored in found.items():
+            scored.sort(reverse=True)
+            f1, text = scored[0]
+            support = scored[1][0] if len(scored) > 1 else 0.0
+            f1 = (1 - SUPPORT_SHARE) * f1 + SUPPORT_SHARE * support
+            candidates.append(self._candidate(intent, f1, text, weights, total, kind))
+        return sorted(candidates, key=lambda c: -c.score)
 
     def _candidate(
         self,

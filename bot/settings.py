@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     clarify_threshold: float = Field(
         default=0.4, ge=0, le=1, validation_alias="FACTBOT_CLARIFY_THRESHOLD"
     )
-    clarify_margin: float = Field(default=0.04, ge=0, le=1, validation_alias="FACTBOT_CLARIFY_MARGIN")
+    clarify_margin: float = Field(default=0.005, ge=0, le=1, validation_alias="FACTBOT_CLARIFY_MARGIN")
 
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")

@@ -24,7 +24,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)
+out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[
@@ -131,6 +131,7 @@ def validate(data_dir: DataDir = None) -> None:
         f"{len(base.intents)} intents, {examples} examples; every quote is verbatim.",
         markup=False,
         highlight=False,
+        soft_wrap=True,
     )
 
 

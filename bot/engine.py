@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot import smalltalk
 from bot.knowledge import FactBase
 from bot.matcher import Candidate, Matcher, Ranking
-from bot.models import Answer, Citation, Fact, Question, Status, Suggestion
+from bot.models import Answer, Citation, Fact, Intent, Question, Status, Suggestion
 from bot.normalise import normalise
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ class Engine:
         self.base = base
         self.thresholds = thresholds or Thresholds()
         self.matcher = Matcher(base)
+        self._reading_order = sorted(base.intents.values(), key=self._first_paragraph)
 
     async def answer(self, question: Question) -> Answer:
         """Answer one question."""
@@ -100,7 +101,7 @@ class Engine:
             question=text,
             status=Status.fallback,
             confidence=best.score if best else 0.0,
-            answer=f"I don't know: {self.covers()} does not say, so I won't guess. "
+            answer=f"I don't know: {self._my_sources()} not say, so I won't guess. "
             "Here are questions I can answer.",
             suggestions=self._suggest(ranking),
             truncated=ranking.truncated,
@@ -134,6 +135,10 @@ class Engine:
             return f"“{sources[0].title}” by {sources[0].author} ({sources[0].publisher})"
         return f"my {len(sources)} sources"
 
+    def _my_sources(self) -> str:
+        """"my source does" or "my sources do", as the fact base has one source or several."""
+        return "my source does" if len(self.base.sources) == 1 else "my sources do"
+
     def cite(self, fact: Fact) -> Citation:
         """The citation of one fact: its source record, verbatim quote and paragraph."""
         source = self.base.sources[fact.source]
@@ -148,6 +153,11 @@ class Engine:
             quote=fact.quote,
             paragraph=passage.paragraph if passage else None,
         )
+
+    def _first_paragraph(self, intent: Intent) -> int:
+        """The earliest body paragraph an intent's facts quote (header and record facts last)."""
+        paragraphs = [self.cite(self.base.facts[f]).paragraph for f in intent.facts]
+        return min((p for p in paragraphs if p is not None), default=10**6)
 
     def _facts(self, intent_id: str) -> list[Fact]:
         """The facts an intent answers with."""
@@ -167,6 +177,5 @@ class Engine:
         return [Suggestion(intent=c.intent, question=self.base.intents[c.intent].question) for c in close]
 
     def _featured(self) -> list[Suggestion]:
-        """The first intents of the fact base: its headline questions."""
-        intents = list(self.base.intents.values())[:SUGGESTIONS]
-        return [Suggestion(intent=i.id, question=i.question) for i in intents]
+        """Headline questions: the intents whose facts come first in their source's body."""
+        return [Suggestion(intent=i.id, question=i.question) for i in self._reading_order[:SUGGESTIONS]]

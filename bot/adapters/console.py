@@ -9,7 +9,7 @@ from typing import TextIO
 
 from rich.console import Console, Group
 from rich.markup import escape
-from rich.panel import Panel
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -32,12 +32,12 @@ HELP = """Ask a question in your own words, or type one of these:
 
 def render_answer(answer: Answer) -> Group:
     """An Answer as rich text: the answer, each quote with its source, and any suggestions."""
-    parts: list[Text | Panel] = [Text(answer.answer, style="bold")]
+    parts: list[Text | Padding] = [Text(answer.answer, style="bold")]
     for citation in answer.citations:
         where = f"paragraph {citation.paragraph}" if citation.paragraph else "source record"
         caption = f"{citation.title} — {citation.author}, {citation.publisher} ({where})\n{citation.url}"
-        parts.append(Panel(Text(f"“{citation.quote}”"), subtitle=escape(where), border_style="dim"))
-        parts.append(Text(caption, style="dim"))
+        parts.append(Padding(Text(f"“{citation.quote}”", style="italic"), (0, 0, 0, 2)))
+        parts.append(Padding(Text(caption, style="dim"), (0, 0, 0, 2)))
     for number, suggestion in enumerate(answer.suggestions, 1):
         parts.append(Text(f"  {number}. {suggestion.question}", style=STYLES[answer.status]))
     if answer.truncated:

@@ -35,7 +35,7 @@ def render_answer(answer: Answer) -> Group:
     parts: list[Text | Padding] = [Text(answer.answer, style="bold")]
     for citation in answer.citations:
         where = f"paragraph {citation.paragraph}" if citation.paragraph else "source record"
-        caption = f"{citation.title} — {citation.author}, {citation.publisher} ({where})\n{citation.url}"
+        caption = f"— {citation.author}, “{citation.title}”, {citation.publisher}, {where}\n{citation.url}"
         parts.append(Padding(Text(f"“{citation.quote}”", style="italic"), (0, 0, 0, 2)))
         parts.append(Padding(Text(caption, style="dim"), (0, 0, 0, 2)))
     for number, suggestion in enumerate(answer.suggestions, 1):

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from bot.adapters.console import ConsoleAdapter, facts_table, render_answer, sources_table
@@ -35,7 +36,13 @@ DataDir = Annotated[
 
 def _settings(data_dir: Path | None) -> Settings:
     """Settings from the environment and `.env`, with the command line's data folder on top."""
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            err.print(f"factbot: bad setting {name}: {error['msg']}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
     if data_dir is not None:
         settings.data_dir = data_dir
     return settings

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot import smalltalk
 from bot.knowledge import FactBase
 from bot.matcher import Candidate, Matcher, Ranking
-from bot.models import Answer, Citation, Fact, Intent, Question, Status, Suggestion
+from bot.models import Answer, Citation, Fact, Intent, Overview, Question, Status, Suggestion
 from bot.normalise import normalise
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,17 @@ class Engine:
         if best.score >= self.thresholds.answer and not (close and self._differ(best, runner)):
             return Status.answered
         return Status.clarify
+
+    def overview(self) -> Overview:
+        """What this engine can answer: sources, counts, topics and headline questions."""
+        return Overview(
+            covers=self.covers(),
+            sources=list(self.base.sources.values()),
+            facts=len(self.base.facts),
+            intents=len(self.base.intents),
+            topics={topic: len(facts) for topic, facts in self.base.topics().items()},
+            try_asking=self._featured(),
+        )
 
     # -- composing answers -------------------------------------------------------------------
 

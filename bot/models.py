@@ -101,3 +101,14 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     suggestions: list[Suggestion] = Field(default_factory=list)
     truncated: bool = False
+
+
+class Overview(BaseModel):
+    """What a fact base holds, for help and `/factbot`: sources, counts, topics, questions to try."""
+
+    covers: str
+    sources: list[Source]
+    facts: int
+    intents: int
+    topics: dict[str, int]
+    try_asking: list[Suggestion]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,15 +31,38 @@ class Settings(BaseSettings):
     )
     clarify_margin: float = Field(default=0.005, ge=0, le=1, validation_alias="FACTBOT_CLARIFY_MARGIN")
 
+    command_ask: str = Field(default="ask", pattern=r"^[a-z0-9_-]{1,32}$", validation_alias="FACTBOT_COMMAND_ASK")
+    command_facts: str = Field(default="facts", pattern=r"^[a-z0-9_-]{1,32}$", validation_alias="FACTBOT_COMMAND_FACTS")
+    command_digest: str = Field(default="digest", pattern=r"^[a-z0-9_-]{1,32}$", validation_alias="FACTBOT_COMMAND_DIGEST")
+    command_help: str = Field(default="factbot", pattern=r"^[a-z0-9_-]{1,32}$", validation_alias="FACTBOT_COMMAND_HELP")
+
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
-    slack_signing_secret: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET")
-    )
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    http_port: int = Field(default=3000, ge=1, le=65535, validation_alias="FACTBOT_HTTP_PORT")
+
     discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
     discord_guild_ids: str = Field(default="", validation_alias="DISCORD_GUILD_IDS")
+    discord_cooldown_seconds: float = Field(default=10.0, ge=0, validation_alias="FACTBOT_DISCORD_COOLDOWN_SECONDS")
+    discord_cooldown_rate: int = Field(default=5, ge=1, validation_alias="FACTBOT_DISCORD_COOLDOWN_RATE")
+
+    @property
+    def guild_ids(self) -> list[int]:
+        """The Discord guilds to sync commands to at start (comma- or space-separated ids)."""
+        return [int(part) for part in self.discord_guild_ids.replace(",", " ").split() if part.isdigit()]
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Whether Slack is configured: a bot token plus an app token (Socket Mode) or signing secret (HTTP)."""
+        return bool(self.slack_bot_token and (self.slack_app_token or self.slack_signing_secret))
+
+    @property
+    def discord_enabled(self) -> bool:
+        """Whether Discord is configured."""
+        return bool(self.discord_token)
 
     @property
     def has_chat_tokens(self) -> bool:
         """Whether any chat platform is configured."""
-        return bool(self.discord_token or (self.slack_bot_token and (self.slack_app_token or self.slack_signing_secret)))
+        return self.slack_enabled or self.discord_enabled

@@ -189,6 +189,11 @@ def _synonyms(reader: _Reader, path: Path) -> list[list[str]]:
     if not isinstance(groups, list) or not all(_is_words(g) for g in groups):
         reader.problems.append(Problem(label, 1, "expected 'synonyms:' as a list of lists of words"))
         return []
+    seen: dict[str, int] = {}
+    for number, group in enumerate(groups, 1):
+        for word in group:
+            if seen.setdefault(word.casefold(), number) != number:
+                reader.problems.append(Problem(label, 1, f"synonym '{word}' is in groups {seen[word.casefold()]} and {number}"))
     return [[str(w) for w in group] for group in groups]
 
 

@@ -125,3 +125,15 @@ def test_bot_refuses_to_start_on_invalid_fact_base(tiny: Path, runner: CliRunner
     assert f"{FACTS}:4: quote of fact 'built' not found verbatim" in result.output
     assert "invalid (1 problems); not starting" in result.output
     assert "Traceback" not in result.output
+
+
+def test_synonym_in_two_groups_is_reported(tiny: Path) -> None:
+    (tiny / "knowledge" / "synonyms.yaml").write_text("synonyms:\n  - [keeper, warden]\n  - [warden, guard]\n")
+    _, problems = read_factbase(tiny)
+    assert [str(p) for p in problems] == ["knowledge/synonyms.yaml:1: synonym 'warden' is in groups 1 and 2"]
+
+
+def test_malformed_synonyms_are_reported(tiny: Path) -> None:
+    (tiny / "knowledge" / "synonyms.yaml").write_text("synonyms:\n  - lonely\n")
+    _, problems = read_factbase(tiny)
+    assert [str(p) for p in problems] == ["knowledge/synonyms.yaml:1: expected 'synonyms:' as a list of lists of words"]

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from bot.adapters.console import ConsoleAdapter, facts_table, render_answer, sources_table
 from bot.engine import Engine, Thresholds
-from bot.knowledge import FactBaseError, read_factbase
+from bot.knowledge import read_factbase
 from bot.settings import Settings
 
 app = typer.Typer(
@@ -30,7 +30,11 @@ err = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Folder of the fact base (default: FACTBOT_DATA_DIR, or the shipped one).", show_default=False),
+    typer.Option(
+        "--data-dir",
+        help="Folder of the fact base (default: FACTBOT_DATA_DIR, or the shipped one).",
+        show_default=False,
+    ),
 ]
 
 
@@ -55,7 +59,8 @@ def _engine(data_dir: Path | None) -> Engine:
     if problems:
         for problem in problems:
             err.print(str(problem), markup=False, highlight=False)
-        err.print(f"factbot: the fact base in {settings.data_dir} is invalid ({len(problems)} problems); not starting.", markup=False)
+        summary = f"the fact base in {settings.data_dir} is invalid ({len(problems)} problems)"
+        err.print(f"factbot: {summary}; not starting.", markup=False)
         raise typer.Exit(1)
     thresholds = Thresholds(settings.answer_threshold, settings.clarify_threshold, settings.clarify_margin)
     return Engine(base, thresholds=thresholds)
@@ -70,8 +75,15 @@ def _stdin() -> TextIO:
 
 @app.command()
 def ask(
-    question: Annotated[list[str] | None, typer.Argument(help="The question; omit it to read one question a line from standard input.", show_default=False)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON (JSON Lines when reading standard input).")] = False,
+    question: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="The question; omit it to read one question a line from standard input.", show_default=False
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the answer as JSON (JSON Lines when reading standard input).")
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Answer one question (or each line of standard input) and exit."""
@@ -116,8 +128,11 @@ def run(data_dir: DataDir = None) -> None:
     """Start every chat adapter whose credentials are set; the terminal chat when none is."""
     settings = _settings(data_dir)
     if settings.has_chat_tokens:
-        err.print("factbot: Slack and Discord adapters are not part of this release; "
-                  "unset their tokens to chat in the terminal.", markup=False)
+        err.print(
+            "factbot: Slack and Discord adapters are not part of this release; "
+            "unset their tokens to chat in the terminal.",
+            markup=False,
+        )
         raise typer.Exit(2)
     chat(data_dir)
 

@@ -112,8 +112,7 @@ class Engine:
             question=text,
             status=Status.fallback,
             confidence=best.score if best else 0.0,
-            answer=f"I don't know: {self._my_sources()} not say, so I won't guess. "
-            "Here are questions I can answer.",
+            answer=f"I don't know: {self._my_sources()} not say, so I won't guess. Here are questions I can answer.",
             suggestions=self._suggest(ranking),
             truncated=ranking.truncated,
         )
@@ -147,7 +146,7 @@ class Engine:
         return f"my {len(sources)} sources"
 
     def _my_sources(self) -> str:
-        """"my source does" or "my sources do", as the fact base has one source or several."""
+        """ "my source does" or "my sources do", as the fact base has one source or several."""
         return "my source does" if len(self.base.sources) == 1 else "my sources do"
 
     def cite(self, fact: Fact) -> Citation:

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from bot.documents import Document
-from bot.models import Fact, Intent, Source
+from bot.models import Fact, Identified, Intent, Source
 from bot.yamlfile import Problem, Record, YamlError, read_records
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=Identified)
 
 
 @dataclass
@@ -84,7 +85,7 @@ class _Reader:
             if item is None:
                 self.base.broken.add(str(record.data.get("id", "")))
                 continue
-            item_id = getattr(item, "id")
+            item_id = item.id
             if item_id in found:
                 first = self.base.records[(kind, item_id)]
                 self.add(record, "id", f"duplicate {kind} id '{item_id}' (first at {first.file}:{first.line})")
@@ -102,9 +103,7 @@ class _Reader:
                 where = [str(p) for p in error["loc"]]
                 key = where[0] if where else ""
                 index = int(where[1]) if len(where) > 1 and where[1].isdigit() else None
-                self.problems.append(
-                    Problem(record.file, record.line_of(key, index), _field_message(where, error))
-                )
+                self.problems.append(Problem(record.file, record.line_of(key, index), _field_message(where, error)))
             return None
 
     def add(self, record: Record, key: str, message: str, index: int | None = None) -> None:
@@ -112,7 +111,7 @@ class _Reader:
         self.problems.append(Problem(record.file, record.line_of(key, index), message))
 
 
-def _field_message(where: list[str], error: dict) -> str:  # type: ignore[type-arg]
+def _field_message(where: list[str], error: ErrorDetails) -> str:
     """A pydantic error in the fact base's words."""
     name = ".".join(where) or "record"
     kind = error["type"]
@@ -193,11 +192,11 @@ def _synonyms(reader: _Reader, path: Path) -> list[list[str]]:
     for number, group in enumerate(groups, 1):
         for word in group:
             if seen.setdefault(word.casefold(), number) != number:
-                reader.problems.append(Problem(label, 1, f"synonym '{word}' is in groups {seen[word.casefold()]} and {number}"))
+                message = f"synonym '{word}' is in groups {seen[word.casefold()]} and {number}"
+                reader.problems.append(Problem(label, 1, message))
     return [[str(w) for w in group] for group in groups]
 
 
 def _is_words(group: object) -> bool:
     """Whether a synonym group is a list of at least two non-empty words."""
     return isinstance(group, list) and len(group) >= 2 and all(isinstance(w, str) and w.strip() for w in group)
-

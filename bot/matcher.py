@@ -31,8 +31,9 @@ MAX_CHARS = 300
 QUOTE_CREDIT = 0.5
 """How much a term found only in an intent's quotes (not its examples or answers) counts."""
 
-STOPWORDS = frozenset(
-    """a about above again against all also am an and any anybody anyone anything are
+STOPWORDS = (
+    frozenset(
+        """a about above again against all also am an and any anybody anyone anything are
     aren arent as at be because been being below between both but by can cant could
     couldnt did didnt do does doesnt doing dont down during each either ever every few
     for from further get gets getting got had hadnt has hasnt have havent having he hed hes
@@ -46,8 +47,10 @@ STOPWORDS = frozenset(
     where which while who whom whos whose why will with wonder wondering would wouldnt you
     youre your yours yourself yourselves know knows remind explain curious like need mean
     means meant actually basically anyway exactly exact bit lot lots thing things stuff
-    many""".split()
-) | smalltalk.WORDS
+    many""".split()  # noqa: SIM905 (a word list reads best as text)
+    )
+    | smalltalk.WORDS
+)
 
 
 UNKNOWN_FACTOR = 1.0
@@ -71,9 +74,7 @@ _QUESTION_TYPES = (
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}} (?:{_MONTHS})\b|\b(?:{_MONTHS}) \d{{1,2}}\b")
-_YEAR_OR_MONTH = re.compile(
-    rf"\b(1[89]\d\d|20\d\d|{_MONTHS})\b"
-)
+_YEAR_OR_MONTH = re.compile(rf"\b(1[89]\d\d|20\d\d|{_MONTHS})\b")
 _NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d+|\b(hundred|thousand|million|billion|dozen)s?\b")
 
 
@@ -146,9 +147,9 @@ class Matcher:
         self._vocabulary = _vocabulary(base)
         self._known = {self._term(w) for w in self._vocabulary} | set(self._canon.values())
         self._known_list = sorted(self._known)
-        self._topical = {
-            t for d in base.documents.values() for p in d.quotable for t in self._terms_of(p.text)
-        } | {t for source in base.sources.values() for t in self._terms_of(_record_text(source))}
+        self._topical = {t for d in base.documents.values() for p in d.quotable for t in self._terms_of(p.text)} | {
+            t for source in base.sources.values() for t in self._terms_of(_record_text(source))
+        }
         self._spellings = [*self._vocabulary, *sorted(STOPWORDS)]
         self._spelled = frozenset(self._vocabulary)
         example_terms = {
@@ -255,7 +256,7 @@ class Matcher:
         """Score intents by their best example (weighted F1) blended with intent coverage."""
         weights = {t: self._idf.get(t, self._unknown_weight) for t in terms}
         total = sum(weights.values())
-        shared: Counter[int] = Counter()
+        shared: dict[int, float] = defaultdict(float)
         for term, weight in weights.items():
             for index in self._postings.get(term, ()):
                 shared[index] += weight

@@ -7,16 +7,17 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class _Strict(BaseModel):
-    """Base for fact-base records: unknown keys are mistakes, and records are immutable."""
+class Identified(BaseModel):
+    """Base for fact-base records: each has an id; unknown keys are mistakes; records are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
+    id: str = Field(min_length=1)
 
-class Source(_Strict):
+
+class Source(Identified):
     """A document the fact base quotes, as recorded in `knowledge/sources.yaml`."""
 
-    id: str = Field(min_length=1)
     title: str = Field(min_length=1)
     author: str = Field(min_length=1)
     publisher: str = Field(min_length=1)
@@ -27,10 +28,9 @@ class Source(_Strict):
     body_starts: str | None = None
 
 
-class Fact(_Strict):
+class Fact(Identified):
     """One curated fact: a verbatim quote of a source and a plain-words answer drawn from it."""
 
-    id: str = Field(min_length=1)
     source: str = Field(min_length=1)
     quote: str = Field(min_length=1)
     answer: str = Field(min_length=1)
@@ -39,10 +39,9 @@ class Fact(_Strict):
     curator_note: str | None = None
 
 
-class Intent(_Strict):
+class Intent(Identified):
     """Something people ask: example phrasings and the facts that answer it."""
 
-    id: str = Field(min_length=1)
     facts: list[str] = Field(min_length=1)
     examples: list[str] = Field(min_length=1)
 

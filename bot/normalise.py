@@ -18,10 +18,23 @@ _NON_WORD = re.compile(r"[^\w]+|_+")
 
 _TRANSLATE = str.maketrans(
     {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
-        "\u2015": "-", "\u2212": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
     }
 )
 
@@ -41,9 +54,7 @@ def _is_symbol(ch: str) -> bool:
     """Emoji, pictographs, joiners and variation selectors: symbols that are not words."""
     if ch.isascii():
         return False
-    return unicodedata.category(ch) in {"So", "Sk", "Cf", "Cs", "Co", "Me"} or (
-        "\ufe00" <= ch <= "\ufe0f"
-    )
+    return unicodedata.category(ch) in {"So", "Sk", "Cf", "Cs", "Co", "Me"} or ("\ufe00" <= ch <= "\ufe0f")
 
 
 def normalise(text: str) -> str:

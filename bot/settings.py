@@ -23,17 +23,15 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=_default_data_dir, validation_alias="FACTBOT_DATA_DIR")
     db_url: str = Field(default="sqlite+aiosqlite:///factbot.db", validation_alias="FACTBOT_DB_URL")
-    answer_threshold: float = Field(
-        default=0.7, ge=0, le=1, validation_alias="FACTBOT_ANSWER_THRESHOLD"
-    )
-    clarify_threshold: float = Field(
-        default=0.4, ge=0, le=1, validation_alias="FACTBOT_CLARIFY_THRESHOLD"
-    )
+    answer_threshold: float = Field(default=0.7, ge=0, le=1, validation_alias="FACTBOT_ANSWER_THRESHOLD")
+    clarify_threshold: float = Field(default=0.4, ge=0, le=1, validation_alias="FACTBOT_CLARIFY_THRESHOLD")
     clarify_margin: float = Field(default=0.005, ge=0, le=1, validation_alias="FACTBOT_CLARIFY_MARGIN")
 
     command_ask: str = Field(default="ask", pattern=r"^[a-z0-9_-]{1,32}$", validation_alias="FACTBOT_COMMAND_ASK")
     command_facts: str = Field(default="facts", pattern=r"^[a-z0-9_-]{1,32}$", validation_alias="FACTBOT_COMMAND_FACTS")
-    command_digest: str = Field(default="digest", pattern=r"^[a-z0-9_-]{1,32}$", validation_alias="FACTBOT_COMMAND_DIGEST")
+    command_digest: str = Field(
+        default="digest", pattern=r"^[a-z0-9_-]{1,32}$", validation_alias="FACTBOT_COMMAND_DIGEST"
+    )
     command_help: str = Field(default="factbot", pattern=r"^[a-z0-9_-]{1,32}$", validation_alias="FACTBOT_COMMAND_HELP")
 
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")

@@ -20,18 +20,53 @@ class SmallTalk:
 
 GREETING = SmallTalk(
     "greeting",
-    ("hi", "hello", "hey", "hey there", "hiya", "howdy", "yo", "good morning",
-     "good afternoon", "good evening", "greetings", "hello factbot", "sup"),
+    (
+        "hi",
+        "hello",
+        "hey",
+        "hey there",
+        "hiya",
+        "howdy",
+        "yo",
+        "good morning",
+        "good afternoon",
+        "good evening",
+        "greetings",
+        "hello factbot",
+        "sup",
+    ),
 )
 THANKS = SmallTalk(
     "thanks",
-    ("thanks", "thank you", "thx", "ty", "cheers", "much appreciated", "thanks a lot",
-     "great thanks", "thank you very much", "ta", "appreciate it", "perfect"),
+    (
+        "thanks",
+        "thank you",
+        "thx",
+        "ty",
+        "cheers",
+        "much appreciated",
+        "thanks a lot",
+        "great thanks",
+        "thank you very much",
+        "ta",
+        "appreciate it",
+        "perfect",
+    ),
 )
 CAPABILITIES = SmallTalk(
     "capabilities",
-    ("what can you do", "help", "what do you know", "what can i ask", "who are you",
-     "what are you", "how does this work", "what is this", "what do you do", "commands"),
+    (
+        "what can you do",
+        "help",
+        "what do you know",
+        "what can i ask",
+        "who are you",
+        "what are you",
+        "how does this work",
+        "what is this",
+        "what do you do",
+        "commands",
+    ),
 )
 
 BUILT_IN = (GREETING, THANKS, CAPABILITIES)

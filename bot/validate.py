@@ -8,7 +8,7 @@ from bot.documents import sentence_count
 from bot.models import Fact
 from bot.normalise import normalise
 from bot.smalltalk import BUILT_IN
-from bot.yamlfile import Problem
+from bot.yamlfile import Problem, Record
 
 if TYPE_CHECKING:
     from bot.knowledge import FactBase
@@ -27,15 +27,14 @@ def _check_facts(base: FactBase) -> list[Problem]:
     """Each fact names a known source, and its quote is verbatim from it."""
     problems = []
     for fact in base.facts.values():
-        record = base.record("fact", fact.id)
-        assert record is not None
-        message = _source_problem(base, fact) or _quote_problem(base, fact)
-        if message:
-            key = "source" if message.startswith("unknown source") else "quote"
-            problems.append(Problem(record.file, record.line_of(key), message))
-        for index, topic in enumerate(fact.topics):
-            if not topic.strip():
-                problems.append(Problem(record.file, record.line_of("topics", index), "empty topic"))
+        record = _record(base, "fact", fact.id)
+        if message := _source_problem(base, fact):
+            problems.append(_at(record, "source", message))
+        elif message := _quote_problem(base, fact):
+            problems.append(_at(record, "quote", message))
+        problems.extend(
+            _at(record, "topics", "empty topic", index) for index, topic in enumerate(fact.topics) if not topic.strip()
+        )
     return problems
 
 
@@ -60,7 +59,7 @@ def _quote_problem(base: FactBase, fact: Fact) -> str | None:
     if document.in_chrome(fact.quote):
         return f"quote of fact '{fact.id}' is page chrome (menus, newsletter, image credit), not quotable"
     closest = document.closest(fact.quote)
-    hint = f"; closest passage ({closest[0].label}): \"{_clip(closest[1])}\"" if closest else ""
+    hint = f'; closest passage ({closest[0].label}): "{_clip(closest[1])}"' if closest else ""
     return f"quote of fact '{fact.id}' not found verbatim in {document.source.file}{hint}"
 
 
@@ -79,38 +78,44 @@ def _check_intents(base: FactBase) -> list[Problem]:
     problems: list[Problem] = []
     owners = {normalise(e): f"the built-in intent '{s.id}'" for s in BUILT_IN for e in s.examples}
     for intent in base.intents.values():
-        record = base.record("intent", intent.id)
-        assert record is not None
-
-        def report(key: str, message: str, index: int | None = None) -> None:
-            problems.append(Problem(record.file, record.line_of(key, index), message))
-
+        record = _record(base, "intent", intent.id)
         for index, fact_id in enumerate(intent.facts):
             if fact_id not in base.facts and fact_id not in base.broken:
-                report("facts", f"unknown fact '{fact_id}' in intent '{intent.id}'", index)
+                problems.append(_at(record, "facts", f"unknown fact '{fact_id}' in intent '{intent.id}'", index))
         if len(intent.examples) < MIN_EXAMPLES:
-            report("examples", f"intent '{intent.id}' has {len(intent.examples)} examples; "
-                   f"at least {MIN_EXAMPLES} are needed")
+            count = f"intent '{intent.id}' has {len(intent.examples)} examples"
+            problems.append(_at(record, "examples", f"{count}; at least {MIN_EXAMPLES} are needed"))
         mine = f"intent '{intent.id}'"
         for index, example in enumerate(intent.examples):
             key = normalise(example)
             if not key:
-                report("examples", f"empty example in intent '{intent.id}'", index)
+                problems.append(_at(record, "examples", f"empty example in {mine}", index))
             elif owners.setdefault(key, mine) != mine:
-                report("examples", f"example \"{example}\" of {mine} stands in {owners[key]} too", index)
+                message = f'example "{example}" of {mine} stands in {owners[key]} too'
+                problems.append(_at(record, "examples", message, index))
     return problems
+
+
+def _record(base: FactBase, kind: str, item_id: str) -> Record:
+    """Where a loaded item was defined (every loaded item has a record)."""
+    record = base.record(kind, item_id)
+    assert record is not None
+    return record
+
+
+def _at(record: Record, key: str, message: str, index: int | None = None) -> Problem:
+    """A problem located at a field (or one item of a list field) of `record`."""
+    return Problem(record.file, record.line_of(key, index), message)
 
 
 def _check_reachable(base: FactBase) -> list[Problem]:
     """Every fact is answered by some intent."""
     reachable = {fact_id for intent in base.intents.values() for fact_id in intent.facts}
-    problems = []
-    for fact in base.facts.values():
-        if fact.id not in reachable:
-            record = base.record("fact", fact.id)
-            assert record is not None
-            problems.append(Problem(record.file, record.line_of("id"), f"fact '{fact.id}' is not reachable from any intent"))
-    return problems
+    return [
+        _at(_record(base, "fact", fact.id), "id", f"fact '{fact.id}' is not reachable from any intent")
+        for fact in base.facts.values()
+        if fact.id not in reachable
+    ]
 
 
 def _clip(text: str, limit: int = 120) -> str:

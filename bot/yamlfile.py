@@ -89,4 +89,3 @@ def _record(node: yaml.Node, label: str, constructor: Any) -> Record:
         if isinstance(value, yaml.SequenceNode):
             record.item_lines[name] = [item.start_mark.line + 1 for item in value.value]
     return record
-

@@ -18,8 +18,15 @@ TINY = Path(__file__).parent / "fixtures" / "tiny"
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No stray tokens or settings from the machine, and no `.env` from the working directory."""
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN",
-                 "DISCORD_GUILD_IDS", "FACTBOT_DATA_DIR", "FACTBOT_DB_URL"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "DISCORD_TOKEN",
+        "DISCORD_GUILD_IDS",
+        "FACTBOT_DATA_DIR",
+        "FACTBOT_DB_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 

@@ -22,7 +22,7 @@ async def test_answer_is_the_one_async_seam(engine: Engine) -> None:
 
 def test_json_contract_fields(engine: Engine) -> None:
     data = json.loads(engine.respond("how many votes did ismailov get").model_dump_json())
-    assert CONTRACT <= set(data)
+    assert set(data) >= CONTRACT
     assert data["status"] == "answered"
     assert 0 <= data["confidence"] <= 1
     assert data["citations"] and all(set(c) == CITATION for c in data["citations"])
@@ -81,8 +81,14 @@ def test_empty_input_gets_help(engine: Engine, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "intent"),
-    [("hi", "greeting"), ("Hello there!", "greeting"), ("thanks!", "thanks"), ("thank you :)", "thanks"),
-     ("what can you do?", "capabilities"), ("help", "capabilities")],
+    [
+        ("hi", "greeting"),
+        ("Hello there!", "greeting"),
+        ("thanks!", "thanks"),
+        ("thank you :)", "thanks"),
+        ("what can you do?", "capabilities"),
+        ("help", "capabilities"),
+    ],
 )
 def test_smalltalk_answers_without_citations(engine: Engine, text: str, intent: str) -> None:
     answer = engine.respond(text)
@@ -101,7 +107,9 @@ def test_short_input_is_not_marked_truncated(engine: Engine) -> None:
     assert engine.respond("who won").truncated is False
 
 
-@pytest.mark.parametrize("text", ["\x00\x01\x02", "\ufffd\ufffd", "<script>alert(1)</script>", "' OR 1=1 --", "A" * 5000])
+@pytest.mark.parametrize(
+    "text", ["\x00\x01\x02", "\ufffd\ufffd", "<script>alert(1)</script>", "' OR 1=1 --", "A" * 5000]
+)
 def test_odd_input_never_raises(engine: Engine, text: str) -> None:
     answer = engine.respond(text)
     assert isinstance(answer, Answer)

@@ -28,46 +28,114 @@ def test_tiny_fact_base_is_valid(tiny: Path) -> None:
 
 
 BREAKAGES = [
-    pytest.param(FACTS, "built in 1871 from local granite.", "built in 1872 from local granite.",
-                 f"{FACTS}:4: quote of fact 'built' not found verbatim in tiny.txt; closest passage (paragraph 1): \"The lighthouse on Gull Rock was built in 1871 from local granite.\"",
-                 id="quote-not-verbatim"),
-    pytest.param(FACTS, "    topics: [people]\n", "    topics: [people]\n    colour: red\n",
-                 f"{FACTS}:12: unknown field 'colour'", id="unknown-field"),
-    pytest.param(FACTS, "quote: Ada Example", "quote: Ada Sample",
-                 f"{FACTS}:15: quote of fact 'author' is not the source's author (\"Ada Example\")", id="record-mismatch"),
-    pytest.param(FACTS, "quote: Its keeper, Mara Quill, lit the lamp every night for forty years.",
-                 "quote: 'Photo credit: somebody'",
-                 f"{FACTS}:9: quote of fact 'keeper' is page chrome", id="chrome-quote"),
-    pytest.param(FACTS, "id: keeper", "id: built",
-                 f"{FACTS}:7: duplicate fact id 'built' (first at {FACTS}:2)", id="duplicate-fact-id"),
-    pytest.param(FACTS, "answer: Mara Quill kept the light for forty years.", "answer: ''",
-                 f"{FACTS}:10: empty field 'answer'", id="empty-answer"),
-    pytest.param(FACTS, "    topics: [people]\n", "",
-                 f"{FACTS}:7: missing field 'topics'", id="missing-topics"),
-    pytest.param(FACTS, "source: tiny\n    quote: Its", "source: huge\n    quote: Its",
-                 f"{FACTS}:8: unknown source 'huge' in fact 'keeper'", id="unknown-source"),
-    pytest.param(INTENTS, "facts: [keeper]", "facts: [keeper, kept]",
-                 f"{INTENTS}:14: unknown fact 'kept' in intent 'keeper'", id="unknown-fact"),
-    pytest.param(INTENTS, "facts: [author]", "facts: [built]",
-                 f"{FACTS}:12: fact 'author' is not reachable from any intent", id="unreachable-fact"),
-    pytest.param(INTENTS, "      - mara quill\n", "      - lighthouse granite\n",
-                 f"{INTENTS}:21: example \"lighthouse granite\" of intent 'keeper' stands in intent 'built' too",
-                 id="example-in-two-intents"),
-    pytest.param(INTENTS, "      - mara quill\n", "      - Hello!\n",
-                 f"{INTENTS}:21: example \"Hello!\" of intent 'keeper' stands in the built-in intent 'greeting' too",
-                 id="example-is-smalltalk"),
-    pytest.param(INTENTS, "      - mara quill\n", "      - '   '\n",
-                 f"{INTENTS}:21: empty example in intent 'keeper'", id="empty-example"),
-    pytest.param(INTENTS, "      - keeper of gull rock\n", "",
-                 f"{INTENTS}:15: intent 'keeper' has 7 examples; at least 8 are needed", id="too-few-examples"),
-    pytest.param(INTENTS, "  - id: author", "  - id: keeper",
-                 f"{INTENTS}:24: duplicate intent id 'keeper' (first at {INTENTS}:13)", id="duplicate-intent-id"),
-    pytest.param(INTENTS, "intents:", "intents: [",
-                 f"{INTENTS}:2: invalid YAML", id="broken-yaml"),
-    pytest.param(SOURCES, "file: tiny.txt", "file: missing.txt",
-                 f"{SOURCES}:8: source file seeds/missing.txt not found", id="missing-seed"),
-    pytest.param(SOURCES, "sources:", "sourcez:",
-                 f"{SOURCES}:1: expected a 'sources:' list", id="wrong-top-key"),
+    pytest.param(
+        FACTS,
+        "built in 1871 from local granite.",
+        "built in 1872 from local granite.",
+        f"{FACTS}:4: quote of fact 'built' not found verbatim in tiny.txt; closest passage (paragraph 1): \"The lighthouse on Gull Rock was built in 1871 from local granite.\"",
+        id="quote-not-verbatim",
+    ),
+    pytest.param(
+        FACTS,
+        "    topics: [people]\n",
+        "    topics: [people]\n    colour: red\n",
+        f"{FACTS}:12: unknown field 'colour'",
+        id="unknown-field",
+    ),
+    pytest.param(
+        FACTS,
+        "quote: Ada Example",
+        "quote: Ada Sample",
+        f"{FACTS}:15: quote of fact 'author' is not the source's author (\"Ada Example\")",
+        id="record-mismatch",
+    ),
+    pytest.param(
+        FACTS,
+        "quote: Its keeper, Mara Quill, lit the lamp every night for forty years.",
+        "quote: 'Photo credit: somebody'",
+        f"{FACTS}:9: quote of fact 'keeper' is page chrome",
+        id="chrome-quote",
+    ),
+    pytest.param(
+        FACTS,
+        "id: keeper",
+        "id: built",
+        f"{FACTS}:7: duplicate fact id 'built' (first at {FACTS}:2)",
+        id="duplicate-fact-id",
+    ),
+    pytest.param(
+        FACTS,
+        "answer: Mara Quill kept the light for forty years.",
+        "answer: ''",
+        f"{FACTS}:10: empty field 'answer'",
+        id="empty-answer",
+    ),
+    pytest.param(FACTS, "    topics: [people]\n", "", f"{FACTS}:7: missing field 'topics'", id="missing-topics"),
+    pytest.param(
+        FACTS,
+        "source: tiny\n    quote: Its",
+        "source: huge\n    quote: Its",
+        f"{FACTS}:8: unknown source 'huge' in fact 'keeper'",
+        id="unknown-source",
+    ),
+    pytest.param(
+        INTENTS,
+        "facts: [keeper]",
+        "facts: [keeper, kept]",
+        f"{INTENTS}:14: unknown fact 'kept' in intent 'keeper'",
+        id="unknown-fact",
+    ),
+    pytest.param(
+        INTENTS,
+        "facts: [author]",
+        "facts: [built]",
+        f"{FACTS}:12: fact 'author' is not reachable from any intent",
+        id="unreachable-fact",
+    ),
+    pytest.param(
+        INTENTS,
+        "      - mara quill\n",
+        "      - lighthouse granite\n",
+        f"{INTENTS}:21: example \"lighthouse granite\" of intent 'keeper' stands in intent 'built' too",
+        id="example-in-two-intents",
+    ),
+    pytest.param(
+        INTENTS,
+        "      - mara quill\n",
+        "      - Hello!\n",
+        f"{INTENTS}:21: example \"Hello!\" of intent 'keeper' stands in the built-in intent 'greeting' too",
+        id="example-is-smalltalk",
+    ),
+    pytest.param(
+        INTENTS,
+        "      - mara quill\n",
+        "      - '   '\n",
+        f"{INTENTS}:21: empty example in intent 'keeper'",
+        id="empty-example",
+    ),
+    pytest.param(
+        INTENTS,
+        "      - keeper of gull rock\n",
+        "",
+        f"{INTENTS}:15: intent 'keeper' has 7 examples; at least 8 are needed",
+        id="too-few-examples",
+    ),
+    pytest.param(
+        INTENTS,
+        "  - id: author",
+        "  - id: keeper",
+        f"{INTENTS}:24: duplicate intent id 'keeper' (first at {INTENTS}:13)",
+        id="duplicate-intent-id",
+    ),
+    pytest.param(INTENTS, "intents:", "intents: [", f"{INTENTS}:2: invalid YAML", id="broken-yaml"),
+    pytest.param(
+        SOURCES,
+        "file: tiny.txt",
+        "file: missing.txt",
+        f"{SOURCES}:8: source file seeds/missing.txt not found",
+        id="missing-seed",
+    ),
+    pytest.param(SOURCES, "sources:", "sourcez:", f"{SOURCES}:1: expected a 'sources:' list", id="wrong-top-key"),
 ]
 
 
@@ -89,8 +157,11 @@ def test_quote_of_three_sentences_is_rejected(tiny: Path) -> None:
     seed = tiny / "seeds" / "tiny.txt"
     seed.write_text(seed.read_text().replace("31 metres tall.", "31 metres tall. It is white. It is old."))
     facts = tiny / FACTS
-    facts.write_text(facts.read_text().replace(
-        "from local granite.\n", "from local granite. It stands 31 metres tall. It is white.\n", 1))
+    facts.write_text(
+        facts.read_text().replace(
+            "from local granite.\n", "from local granite. It stands 31 metres tall. It is white.\n", 1
+        )
+    )
     _, problems = read_factbase(tiny)
     assert [str(p) for p in problems] == [f"{FACTS}:4: quote of fact 'built' has more than 2 sentences"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Callable
 from typing import TextIO
@@ -146,7 +147,5 @@ async def _read_line(stream: TextIO, interactive: bool) -> str | None:
 
 def _enable_history() -> None:
     """Arrow-key history and line editing for the interactive prompt, where readline exists."""
-    try:
+    with contextlib.suppress(ImportError):  # no readline on Windows
         import readline  # noqa: F401  (importing it is what enables history for input())
-    except ImportError:  # pragma: no cover - Windows
-        pass

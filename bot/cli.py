@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Annotated, TextIO
 
 import typer
@@ -59,11 +60,16 @@ def _engine(data_dir: Path | None) -> Engine:
     if problems:
         for problem in problems:
             err.print(str(problem), markup=False, highlight=False)
-        summary = f"the fact base in {settings.data_dir} is invalid ({len(problems)} problems)"
+        summary = f"the fact base in {settings.data_dir} is invalid ({_count(problems, 'problem')})"
         err.print(f"factbot: {summary}; not starting.", markup=False)
         raise typer.Exit(1)
     thresholds = Thresholds(settings.answer_threshold, settings.clarify_threshold, settings.clarify_margin)
     return Engine(base, thresholds=thresholds)
+
+
+def _count(items: Sequence[object], noun: str) -> str:
+    """`3 problems`, `1 problem`."""
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
 def _stdin() -> TextIO:
@@ -93,7 +99,7 @@ def ask(
         return
     for line in _stdin():
         if line.strip() or as_json:
-            _print(engine, line.rstrip("\n"), as_json)
+            _print(engine, line.rstrip("\r\n"), as_json)
 
 
 def _print(engine: Engine, text: str, as_json: bool) -> None:
@@ -145,7 +151,7 @@ def validate(data_dir: DataDir = None) -> None:
     for problem in problems:
         err.print(str(problem), markup=False, highlight=False)
     if problems:
-        err.print(f"{len(problems)} problems in {settings.data_dir}", markup=False)
+        err.print(f"{_count(problems, 'problem')} in {settings.data_dir}", markup=False)
         raise typer.Exit(1)
     examples = sum(len(i.examples) for i in base.intents.values())
     out.print(
@@ -175,4 +181,10 @@ def sources(data_dir: DataDir = None) -> None:
 def main() -> None:
     """Entry point of the `factbot` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    app()
+    try:
+        app()
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (`factbot ask … | head`): nothing left to say
+    except OSError as exc:
+        err.print(f"factbot: {exc.strerror or exc}", markup=False)
+        raise SystemExit(1) from None

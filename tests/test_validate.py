@@ -194,7 +194,7 @@ def test_bot_refuses_to_start_on_invalid_fact_base(tiny: Path, runner: CliRunner
     result = runner.invoke(app, [*command, "--data-dir", str(tiny)], input="")
     assert result.exit_code == 1
     assert f"{FACTS}:4: quote of fact 'built' not found verbatim" in result.output
-    assert "invalid (1 problems); not starting" in result.output
+    assert "invalid (1 problem); not starting" in result.output
     assert "Traceback" not in result.output
 
 

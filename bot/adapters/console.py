@@ -65,7 +65,8 @@ def facts_table(engine: Engine, topic: str | None) -> Table | Text:
 
 def sources_table(engine: Engine) -> Table:
     """Every source with its author, publisher, URL and fact count."""
-    table = Table("source", "title", "author", "publisher", "facts", "url", title="Sources")
+    table = Table("source", "title", "author", "publisher", "facts", title="Sources")
+    table.add_column("url", overflow="fold")
     for source in engine.base.sources.values():
         count = sum(f.source == source.id for f in engine.base.facts.values())
         table.add_row(source.id, source.title, source.author, source.publisher, str(count), source.url)
@@ -109,6 +110,8 @@ class ConsoleAdapter:
     async def handle(self, line: str) -> bool:
         """Handle one line of input; False means the session should end."""
         text = line.strip()
+        if not text:
+            return True
         command, _, rest = text.partition(" ")
         if command.lower() in self._commands:
             return self._commands[command.lower()](rest.strip())

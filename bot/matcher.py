@@ -42,7 +42,7 @@ STOPWORDS = (
     now of off oh ok okay on once one only or other our ours ourselves out over own perhaps
     please pls plz quick quickly quite rather really same shall she should so
     some somebody someone something such tell than that thats the their theirs them
-    themselves then there theres these they theyre this those though through thus to too
+    themselves then there theres these they theyre this those though go going goes gonna through thus to too
     um uh under until up upon very want wanted was wasnt we were werent what whats when
     where which while who whom whos whose why will with wonder wondering would wouldnt you
     youre your yours yourself yourselves know knows remind explain curious like need mean

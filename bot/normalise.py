@@ -40,6 +40,21 @@ _TRANSLATE = str.maketrans(
 
 _stemmer = snowballstemmer.stemmer("english")
 
+# English irregular verb forms, which no suffix-stripping stemmer can join to their base form.
+_IRREGULAR_FORMS = """
+arise arose arisen|be was were been|bear bore borne|beat beaten|become became|begin began begun|
+bring brought|build built|buy bought|choose chose chosen|come came|do did done|draw drew drawn|
+drive drove driven|eat ate eaten|fall fell fallen|feel felt|fight fought|find found|fly flew flown|
+forget forgot forgotten|get got gotten|give gave given|go went gone|grow grew grown|have had has|
+hear heard|hold held|keep kept|know knew known|lead led|leave left|lose lost|make made|mean meant|
+meet met|pay paid|ride rode ridden|rise rose risen|run ran|say said|see saw seen|seek sought|
+sell sold|send sent|shake shook shaken|shoot shot|sing sang sung|sit sat|speak spoke spoken|
+spend spent|stand stood|steal stole stolen|strike struck|swear swore sworn|take took taken|
+teach taught|tell told|think thought|throw threw thrown|understand understood|wake woke woken|
+wear wore worn|win won|write wrote written
+"""
+IRREGULAR = {form: forms.split()[0] for forms in _IRREGULAR_FORMS.split("|") for form in forms.split()[1:]}
+
 
 def strip_markup(text: str) -> str:
     """Remove Slack and Discord markup: mentions, channel links, URLs, emoji; keep link labels."""
@@ -67,8 +82,8 @@ def normalise(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """The English (Snowball) stem of one normalised word."""
-    return str(_stemmer.stemWord(word))
+    """The English (Snowball) stem of one normalised word, irregular verb forms first made regular."""
+    return str(_stemmer.stemWord(IRREGULAR.get(word, word)))
 
 
 def words(text: str) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.normalise import normalise
+from bot.normalise import normalise, stem
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,11 @@ from bot.normalise import normalise
 )
 def test_normalise(raw: str, expected: str) -> None:
     assert normalise(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("word", "same_as"),
+    [("ran", "run"), ("won", "wins"), ("lost", "losing"), ("wrote", "writing"), ("written", "write"), ("led", "leads")],
+)
+def test_irregular_forms_share_a_stem(word: str, same_as: str) -> None:
+    assert stem(word) == stem(same_as)

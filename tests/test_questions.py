@@ -13,7 +13,7 @@ NEAR_COPY = 90
 """Two phrasings at or above this similarity (rapidfuzz ratio, normalised) are near-copies."""
 
 # The rates this set reaches today; a change that lowers one fails here.
-FLOORS = {"answerable": 0.87, "near_topic": 0.87, "unrelated": 1.0}
+FLOORS = {"answerable": 0.89, "near_topic": 0.87, "unrelated": 1.0}
 
 
 def test_set_is_large_and_labelled() -> None:

@@ -7,9 +7,9 @@ import io
 import json
 import logging
 import sys
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from collections.abc import Sequence
-from typing import Annotated, TextIO
+from typing import Annotated, Any, TextIO
 
 import typer
 from pydantic import ValidationError
@@ -18,7 +18,7 @@ from rich.console import Console
 from bot.adapters.console import ConsoleAdapter, facts_table, render_answer, sources_table
 from bot.engine import Engine, Thresholds
 from bot.knowledge import read_factbase
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 
 app = typer.Typer(
     help="Factbot answers questions from a curated fact base, quoting its source verbatim.",
@@ -130,17 +130,112 @@ def chat(data_dir: DataDir = None) -> None:
 
 
 @app.command()
-def run(data_dir: DataDir = None) -> None:
+def run(
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve Slack over HTTP (needs SLACK_SIGNING_SECRET) instead of Socket Mode.")
+    ] = False,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port for --http (default: FACTBOT_HTTP_PORT, 3000).")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
     """Start every chat adapter whose credentials are set; the terminal chat when none is."""
     settings = _settings(data_dir)
-    if settings.has_chat_tokens:
+    _warn_about_half_configured(settings)
+    if not settings.has_chat_tokens:
+        chat(data_dir)
+        return
+    engine = _engine(data_dir)
+    services = _services(engine, settings, http=http, port=port or settings.http_port)
+    try:
+        asyncio.run(_serve_all(services))
+    except KeyboardInterrupt:
+        pass
+    except ConfigError as exc:
+        err.print(f"factbot: {exc}", markup=False)
+        raise typer.Exit(1) from None
+
+
+def _warn_about_half_configured(settings: Settings) -> None:
+    """Say which variable is missing when Slack is only half set up."""
+    if settings.slack_bot_token and not (settings.slack_app_token or settings.slack_signing_secret):
         err.print(
-            "factbot: Slack and Discord adapters are not part of this release; "
-            "unset their tokens to chat in the terminal.",
+            "factbot: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor "
+            "SLACK_SIGNING_SECRET (HTTP mode) is; Slack stays off.",
+            markup=False,
+        )
+
+
+def _services(engine: Engine, settings: Settings, *, http: bool, port: int) -> list[Coroutine[Any, Any, None]]:
+    """The adapters to run, each imported only when its credentials are set."""
+    services: list[Coroutine[Any, Any, None]] = []
+    if settings.slack_enabled:
+        from bot.adapters import slack_app
+
+        if http and not settings.slack_signing_secret:
+            err.print("factbot: --http needs SLACK_SIGNING_SECRET.", markup=False)
+            raise typer.Exit(2)
+        if http or not settings.slack_app_token:
+            services.append(slack_app.run_http(engine, settings, port=port))
+        else:
+            services.append(slack_app.run_socket_mode(engine, settings))
+    if settings.discord_enabled:
+        from bot.adapters import discord_bot
+
+        services.append(discord_bot.run_discord(engine, settings))
+    return services
+
+
+async def _serve_all(services: list[Coroutine[Any, Any, None]]) -> None:
+    """Run every adapter in one event loop; the first to fail stops the rest, and its error is raised."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for service in services:
+                group.create_task(service)
+    except BaseExceptionGroup as group_error:
+        raise group_error.exceptions[0] from None
+
+
+discord_app = typer.Typer(help="Discord: the invite link and global command sync.", no_args_is_help=True)
+app.add_typer(discord_app, name="discord")
+
+
+@discord_app.command("invite")
+def discord_invite() -> None:
+    """Print the OAuth2 URL that adds the bot to a server, with exactly the permissions it needs."""
+    from bot.adapters import discord_bot
+
+    try:
+        application_id = discord_bot.application_id_from_token(_settings(None))
+    except ConfigError as exc:
+        err.print(f"factbot: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    print(discord_bot.invite_url(application_id))
+
+
+@discord_app.command("sync")
+def discord_sync(
+    globally: Annotated[
+        bool, typer.Option("--global", help="Sync the slash commands to every server (takes up to an hour).")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Register the slash commands with Discord globally (servers in DISCORD_GUILD_IDS sync at start)."""
+    from bot.adapters import discord_bot
+
+    if not globally:
+        err.print(
+            "factbot: servers in DISCORD_GUILD_IDS sync when `factbot run` starts; use --global to sync everywhere.",
             markup=False,
         )
         raise typer.Exit(2)
-    chat(data_dir)
+    engine = _engine(data_dir)
+    try:
+        count = asyncio.run(discord_bot.sync_global(engine, _settings(data_dir)))
+    except ConfigError as exc:
+        err.print(f"factbot: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    out.print(f"Synced {count} commands globally; Discord may take up to an hour to show them.")
 
 
 @app.command()

@@ -16,6 +16,10 @@ def _default_data_dir() -> Path:
     return here if (here / "knowledge" / "sources.yaml").exists() else PROJECT_ROOT
 
 
+class ConfigError(Exception):
+    """A setting the platform or the machine rejected (a bad token, say), told in one line without secrets."""
+
+
 class Settings(BaseSettings):
     """Everything Factbot can be configured with; each field is also an environment variable."""
 

@@ -1,0 +1,372 @@
+"""The Discord adapter end to end: the real discord.py against FakeDiscord on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import discord
+import pytest
+import pytest_asyncio
+import yarl
+from discord.gateway import DiscordWebSocket
+
+from bot.adapters import discord_bot
+from bot.adapters.discord_bot import DiscordConfigError, run_discord, sync_global
+from bot.engine import Engine
+from bot.models import Answer, Citation, Question, Status
+from bot.settings import Settings
+from tests.fakes.discord import EPHEMERAL, FakeDiscord, Request, user
+
+TOKEN = "MTIzNDU2Nzg5MDEy.fake.token-for-tests"
+NONE: dict[str, list[str]] = {"parse": []}
+PRIVILEGED = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message_content
+StartBot = Callable[..., Awaitable[FakeDiscord]]
+
+
+def settings(**env: Any) -> Settings:
+    """Settings for a test bot: a token, guild 111, and a cooldown no test trips by accident."""
+    defaults = {"DISCORD_TOKEN": TOKEN, "DISCORD_GUILD_IDS": "111", "FACTBOT_DISCORD_COOLDOWN_RATE": 1000}
+    return Settings.model_validate({**defaults, **env})
+
+
+@pytest_asyncio.fixture
+async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    """FakeDiscord, with discord.py's REST base and gateway pointed at it."""
+    server = FakeDiscord(token=TOKEN)
+    await server.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", server.api_url)
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
+    yield server
+    await server.close()
+    assert all(r.data.get("allowed_mentions") == NONE for r in server.sent()), "a message could ping someone"
+
+
+@pytest_asyncio.fixture
+async def start_bot(fake: FakeDiscord, engine: Engine) -> AsyncIterator[StartBot]:
+    """Start `run_discord` against the fake (stopped after the test)."""
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start(**env: Any) -> FakeDiscord:
+        tasks.append(asyncio.create_task(run_discord(engine, settings(**env), guild_ready_timeout=0.05)))
+        await fake.wait_ready()
+        return fake
+
+    yield start
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@pytest_asyncio.fixture
+async def bot(start_bot: StartBot) -> FakeDiscord:
+    """A running bot; the fake it talks to."""
+    return await start_bot()
+
+
+async def ask(fake: FakeDiscord, name: str, options: dict[str, str] | None = None, **where: Any) -> Request:
+    """Run a slash command and return the request that answered it."""
+    interaction = await fake.dispatch("INTERACTION_CREATE", fake.command(name, options, **where))
+    return await fake.reply_to(interaction)
+
+
+def embed_of(request: Request) -> dict[str, Any]:
+    """The one embed a reply carried."""
+    [embed] = request.data["embeds"]
+    return embed
+
+
+def custom_ids(request: Request) -> list[str]:
+    """The custom_ids of every button in a reply."""
+    return [c["custom_id"] for row in request.data.get("components", []) for c in row["components"]]
+
+
+# -- start-up -----------------------------------------------------------------------------------
+
+
+async def test_login_and_ready_with_no_privileged_intent(
+    start_bot: StartBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    bot = await start_bot()
+    await ask(bot, "factbot")
+    assert TOKEN not in caplog.text
+    assert bot.identify is not None
+    assert bot.identify["token"] == TOKEN
+    assert bot.identify["intents"] & PRIVILEGED == 0
+    me = bot.find(lambda r: r.path == "/users/@me")
+    assert me is not None and me.headers["Authorization"] == f"Bot {TOKEN}"
+
+
+SNAPSHOT: list[dict[str, Any]] = [
+    {"name": "ask", "description": "Ask a question; the answer quotes its source word for word.",
+     "options": [{"type": 3, "name": "question", "description": "Your question, in your own words",
+                  "required": True, "autocomplete": True}]},
+    {"name": "facts", "description": "List the topics, or the facts on one topic (just for you).",
+     "options": [{"type": 3, "name": "topic", "description": "Show the facts on this topic", "required": False}]},
+    {"name": "digest", "description": "Preview today's digest for this channel (just for you).", "options": []},
+    {"name": "factbot", "description": "What Factbot knows, where it comes from, how to ask.", "options": []},
+]
+
+
+async def test_commands_sync_to_the_guild_with_this_schema(bot: FakeDiscord, engine: Engine) -> None:
+    await ask(bot, "factbot")
+    put = bot.find(lambda r: r.method == "PUT")
+    assert put is not None and put.path == "/applications/9000/guilds/111/commands"
+    assert not [r for r in bot.requests if r.path == "/applications/9000/commands"], "no global sync on start"
+    for command, expected in zip(put.body, SNAPSHOT, strict=True):
+        assert command["type"] == 1
+        assert {k: command[k] for k in ("name", "description")} == {k: expected[k] for k in ("name", "description")}
+        options = [{k: v for k, v in o.items() if k != "choices"} for o in command["options"]]
+        assert options == expected["options"]
+    choices = put.body[1]["options"][0]["choices"]
+    assert sorted(c["value"] for c in choices) == sorted(engine.base.topics())[:25]
+
+
+async def test_a_guild_that_refuses_the_sync_does_not_stop_the_bot(
+    start_bot: StartBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = await start_bot(DISCORD_GUILD_IDS="222 111")
+    assert (await ask(bot, "factbot")).status == 200
+    synced = [(r.path, r.status) for r in bot.requests if r.method == "PUT"]
+    assert synced == [("/applications/9000/guilds/222/commands", 403), ("/applications/9000/guilds/111/commands", 200)]
+    assert "could not sync commands to guild 222" in caplog.text
+
+
+async def test_bad_token_stops_with_a_clear_error(
+    fake: FakeDiscord, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "MTIz.wrong.SECRET-never-shown"
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(DiscordConfigError, match="DISCORD_TOKEN was rejected") as raised:
+        await run_discord(engine, settings(DISCORD_TOKEN=secret))
+    with pytest.raises(DiscordConfigError, match="DISCORD_TOKEN"):
+        await sync_global(engine, settings(DISCORD_TOKEN=secret))
+    assert secret not in str(raised.value) and "SECRET" not in caplog.text
+    assert bot_requests(fake) == ["/users/@me", "/users/@me"]
+
+
+def bot_requests(fake: FakeDiscord) -> list[str]:
+    """Paths of every request the fake received."""
+    return [r.path for r in fake.requests]
+
+
+async def test_sync_global_puts_every_command_and_returns_the_count(fake: FakeDiscord, engine: Engine) -> None:
+    assert await sync_global(engine, settings()) == 4
+    assert [r.path for r in fake.requests if r.method == "PUT"] == ["/applications/9000/commands"]
+
+
+# -- slash commands ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("guild_id", ["111", None], ids=["guild", "dm"])
+async def test_ask_answers_publicly_with_the_verbatim_quote(
+    bot: FakeDiscord, engine: Engine, guild_id: str | None
+) -> None:
+    expected = await engine.answer(Question(text="Who won the ITU election?"))
+    reply = await ask(bot, "ask", {"question": "Who won the ITU election?"}, guild_id=guild_id)
+    assert reply.body["type"] == 4
+    assert not reply.data.get("flags", 0) & EPHEMERAL
+    embed = embed_of(reply)
+    citation = expected.citations[0]
+    assert embed["description"] == expected.answer
+    assert f"“{citation.quote}”" in [f["value"] for f in embed["fields"]]
+    assert f"paragraph {citation.paragraph}" in embed["footer"]["text"]
+    for part in (citation.title, citation.author, citation.publisher):
+        assert part in embed["footer"]["text"]
+    assert embed["url"] == citation.url
+    assert custom_ids(reply) == [f"factbot:vote:up:{expected.intent}", f"factbot:vote:down:{expected.intent}"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "intent"),
+    [("ismailov vots", "loser-votes"), ("who wn", "election-winner"), ("Who won the", "election-winner")],
+)
+async def test_autocomplete_ranks_the_meant_question_near_the_top(
+    bot: FakeDiscord, engine: Engine, typed: str, intent: str
+) -> None:
+    interaction = await bot.dispatch("INTERACTION_CREATE", bot.autocomplete("ask", "question", typed))
+    reply = await bot.wait_for(lambda r: r.path.startswith(f"/interactions/{interaction['id']}/"))
+    assert reply.body["type"] == 8
+    names = [c["name"] for c in reply.body["data"]["choices"]]
+    assert 1 <= len(names) <= 25
+    assert engine.base.intents[intent].question in names[:3]
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "???", "zzqx"])
+async def test_autocomplete_offers_headline_questions_for_an_empty_or_odd_prefix(
+    bot: FakeDiscord, engine: Engine, typed: str
+) -> None:
+    interaction = await bot.dispatch("INTERACTION_CREATE", bot.autocomplete("ask", "question", typed))
+    reply = await bot.wait_for(lambda r: r.path.startswith(f"/interactions/{interaction['id']}/"))
+    choices = reply.body["data"]["choices"]
+    assert len(choices) == min(25, len(engine.base.intents))
+    assert all(len(c["name"]) <= 100 and c["name"] == c["value"] for c in choices)
+    headline = [s.question for s in engine.overview().try_asking]
+    assert [c["name"] for c in choices[: len(headline)]] == headline
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "title"),
+    [
+        ("facts", {}, "Topics"),
+        ("facts", {"topic": "china"}, "Facts on china"),
+        ("digest", {}, "Factbot digest for"),
+        ("factbot", {}, "Factbot"),
+    ],
+)
+async def test_other_commands_answer_only_the_asker(
+    bot: FakeDiscord, name: str, options: dict[str, str], title: str
+) -> None:
+    reply = await ask(bot, name, options)
+    assert reply.body["type"] == 4
+    assert reply.data["flags"] & EPHEMERAL
+    assert embed_of(reply)["title"].startswith(title)
+
+
+# -- buttons ---------------------------------------------------------------------------------------
+
+
+async def test_a_clarify_suggestion_button_answers_when_pressed(bot: FakeDiscord, engine: Engine) -> None:
+    assert engine.respond("standards").status is Status.clarify
+    shown = await ask(bot, "ask", {"question": "standards"})
+    first = custom_ids(shown)[0]
+    assert first.startswith("factbot:ask:")
+    pressed = await bot.dispatch("INTERACTION_CREATE", bot.press(first, shown))
+    reply = await bot.reply_to(pressed)
+    intent = first.removeprefix("factbot:ask:")
+    assert embed_of(reply)["title"] == engine.base.intents[intent].question
+    assert engine.cite(engine.base.facts[engine.base.intents[intent].facts[0]]).quote in str(embed_of(reply))
+
+
+async def test_feedback_buttons_thank_privately_and_log(bot: FakeDiscord, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot.adapters.discord_bot")
+    shown = await ask(bot, "ask", {"question": "Who won the ITU election?"})
+    down = custom_ids(shown)[1]
+    reply = await bot.reply_to(await bot.dispatch("INTERACTION_CREATE", bot.press(down, shown, user_id="2002")))
+    assert reply.data["content"] == "Thanks for the feedback!" and reply.data["flags"] & EPHEMERAL
+    assert "feedback: down on intent election-winner from user 2002" in caplog.text
+
+
+# -- mentions and DMs ----------------------------------------------------------------------------
+
+
+async def test_a_mention_in_a_channel_is_answered_as_a_reply(bot: FakeDiscord) -> None:
+    me = bot.bot_user
+    sent = await bot.dispatch("MESSAGE_CREATE", bot.chat(f"<@{me['id']}> who won the ITU election?", mentions=[me]))
+    reply = await bot.wait_for(lambda r: r.path == "/channels/300/messages")
+    assert str(reply.body["message_reference"]["message_id"]) == sent["id"]
+    assert embed_of(reply)["title"] == "who won the ITU election?"
+
+
+async def test_a_dm_is_answered_and_other_messages_are_ignored(bot: FakeDiscord) -> None:
+    me, other_bot = bot.bot_user, user("7", "otherbot", bot=True)
+    await bot.dispatch("MESSAGE_CREATE", bot.chat("who won?", author=me, guild_id=None, channel_id="501"))
+    await bot.dispatch("MESSAGE_CREATE", bot.chat(f"<@{me['id']}> who won?", author=other_bot, mentions=[me]))
+    await bot.dispatch("MESSAGE_CREATE", bot.chat("who won the ITU election?"))  # no mention: not for us
+    await bot.dispatch("MESSAGE_CREATE", bot.chat("who won the ITU election?", guild_id=None, channel_id="502"))
+    await bot.wait_for(lambda r: r.path == "/channels/502/messages")
+    assert [r.path for r in bot.requests if r.path.startswith("/channels/")] == ["/channels/502/messages"]
+
+
+async def test_hostile_input_cannot_ping_anyone(bot: FakeDiscord) -> None:
+    me = bot.bot_user
+    hostile = "@everyone @here <@123> <@!123> <@&9> who won?"
+    await ask(bot, "ask", {"question": hostile})
+    mention = bot.chat(f"<@{me['id']}> {hostile}", mentions=[me, user("123", "victim")], mention_roles=["9"],
+                       mention_everyone=True)
+    await bot.dispatch("MESSAGE_CREATE", mention)
+    await bot.dispatch("MESSAGE_CREATE", bot.chat(hostile, guild_id=None, channel_id="503"))
+    await bot.wait_for(lambda r: r.path == "/channels/300/messages")
+    await bot.wait_for(lambda r: r.path == "/channels/503/messages")
+    for request in bot.sent():
+        assert request.data["allowed_mentions"] == NONE
+        assert "@everyone" not in (request.data.get("content") or "")
+
+
+# -- limits, deadlines, floods ---------------------------------------------------------------------
+
+
+async def test_a_huge_answer_is_trimmed_within_discords_limits(
+    bot: FakeDiscord, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    citation = Citation(fact_id="f", source_id="s", title="T" * 300, author="A" * 900, publisher="P" * 900,
+                        url="https://example.org/", quote="q" * 5000, paragraph=1)
+
+    async def huge(question: Question) -> Answer:
+        return Answer(question=question.text, status=Status.answered, intent="article-title", confidence=1.0,
+                      answer="a" * 10_000, citations=[citation.model_copy(update={"paragraph": n}) for n in range(40)])
+
+    monkeypatch.setattr(engine, "answer", huge)
+    embed = embed_of(await ask(bot, "ask", {"question": "q" * 2000}))
+    assert len(embed["title"]) <= 256 and len(embed["description"]) <= 4096
+    assert len(embed["fields"]) <= 25 and all(len(f["value"]) <= 1024 for f in embed["fields"])
+    assert len(embed["footer"]["text"]) <= 2048
+    total = sum(len(embed.get(k, "")) for k in ("title", "description")) + len(embed["footer"]["text"])
+    assert total + sum(len(f["name"]) + len(f["value"]) for f in embed["fields"]) <= 6000
+
+
+@pytest.mark.parametrize(
+    ("defer_after", "takes"), [(0.05, 0.3), (discord_bot.DEFER_AFTER, discord_bot.DEFER_AFTER + 1.5)]
+)
+async def test_a_slow_answer_defers_then_follows_up(
+    bot: FakeDiscord, engine: Engine, monkeypatch: pytest.MonkeyPatch, defer_after: float, takes: float
+) -> None:
+    """The second case runs in real time: longer than Discord's 3 s, answered through the defer."""
+    answer = engine.answer
+
+    async def slow(question: Question) -> Answer:
+        await asyncio.sleep(takes)
+        return await answer(question)
+
+    monkeypatch.setattr(discord_bot, "DEFER_AFTER", defer_after)
+    monkeypatch.setattr(engine, "answer", slow)
+    interaction = await bot.dispatch("INTERACTION_CREATE", bot.command("ask", {"question": "Who won?"}))
+    followup = await bot.reply_to(interaction, timeout=takes + 5)
+    callbacks = [r for r in bot.requests if r.path.startswith(f"/interactions/{interaction['id']}/")]
+    assert [(r.body["type"], r.status) for r in callbacks] == [(5, 200)]
+    assert followup.path == f"/webhooks/9000/{interaction['token']}" and followup.status == 200
+    assert embed_of(followup)["description"]
+
+
+async def test_a_flood_is_answered_politely(start_bot: StartBot) -> None:
+    fake = await start_bot(FACTBOT_DISCORD_COOLDOWN_RATE=2, FACTBOT_DISCORD_COOLDOWN_SECONDS=60)
+    replies = [await ask(fake, "ask", {"question": "Who won?"}) for _ in range(3)]
+    assert [bool(r.data.get("embeds")) for r in replies] == [True, True, False]
+    assert replies[2].data["content"].startswith("Slow down a little")
+    assert replies[2].data["flags"] & EPHEMERAL
+    other = await ask(fake, "ask", {"question": "Who won?"}, user_id="2002")
+    assert other.data.get("embeds")
+
+
+async def test_a_flood_of_dms_is_told_once_then_ignored(start_bot: StartBot) -> None:
+    fake = await start_bot(FACTBOT_DISCORD_COOLDOWN_RATE=1, FACTBOT_DISCORD_COOLDOWN_SECONDS=60)
+    for _ in range(4):
+        await fake.dispatch("MESSAGE_CREATE", fake.chat("who won?", guild_id=None, channel_id="501"))
+    other = user("2002", "someone-else")
+    sentinel = await fake.dispatch("MESSAGE_CREATE", fake.chat("who won?", author=other, guild_id=None,
+                                                                channel_id="501"))
+    await fake.wait_for(lambda r: str(r.data.get("message_reference", {}).get("message_id")) == sentinel["id"])
+    await fake.wait_for(lambda r: (r.data.get("content") or "").startswith("Slow down a little"))
+    replies = [r.body for r in fake.requests if r.path == "/channels/501/messages"]
+    assert [bool(r.get("embeds")) for r in replies].count(False) == 1, "one warning, then silence"
+    assert len(replies) == 3
+
+
+async def test_the_fake_enforces_discords_interaction_deadlines(bot: FakeDiscord) -> None:
+    interaction = await bot.dispatch("INTERACTION_CREATE", bot.command("factbot"))
+    await bot.reply_to(interaction)
+    url = f"{bot.api_url}/interactions/{interaction['id']}/{interaction['token']}/callback"
+    late = await bot.dispatch("INTERACTION_CREATE", bot.command("factbot"))
+    bot.deadline = 0.0
+    late_url = f"{bot.api_url}/interactions/{late['id']}/{late['token']}/callback"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, json={"type": 4, "data": {"content": "again", "allowed_mentions": NONE}}) as again:
+            assert (again.status, (await again.json())["code"]) == (400, 40060)
+        async with session.post(late_url, json={"type": 4, "data": {"content": "late", "allowed_mentions": NONE}}) as too_late:
+            assert (too_late.status, (await too_late.json())["code"]) == (404, 10062)

@@ -196,6 +196,23 @@ async def _serve_all(services: list[Coroutine[Any, Any, None]]) -> None:
         raise group_error.exceptions[0] from None
 
 
+slack_app_cli = typer.Typer(help="Slack: the app manifest.", no_args_is_help=True)
+app.add_typer(slack_app_cli, name="slack")
+
+
+@slack_app_cli.command("manifest")
+def slack_manifest(
+    request_url: Annotated[
+        str | None,
+        typer.Option("--request-url", help="Public URL of /slack/events, for HTTP mode (default: Socket Mode)."),
+    ] = None,
+) -> None:
+    """Print the Slack app manifest (scopes, events, the slash commands as named in settings)."""
+    from bot.adapters import slack_app
+
+    print(slack_app.manifest_yaml(_settings(None), request_url=request_url), end="")
+
+
 discord_app = typer.Typer(help="Discord: the invite link and global command sync.", no_args_is_help=True)
 app.add_typer(discord_app, name="discord")
 

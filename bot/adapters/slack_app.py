@@ -1,0 +1,511 @@
+"""The Slack adapter: slash commands, mentions, DMs and buttons become Questions; Answers become Block Kit.
+
+Built on slack-bolt's AsyncApp; the same listeners serve Socket Mode (`run_socket_mode`) and HTTP
+mode (`run_http`). Every Web API call and `response_url` reply goes through one aiohttp session,
+with slack_sdk's retry handlers (429 `Retry-After`, 5xx, dropped connections).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from pydantic import BaseModel, ConfigDict, SecretStr
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.adapters.slack_blocks import (
+    FEEDBACK,
+    SUGGEST,
+    VOTES,
+    Message,
+    answer_message,
+    digest_message,
+    facts_message,
+    help_message,
+    manifest,
+    manifest_yaml,
+    no_topic_message,
+    notice_message,
+    plain,
+    topics_message,
+)
+from bot.digest import build_digest
+from bot.engine import Engine
+from bot.models import Question
+from bot.settings import ConfigError, Settings
+
+__all__ = [
+    "SlackConfigError", "build_app", "close_app", "manifest", "manifest_yaml", "run_http", "run_socket_mode",
+    "start_http",
+]
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+SORRY = notice_message("Sorry, something went wrong while answering that. Please try again.")
+Reply = tuple[Message, str]
+"""A message and its `response_type` (`in_channel` or `ephemeral`)."""
+
+
+class SlackConfigError(ConfigError):
+    """Slack cannot start: a missing, malformed or rejected setting (the message names it, never its value)."""
+
+
+# -- payloads, parsed at the edge -----------------------------------------------------------
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class SlashCommand(_Payload):
+    """A slash command invocation."""
+
+    command: str
+    text: str = ""
+    user_id: str
+    channel_id: str = ""
+    response_url: str | None = None
+
+    def question(self) -> Question:
+        """The command's text as a Question."""
+        return Question(text=plain(self.text).strip(), who=self.user_id, where=self.channel_id, platform="slack")
+
+
+class MessageEvent(_Payload):
+    """An `app_mention` or `message` event."""
+
+    type: str
+    channel: str
+    ts: str
+    text: str = ""
+    user: str | None = None
+    bot_id: str | None = None
+    subtype: str | None = None
+    channel_type: str | None = None
+    thread_ts: str | None = None
+
+    def from_person(self, bot_user: str | None) -> bool:
+        """Whether a person wrote it (not a bot, not this bot, not an edit or other subtype)."""
+        return bool(self.user) and self.user != bot_user and not self.bot_id and not self.subtype
+
+    def question(self, bot_user: str | None) -> Question:
+        """The text without the bot's own mention, as a Question."""
+        text = re.sub(rf"<@{re.escape(bot_user)}(\|[^>]*)?>", " ", self.text) if bot_user else self.text
+        return Question(text=plain(text).strip(), who=self.user, where=self.channel, platform="slack")
+
+
+class ButtonClick(_Payload):
+    """A click on one of Factbot's buttons (`block_actions`)."""
+
+    user: str
+    value: str
+    channel: str | None = None
+    response_url: str | None = None
+    message_ts: str | None = None
+    thread_ts: str | None = None
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> ButtonClick:
+        """Read the clicker, the button's value and where the message is from a `block_actions` body."""
+        container = body.get("container") or {}
+        return cls(
+            user=(body.get("user") or {}).get("id", ""),
+            value=str((body.get("actions") or [{}])[0].get("value", "")),
+            channel=container.get("channel_id") or (body.get("channel") or {}).get("id"),
+            response_url=body.get("response_url"),
+            message_ts=container.get("message_ts"),
+            thread_ts=container.get("thread_ts") or (body.get("message") or {}).get("thread_ts"),
+        )
+
+
+# -- deduplication ----------------------------------------------------------------------------
+
+
+class RecentEvents:
+    """Event ids seen lately, bounded in number and age, so a delivery Slack retries is answered once."""
+
+    def __init__(self, *, size: int = 10_000, ttl: float = 3600.0, clock: Callable[[], float] = time.monotonic):
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._size, self._ttl, self._clock = size, ttl, clock
+
+    def seen(self, event_id: str) -> bool:
+        """Whether `event_id` came lately; it is remembered from now on either way."""
+        now = self._clock()
+        while self._seen and now - next(iter(self._seen.values())) > self._ttl:
+            self._seen.popitem(last=False)
+        if event_id in self._seen:
+            return True
+        self._seen[event_id] = now
+        if len(self._seen) > self._size:
+            self._seen.popitem(last=False)
+        return False
+
+
+# -- listeners --------------------------------------------------------------------------------
+
+
+class SlackAdapter:
+    """Bolt listeners around one engine: Slack inputs become Questions, Answers become messages."""
+
+    def __init__(self, engine: Engine, settings: Settings, *, session: ClientSession) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.session = session
+        self.recent = RecentEvents()
+
+    def register(self, app: AsyncApp) -> None:
+        """Attach the middleware, listeners and error handler to `app`."""
+        s = self.settings
+        app.middleware(self.dedupe)
+        app.command(f"/{s.command_ask}")(self.on_ask)
+        app.command(f"/{s.command_facts}")(self.on_facts)
+        app.command(f"/{s.command_digest}")(self.on_digest)
+        app.command(f"/{s.command_help}")(self.on_help)
+        app.event("app_mention")(self.on_mention)
+        app.event("message")(self.on_message)
+        app.action(re.compile(f"^{SUGGEST}"))(self.on_suggest)
+        app.action(re.compile(f"^{FEEDBACK}"))(self.on_feedback)
+        app.error(self.on_error)
+
+    async def dedupe(self, body: dict[str, Any], next_: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        """Drop a retried event with a 200 (not skipping `next_`, which bolt would answer with 404)."""
+        event_id = body.get("event_id")
+        if isinstance(event_id, str) and self.recent.seen(event_id):
+            log.info("Slack: event %s already handled; dropped the retry", event_id)
+            return BoltResponse(status=200, body="")
+        return await next_()
+
+    # slash commands: answered inside the acknowledgement
+
+    async def on_ask(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        """`/ask <question>`: the answer for the whole channel, naming the asker; help when empty."""
+        await _ack(ack, self._ask(command))
+
+    async def on_facts(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        """`/facts [topic]`: the topics, or the facts of one, for the asker only."""
+        await _ack(ack, self._facts(command))
+
+    async def on_digest(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        """`/digest`: a preview of today's digest for this channel, for the asker only."""
+        await _ack(ack, self._digest(command))
+
+    async def on_help(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        """`/factbot`: help, sources and counts, for the asker only."""
+        await _ack(ack, self._help(command))
+
+    async def _ask(self, command: dict[str, Any]) -> Reply:
+        slash = SlashCommand.model_validate(command)
+        question = slash.question()
+        if not question.text:
+            return await self._help(command)
+        answer = await self.engine.answer(question)
+        log.info("Slack: /%s answered: status=%s intent=%s", self.settings.command_ask, answer.status, answer.intent)
+        return answer_message(answer, asker=slash.user_id, about=self.engine.covers()), "in_channel"
+
+    async def _facts(self, command: dict[str, Any]) -> Reply:
+        topic = " ".join(SlashCommand.model_validate(command).question().text.lower().split())
+        topics = self.engine.base.topics()
+        if not topic:
+            counts = {name: len(facts) for name, facts in topics.items()}
+            return topics_message(counts, command=self.settings.command_facts), "ephemeral"
+        if topic not in topics:
+            return no_topic_message(topic, topics), "ephemeral"
+        facts = [(fact.answer, self.engine.cite(fact)) for fact in topics[topic]]
+        return facts_message(topic, facts), "ephemeral"
+
+    async def _digest(self, command: dict[str, Any]) -> Reply:
+        slash = SlashCommand.model_validate(command)
+        digest = build_digest(self.engine, channel=slash.channel_id or "slack", day=date.today())
+        return digest_message(digest, preview=True), "ephemeral"
+
+    async def _help(self, _: dict[str, Any]) -> Reply:
+        return help_message(self.engine.overview(), self.settings), "ephemeral"
+
+    # events: acknowledged by bolt at once, answered with chat.postMessage
+
+    async def on_mention(self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
+        """A mention in a channel: answered in a thread under the question."""
+        message = MessageEvent.model_validate(event)
+        if message.channel.startswith("D") or not message.from_person(context.bot_user_id):
+            return  # DMs are answered by on_message; bots and edits never
+        await self._answer_event(client, message, context.bot_user_id, thread_ts=message.thread_ts or message.ts)
+
+    async def on_message(self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
+        """A direct message: answered in the DM (in its thread, if it was written in one)."""
+        message = MessageEvent.model_validate(event)
+        if message.channel_type != "im" or not message.from_person(context.bot_user_id):
+            return
+        await self._answer_event(client, message, context.bot_user_id, thread_ts=message.thread_ts)
+
+    async def _answer_event(self, client: AsyncWebClient, event: MessageEvent, bot_user: str | None,
+                            *, thread_ts: str | None) -> None:
+        try:
+            answer = await self.engine.answer(event.question(bot_user))
+            reply = answer_message(answer, about=self.engine.covers())
+            log.info("Slack: %s answered: status=%s intent=%s", event.type, answer.status, answer.intent)
+        except Exception:
+            log.exception("Slack: could not answer a %s event", event.type)
+            reply = SORRY
+        await _post(client, channel=event.channel, thread_ts=thread_ts, message=reply)
+
+    # buttons
+
+    async def on_suggest(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """A suggested question clicked: its answer replaces the message that offered it."""
+        await ack()
+        click = ButtonClick.parse(body)
+        try:
+            reply = await self._suggested(click)
+        except Exception:
+            log.exception("Slack: could not answer a suggestion")
+            reply = SORRY
+        await self._deliver(client, click, reply, replace_original=True)
+
+    async def _suggested(self, click: ButtonClick) -> Message:
+        intent = self.engine.base.intents.get(click.value)
+        if intent is None:
+            return notice_message("That suggestion is out of date. Please ask again in your own words.")
+        question = Question(text=intent.question, who=click.user, where=click.channel, platform="slack")
+        answer = await self.engine.answer(question)
+        return answer_message(answer, asker=click.user, about=self.engine.covers())
+
+    async def on_feedback(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """👍 / 👎 under an answer: acknowledged, logged (a store keeps it later), thanked privately."""
+        await ack()
+        click = ButtonClick.parse(body)
+        vote, _, intent = click.value.partition(":")
+        if vote not in VOTES:
+            log.warning("Slack: feedback button with an unknown value was ignored")
+            return
+        log.info("Slack: feedback %s for intent %r in %s", vote, intent[:100], click.channel)
+        if click.response_url:  # a thank-you is only ever shown to the voter
+            thanks = notice_message(f"Thanks, your {VOTES[vote]} is noted.")
+            await _respond(self.session, click.response_url, thanks, replace_original=False,
+                           response_type="ephemeral")
+
+    async def _deliver(self, client: AsyncWebClient, click: ButtonClick, message: Message, **options: Any) -> None:
+        """Reply to a click through its `response_url`, or in the message's thread when it has none."""
+        if click.response_url:
+            await _respond(self.session, click.response_url, message, **options)
+        elif click.channel:
+            await _post(client, channel=click.channel, thread_ts=click.thread_ts or click.message_ts, message=message)
+
+    async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        """Whatever escaped a listener: logged with its kind, never shown to the user as a traceback."""
+        kind = body.get("type") or body.get("command") or "request"
+        log.error("Slack: a %s listener failed: %s", kind, type(error).__name__, exc_info=error)
+
+
+async def _ack(ack: AsyncAck, reply: Awaitable[Reply]) -> None:
+    """Acknowledge a slash command with its reply; a failure becomes a one-line apology, never a traceback."""
+    try:
+        message, response_type = await reply
+    except Exception:
+        log.exception("Slack: could not answer a slash command")
+        message, response_type = SORRY, "ephemeral"
+    await ack(text=message.text, blocks=message.blocks, response_type=response_type,
+              unfurl_links=False, unfurl_media=False)
+
+
+async def _post(client: AsyncWebClient, *, channel: str, thread_ts: str | None, message: Message) -> None:
+    """chat.postMessage; a refusal or network failure is logged in one line and the bot goes on."""
+    try:
+        await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message.text,
+                                      blocks=message.blocks, unfurl_links=False, unfurl_media=False)
+    except SlackApiError as exc:
+        log.warning("Slack: chat.postMessage to %s failed: %s", channel, exc.response.get("error", "unknown"))
+    except (TimeoutError, ClientError) as exc:
+        log.warning("Slack: chat.postMessage to %s failed: %s", channel, type(exc).__name__)
+
+
+async def _respond(session: ClientSession, url: str, message: Message, **options: Any) -> None:
+    """Reply through a `response_url` on the shared session (the URL is a credential: never logged)."""
+    hook = AsyncWebhookClient(url=url, session=session, retry_handlers=retry_handlers())
+    try:
+        response = await hook.send(text=message.text, blocks=message.blocks, unfurl_links=False,
+                                   unfurl_media=False, **options)
+    except (TimeoutError, ClientError) as exc:
+        log.warning("Slack: response_url reply failed: %s", type(exc).__name__)
+        return
+    if response.status_code != 200:
+        log.warning("Slack: response_url reply refused: %s %s", response.status_code, response.body[:200])
+
+
+# -- the app ----------------------------------------------------------------------------------
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    """slack_sdk's own retries: rate limits (honouring Retry-After), server errors, dropped connections."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=1),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+def web_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client: bot token, `SLACK_API_URL`, one shared session, retry handlers."""
+    token = _secret(settings.slack_bot_token, "SLACK_BOT_TOKEN", prefix="xoxb-")
+    session = ClientSession(timeout=ClientTimeout(total=30))
+    return AsyncWebClient(token=token, base_url=settings.slack_api_url, session=session,
+                          retry_handlers=retry_handlers())
+
+
+class _ClientGivenFilter(logging.Filter):
+    """Drops bolt's "`token` will be unused" warning: bolt reads SLACK_BOT_TOKEN itself even when given a client."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_CLIENT_GIVEN = _ClientGivenFilter()
+
+
+def build_app(engine: Engine, settings: Settings, *, client: AsyncWebClient | None = None) -> AsyncApp:
+    """The bolt app with every Factbot listener. Call it inside a running event loop; `close_app` ends it."""
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_CLIENT_GIVEN)
+    client = client or web_client(settings)
+    if client.session is None:  # without one, slack_sdk opens a new session per call
+        client.session = ClientSession(timeout=ClientTimeout(total=30))
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    app = AsyncApp(client=client, signing_secret=secret, name="factbot")
+    SlackAdapter(engine, settings, session=client.session).register(app)
+    return app
+
+
+async def close_app(app: AsyncApp) -> None:
+    """Close the app's shared HTTP session."""
+    session = app.client.session
+    if session is not None and not session.closed:
+        await session.close()
+
+
+def web_app(app: AsyncApp) -> web.Application:
+    """aiohttp routes: commands, events and interactivity on /slack/events; GET /healthz answers "ok"."""
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    application = web.Application()
+    application.add_routes([web.post(EVENTS_PATH, events), web.get("/healthz", healthz)])
+    return application
+
+
+async def start_http(app: AsyncApp, *, host: str = "0.0.0.0", port: int = 3000) -> web.AppRunner:
+    """Serve `web_app(app)`; the caller cleans the returned runner up (its `addresses` give the port)."""
+    runner = web.AppRunner(web_app(app), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise SlackConfigError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port") from None
+    return runner
+
+
+async def run_http(engine: Engine, settings: Settings, *, port: int, host: str = "0.0.0.0") -> None:
+    """HTTP mode: check the token, serve /slack/events and /healthz until cancelled, then close cleanly."""
+    check_settings(settings, socket_mode=False)
+    app = build_app(engine, settings)
+    try:
+        await check_bot_token(app.client)
+        runner = await start_http(app, host=host, port=port)
+        try:
+            log.info("Slack: HTTP mode on %s:%s (POST %s, GET /healthz)", host, port, EVENTS_PATH)
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+    finally:
+        await close_app(app)
+
+
+async def run_socket_mode(engine: Engine, settings: Settings) -> None:
+    """Socket Mode: check both tokens, connect, answer until cancelled, then close cleanly."""
+    check_settings(settings, socket_mode=True)
+    app_token = _secret(settings.slack_app_token, "SLACK_APP_TOKEN", prefix="xapp-")
+    app = build_app(engine, settings)
+    try:
+        await check_bot_token(app.client)
+        await check_app_token(app.client, app_token)
+        handler = AsyncSocketModeHandler(app, app_token=app_token, web_client=app.client)
+        try:
+            await handler.connect_async()
+            log.info("Slack: connected in Socket Mode")
+            await asyncio.Event().wait()
+        finally:
+            await handler.close_async()
+    finally:
+        await close_app(app)
+
+
+# -- start-up checks ---------------------------------------------------------------------------
+
+
+def check_settings(settings: Settings, *, socket_mode: bool) -> None:
+    """Stop early, naming the variable, when a token is missing or malformed."""
+    _secret(settings.slack_bot_token, "SLACK_BOT_TOKEN", prefix="xoxb-")
+    if socket_mode:
+        _secret(settings.slack_app_token, "SLACK_APP_TOKEN", prefix="xapp-")
+    else:
+        _secret(settings.slack_signing_secret, "SLACK_SIGNING_SECRET")
+
+
+def _secret(value: SecretStr | None, name: str, *, prefix: str = "") -> str:
+    """A secret setting's value, or a SlackConfigError naming the variable (never showing the value)."""
+    raw = value.get_secret_value().strip() if value is not None else ""
+    if not raw:
+        raise SlackConfigError(f"{name} is not set")
+    if not raw.startswith(prefix):
+        raise SlackConfigError(f"{name} does not look right: it should start with {prefix}")
+    return raw
+
+
+async def check_bot_token(client: AsyncWebClient) -> None:
+    """auth.test: a rejected bot token or an unreachable API becomes a one-line SlackConfigError."""
+    try:
+        auth = await client.auth_test()
+    except SlackApiError as exc:
+        raise SlackConfigError(f"SLACK_BOT_TOKEN was rejected by Slack ({_error(exc)})") from None
+    except (TimeoutError, ClientError) as exc:
+        raise SlackConfigError(f"cannot reach Slack at {client.base_url} ({type(exc).__name__}); "
+                               "check SLACK_API_URL and the network") from None
+    log.info("Slack: signed in as %s to %s", auth.get("user"), auth.get("team"))
+
+
+async def check_app_token(client: AsyncWebClient, app_token: str) -> None:
+    """apps.connections.open: a rejected app-level token becomes a one-line SlackConfigError."""
+    try:
+        await client.apps_connections_open(app_token=app_token)
+    except SlackApiError as exc:
+        raise SlackConfigError(f"SLACK_APP_TOKEN was rejected by Slack ({_error(exc)})") from None
+    except (TimeoutError, ClientError) as exc:
+        raise SlackConfigError(f"cannot reach Slack at {client.base_url} ({type(exc).__name__})") from None
+
+
+def _error(exc: SlackApiError) -> str:
+    """The `error` code of a Slack API error (`invalid_auth`…)."""
+    return str(exc.response.get("error", "unknown_error"))

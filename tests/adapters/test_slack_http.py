@@ -1,0 +1,418 @@
+"""Slack over HTTP: the real slack-bolt and slack_sdk, signed requests, against FakeSlack on loopback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp import ClientSession
+
+from bot.adapters.slack_app import build_app, close_app, start_http
+from bot.engine import Engine
+from bot.settings import Settings
+from tests.fakes.slack import (
+    APP_TOKEN,
+    BOT_ID,
+    BOT_TOKEN,
+    BOT_USER,
+    HUMAN,
+    SIGNING_SECRET,
+    FakeSlack,
+    app_mention,
+    block_actions,
+    block_problems,
+    event_callback,
+    form_body,
+    im_message,
+    sign,
+    slash_form,
+    strings,
+)
+
+HOSTILE = "<!channel> & <!here> <@U1> <https://evil|x> *b* <!everyone> <!subteam^S1|team>"
+
+
+@dataclass
+class Slack:
+    """Factbot's HTTP endpoint and the fake Slack it talks to, with helpers that post as Slack does."""
+
+    fake: FakeSlack
+    http: ClientSession
+    url: str
+
+    async def post(self, body: str, content_type: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        """POST a signed body to /slack/events; the status and the JSON (or text) answer."""
+        headers = {"Content-Type": content_type, **sign(body), **(headers or {})}
+        async with self.http.post(f"{self.url}/slack/events", data=body.encode(), headers=headers) as response:
+            text = await response.text()
+            return response.status, json.loads(text) if text.startswith("{") else text
+
+    async def command(self, text: str, *, command: str = "/ask", user: str = HUMAN) -> tuple[int, Any]:
+        """Run a slash command; its acknowledgement body."""
+        form = slash_form(command, text, response_url=self.fake.hook_url(), user=user)
+        return await self.post(form_body(form), "application/x-www-form-urlencoded")
+
+    async def event(self, event: dict[str, Any], *, event_id: str = "Ev001", retry: int = 0) -> int:
+        """Deliver an event_callback (a retry carries Slack's retry headers)."""
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
+        status, _ = await self.post(json.dumps(event_callback(event, event_id=event_id)), "application/json", headers)
+        return status
+
+    async def click(self, action_id: str, value: str, *, user: str = HUMAN) -> int:
+        """Click a button on one of the bot's messages."""
+        payload = block_actions(action_id, value, response_url=self.fake.hook_url(), user=user)
+        status, _ = await self.post(form_body({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+        return status
+
+    async def posted(self, count: int = 1) -> list[dict[str, Any]]:
+        """Wait until `count` messages were posted; all posts so far."""
+        return await self.fake.wait_for(lambda: (posts := self.fake.posts()) and len(posts) >= count and posts)
+
+
+def settings_for(fake: FakeSlack, **changes: Any) -> Settings:
+    """Settings pointing at the fake, with test tokens."""
+    settings = Settings(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN,
+                        SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url)
+    return settings.model_copy(update=changes)
+
+
+@asynccontextmanager
+async def serving(engine: Engine, fake: FakeSlack, settings: Settings) -> AsyncIterator[Slack]:
+    """Factbot's HTTP mode on 127.0.0.1 and a free port."""
+    app = build_app(engine, settings)
+    runner = await start_http(app, host="127.0.0.1", port=0)
+    host, port = runner.addresses[0][:2]
+    try:
+        async with ClientSession() as http:
+            yield Slack(fake, http, f"http://{host}:{port}")
+    finally:
+        await runner.cleanup()
+        await close_app(app)
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    fake = await FakeSlack().start()
+    yield fake
+    await fake.close()
+
+
+@pytest_asyncio.fixture
+async def slack(engine: Engine, fake: FakeSlack) -> AsyncIterator[Slack]:
+    async with serving(engine, fake, settings_for(fake)) as slack:
+        yield slack
+
+
+def section_texts(message: dict[str, Any]) -> str:
+    """All the text of a message's blocks, joined."""
+    return "\n".join(strings(message.get("blocks", [])))
+
+
+def question_of(engine: Engine, intent: str) -> tuple[str, str]:
+    """An intent's canonical question and the first quote that answers it."""
+    question = engine.base.intents[intent].question
+    return question, engine.respond(question).citations[0].quote
+
+
+# -- slash commands ----------------------------------------------------------------------------
+
+
+async def test_ask_is_answered_in_the_acknowledgement_for_the_channel(slack: Slack, engine: Engine) -> None:
+    question, quote = question_of(engine, "election-winner")
+    started = time.perf_counter()
+    status, body = await slack.command(question)
+    assert time.perf_counter() - started < 1.0
+    assert status == 200
+    assert body["response_type"] == "in_channel"
+    text = section_texts(body)
+    assert f"<@{HUMAN}> asked: “{question}”" in text
+    assert ">" + quote in text
+    assert f"paragraph {engine.respond(question).citations[0].paragraph}" in text
+    assert "read the article" in text
+    assert body["text"] and block_problems(body["blocks"]) == []
+    feedback = [e for b in body["blocks"] if b.get("block_id") == "factbot_feedback" for e in b["elements"]]
+    assert [e["value"] for e in feedback] == ["up:election-winner", "down:election-winner"]
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+async def test_ask_alone_shows_help_to_the_asker_only(slack: Slack, text: str) -> None:
+    status, body = await slack.command(text)
+    assert status == 200
+    assert body["response_type"] == "ephemeral"
+    assert "/ask" in section_texts(body) and "/facts" in section_texts(body)
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "expected"),
+    [
+        ("/facts", "", "*Topics*"),
+        ("/facts", "election", "*Facts on election*"),
+        ("/facts", "  ELECTION ", "*Facts on election*"),
+        ("/facts", "<!channel>", "No topic “&lt;!channel&gt;”"),
+        ("/digest", "", "Fact of the day"),
+        ("/factbot", "", "*Sources*"),
+    ],
+)
+async def test_other_commands_answer_the_asker_only(slack: Slack, command: str, text: str, expected: str) -> None:
+    status, body = await slack.command(text, command=command)
+    assert status == 200
+    assert body["response_type"] == "ephemeral"
+    assert expected in section_texts(body)
+    assert block_problems(body["blocks"]) == []
+
+
+async def test_facts_of_a_topic_name_their_paragraphs(slack: Slack, engine: Engine) -> None:
+    _, body = await slack.command("election", command="/facts")
+    text = section_texts(body)
+    for fact in engine.base.topics()["election"]:
+        assert fact.answer.replace("&", "&amp;") in text
+    assert "paragraph 1" in text
+
+
+async def test_renamed_commands_follow_the_settings(engine: Engine, fake: FakeSlack) -> None:
+    settings = settings_for(fake, command_ask="question", command_help="factbot-help")
+    async with serving(engine, fake, settings) as slack:
+        status, body = await slack.command("who won the election?", command="/question")
+        assert status == 200 and body["response_type"] == "in_channel"
+        _, help_body = await slack.command("", command="/factbot-help")
+        assert "`/question &lt;question&gt;`" in section_texts(help_body)
+        status, _ = await slack.command("who won?", command="/ask")
+        assert status == 404  # no longer ours
+
+
+# -- events --------------------------------------------------------------------------------------
+
+
+async def test_mention_is_answered_in_a_thread_under_the_question(slack: Slack, engine: Engine) -> None:
+    question, quote = question_of(engine, "election-date")
+    assert await slack.event(app_mention(f"<@{BOT_USER}> {question}", ts="1700000000.000111")) == 200
+    [post] = await slack.posted()
+    assert post["channel"] == "C0GENERAL"
+    assert post["thread_ts"] == "1700000000.000111"
+    assert ">" + quote in section_texts(post)
+    assert post["unfurl_links"] is False and "link_names" not in post and "parse" not in post
+    assert slack.fake.called("chat.postMessage")[0].token == BOT_TOKEN
+
+
+async def test_mention_inside_a_thread_stays_in_that_thread(slack: Slack) -> None:
+    event = app_mention(f"<@{BOT_USER}> who won?", ts="1700000000.000222", thread_ts="1700000000.000100")
+    await slack.event(event)
+    [post] = await slack.posted()
+    assert post["thread_ts"] == "1700000000.000100"
+
+
+async def test_direct_message_is_answered_in_the_dm(slack: Slack, engine: Engine) -> None:
+    question, quote = question_of(engine, "election-winner")
+    await slack.event(im_message(question))
+    [post] = await slack.posted()
+    assert post["channel"] == "D0HUMAN"
+    assert "thread_ts" not in post
+    assert ">" + quote in section_texts(post)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        im_message("who won?", user=BOT_USER),
+        im_message("who won?", bot_id=BOT_ID),
+        im_message("who won?", bot_id="B0OTHER", user="U0OTHERBOT"),
+        im_message("who won?", user=None, subtype="bot_message", bot_id="B0OTHER"),
+        im_message("who won?", subtype="message_changed"),
+        im_message("who won?", channel="C0GENERAL", channel_type="channel"),
+        app_mention(f"<@{BOT_USER}> who won?", user=BOT_USER),
+        app_mention(f"<@{BOT_USER}> who won?") | {"bot_id": "B0OTHER"},
+    ],
+    ids=["own", "own-bot-id", "other-bot", "bot-message", "edit", "plain-channel", "own-mention", "bot-mention"],
+)
+async def test_bots_edits_and_plain_channel_messages_are_ignored(slack: Slack, event: dict[str, Any]) -> None:
+    assert await slack.event(event, event_id="EvIgnored") == 200
+    # The ignored event's listener runs first; once the DM sent after it is answered, it would have posted.
+    await slack.event(im_message("who won?", channel="D0SENTINEL"), event_id="EvSentinel")
+    await slack.fake.wait_for(lambda: any(p["channel"] == "D0SENTINEL" for p in slack.fake.posts()))
+    assert [p["channel"] for p in slack.fake.posts()] == ["D0SENTINEL"]
+
+
+async def test_a_retried_event_is_answered_once(slack: Slack) -> None:
+    event = app_mention(f"<@{BOT_USER}> who won?", ts="1700000000.000333")
+    assert await slack.event(event, event_id="EvRetry") == 200
+    assert await slack.event(event, event_id="EvRetry", retry=1) == 200
+    assert await slack.event(event, event_id="EvRetry", retry=2) == 200
+    await slack.event(im_message("who won?", channel="D0SENTINEL"), event_id="EvSentinel")
+    await slack.fake.wait_for(lambda: any(p["channel"] == "D0SENTINEL" for p in slack.fake.posts()))
+    assert [p["channel"] for p in slack.fake.posts()] == ["C0GENERAL", "D0SENTINEL"]
+
+
+# -- Slack's own checks ---------------------------------------------------------------------
+
+
+async def test_a_bad_signature_is_refused(slack: Slack) -> None:
+    body = form_body(slash_form("/ask", "who won?", response_url=slack.fake.hook_url()))
+    status, _ = await slack.post(body, "application/x-www-form-urlencoded", {"X-Slack-Signature": "v0=" + "0" * 64})
+    assert status == 401
+
+
+async def test_a_stale_timestamp_is_refused(slack: Slack) -> None:
+    body = form_body(slash_form("/ask", "who won?", response_url=slack.fake.hook_url()))
+    stale = sign(body, timestamp=int(time.time()) - 400)
+    status, _ = await slack.post(body, "application/x-www-form-urlencoded", stale)
+    assert status == 401
+
+
+async def test_url_verification_returns_the_challenge(slack: Slack) -> None:
+    body = json.dumps({"token": "t", "challenge": "c-123", "type": "url_verification"})
+    status, answer = await slack.post(body, "application/json")
+    assert (status, answer) == (200, {"challenge": "c-123"})
+
+
+async def test_health_check(slack: Slack) -> None:
+    async with slack.http.get(f"{slack.url}/healthz") as response:
+        assert (response.status, await response.text()) == (200, "ok")
+
+
+# -- buttons -------------------------------------------------------------------------------------
+
+
+async def test_a_clicked_suggestion_is_answered_in_place_of_the_message(slack: Slack, engine: Engine) -> None:
+    question, quote = question_of(engine, "winner-votes")
+    assert await slack.click("factbot_suggest_1", "winner-votes", user="U0CLICKER") == 200
+    [reply] = await slack.fake.wait_for(lambda: slack.fake.hooks)
+    assert reply["replace_original"] is True
+    assert reply["_authorization"] is None  # response_url carries no token
+    assert f"<@U0CLICKER> asked: “{question}”" in section_texts(reply)
+    assert ">" + quote in section_texts(reply)
+
+
+async def test_a_stale_suggestion_gets_a_one_line_reply(slack: Slack) -> None:
+    await slack.click("factbot_suggest_0", "no-such-intent")
+    [reply] = await slack.fake.wait_for(lambda: slack.fake.hooks)
+    assert "out of date" in reply["text"]
+
+
+@pytest.mark.parametrize(("action", "value", "vote"), [("factbot_feedback_up", "up:election-winner", "up"),
+                                                       ("factbot_feedback_down", "down:election-winner", "down")])
+async def test_feedback_is_acknowledged_and_logged(slack: Slack, caplog: pytest.LogCaptureFixture,
+                                                  action: str, value: str, vote: str) -> None:
+    caplog.set_level(logging.INFO, logger="bot.adapters.slack_app")
+    assert await slack.click(action, value) == 200
+    [thanks] = await slack.fake.wait_for(lambda: slack.fake.hooks)
+    assert thanks["response_type"] == "ephemeral" and thanks["replace_original"] is False
+    assert f"feedback {vote} for intent 'election-winner'" in caplog.text
+
+
+# -- hostile and bad input, platform errors -------------------------------------------------------
+
+
+def live_mentions(message: Any, *, allowed: str | None = None) -> list[str]:
+    """Strings of a message that could ping someone: `<!…>`, or `<@…>` other than the allowed one."""
+    found = []
+    for text in strings(message):
+        stripped = text.replace(f"<@{allowed}>", "") if allowed else text
+        if "<!" in stripped or "<@" in stripped:
+            found.append(text)
+    return found
+
+
+async def test_nothing_a_user_types_can_ping_anyone(slack: Slack) -> None:
+    slack_escaped = HOSTILE.replace("&", "&amp;")  # as Slack delivers a literal "&"
+    _, ack = await slack.command(slack_escaped)
+    assert live_mentions(ack, allowed=HUMAN) == []
+    assert "&lt;!channel&gt; &amp; &lt;!here&gt;" in section_texts(ack)
+    _, facts = await slack.command(slack_escaped, command="/facts")
+    assert live_mentions(facts) == []
+    await slack.event(app_mention(f"<@{BOT_USER}> {slack_escaped}"), event_id="Ev1")
+    await slack.event(im_message(slack_escaped), event_id="Ev2")
+    await slack.click("factbot_suggest_0", "election-winner")
+    posts = await slack.posted(2)
+    hooks = await slack.fake.wait_for(lambda: slack.fake.hooks)
+    assert live_mentions(posts) == []
+    assert live_mentions(hooks, allowed=HUMAN) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x" * 100_000, "\x00\x01\x02 binary \ufffd\ufffe\u202e" * 50, "<script>alert(1)</script> &amp;&lt;",
+     "?" * 5000, "💥" * 3000],
+    ids=["huge", "binary", "markup", "punctuation", "emoji"],
+)
+async def test_bad_input_gets_a_clear_reply_within_slack_limits(slack: Slack, text: str) -> None:
+    status, body = await slack.command(text)
+    assert status == 200
+    assert body["blocks"] and block_problems(body["blocks"]) == []
+    assert "Traceback" not in json.dumps(body)
+    await slack.event(im_message(text))
+    [post] = await slack.posted()  # the fake refuses messages Slack would refuse
+    assert block_problems(post["blocks"]) == []
+
+
+async def test_a_refused_post_is_logged_and_the_bot_goes_on(slack: Slack, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.adapters.slack_app")
+    slack.fake.fail("chat.postMessage", "not_in_channel")
+    await slack.event(app_mention(f"<@{BOT_USER}> who won?"), event_id="EvFails")
+    await slack.fake.wait_for(lambda: slack.fake.called("chat.postMessage"))
+    await slack.event(im_message("who won?"), event_id="EvNext")
+    [post] = await slack.posted()
+    assert post["channel"] == "D0HUMAN"
+    [line] = [r.getMessage() for r in caplog.records if "not_in_channel" in r.getMessage()]
+    assert "chat.postMessage" in line and "\n" not in line and BOT_TOKEN not in line
+
+
+async def test_a_rate_limited_post_is_retried_after_retry_after(slack: Slack) -> None:
+    slack.fake.rate_limit("chat.postMessage", retry_after=0)
+    await slack.event(im_message("who won?"))
+    [post] = await slack.posted()
+    assert len(slack.fake.called("chat.postMessage")) == 2
+    assert post["channel"] == "D0HUMAN"
+
+
+async def test_an_engine_failure_is_a_one_line_apology(slack: Slack, engine: Engine,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(question: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(engine, "answer", broken)
+    status, body = await slack.command("who won?")
+    assert status == 200 and body["response_type"] == "ephemeral"
+    assert body["text"].startswith("Sorry") and "boom" not in json.dumps(body)
+    await slack.event(im_message("who won?"))
+    [post] = await slack.posted()
+    assert post["text"].startswith("Sorry")
+    assert "could not answer" in caplog.text
+
+
+async def test_no_secret_reaches_the_logs(slack: Slack, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    await slack.command("who won?")
+    await slack.event(app_mention(f"<@{BOT_USER}> who won?"), event_id="Ev1")
+    await slack.click("factbot_suggest_0", "election-winner")
+    slack.fake.fail("chat.postMessage", "invalid_auth")
+    await slack.event(im_message("who won?"), event_id="Ev2")
+    await slack.fake.wait_for(lambda: len(slack.fake.called("chat.postMessage")) >= 2 and slack.fake.hooks)
+    assert caplog.records
+    for secret in (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET, "s3kr1t"):
+        assert secret not in caplog.text
+
+
+async def test_one_http_session_serves_every_call(slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+    created: list[object] = []
+    original = aiohttp.ClientSession.__init__
+
+    def counting(self: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> None:
+        created.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(aiohttp.ClientSession, "__init__", counting)
+    await slack.command("who won?")
+    await slack.event(im_message("who won?"), event_id="Ev1")
+    await slack.click("factbot_suggest_0", "election-winner")
+    await slack.click("factbot_feedback_up", "up:election-winner")
+    await slack.fake.wait_for(lambda: slack.fake.posts() and len(slack.fake.hooks) == 2)
+    assert created == []  # chat.postMessage, auth.test and response_url replies reuse the app's session

@@ -1,0 +1,90 @@
+"""`factbot run`: every configured adapter in one process and one event loop, and clean failures."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import discord
+import pytest
+import pytest_asyncio
+import yarl
+from discord.gateway import DiscordWebSocket
+from typer.testing import CliRunner
+
+from bot.cli import _serve_all, _services, app
+from bot.engine import Engine
+from bot.settings import Settings
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack
+
+DISCORD_TOKEN = "MTIzNDU2Nzg5MDEy.fake.token-for-tests"
+
+
+@pytest_asyncio.fixture
+async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    """FakeDiscord, with discord.py's REST base and gateway pointed at it."""
+    server = FakeDiscord(token=DISCORD_TOKEN)
+    await server.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", server.api_url)
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
+    yield server
+    await server.close()
+
+
+@pytest_asyncio.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    """FakeSlack on loopback."""
+    server = await FakeSlack().start()
+    yield server
+    await server.close()
+
+
+async def test_slack_and_discord_run_side_by_side_in_one_loop(
+    engine: Engine, fake_slack: FakeSlack, fake_discord: FakeDiscord
+) -> None:
+    settings = Settings(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        SLACK_API_URL=fake_slack.api_url,
+        DISCORD_TOKEN=DISCORD_TOKEN,
+    )
+    task = asyncio.create_task(_serve_all(_services(engine, settings, http=False, port=0)))
+    try:
+        await fake_discord.wait_ready()
+        await fake_slack.wait_for(lambda: fake_slack.connections >= 1)
+        assert not task.done()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_a_rejected_discord_token_stops_run_with_one_line(fake_discord: FakeDiscord) -> None:
+    secret = "MTIz.wrong.SECRET-never-shown"
+    result = await asyncio.to_thread(CliRunner().invoke, app, ["run"], env={"DISCORD_TOKEN": secret})
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == ["factbot: DISCORD_TOKEN was rejected by Discord"]
+    assert "SECRET" not in result.output
+
+
+async def test_a_rejected_slack_token_stops_run_with_one_line(fake_slack: FakeSlack) -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-wrong-SECRET", "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_API_URL": fake_slack.api_url}
+    result = await asyncio.to_thread(CliRunner().invoke, app, ["run"], env=env)
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("factbot: SLACK_BOT_TOKEN") and "SECRET" not in line
+
+
+def test_http_mode_needs_the_signing_secret(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["run", "--http"], env={"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN})
+    assert result.exit_code == 2
+    assert "--http needs SLACK_SIGNING_SECRET" in result.output
+
+
+def test_half_configured_slack_says_what_is_missing_and_chats(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["run"], env={"SLACK_BOT_TOKEN": BOT_TOKEN}, input="who won the itu election\n")
+    assert result.exit_code == 0
+    assert "neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode)" in result.output
+    assert "Bogdan-Martin" in result.output

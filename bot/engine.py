@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 
 from bot import smalltalk
@@ -10,6 +11,7 @@ from bot.knowledge import FactBase
 from bot.matcher import Candidate, Matcher, Ranking
 from bot.models import Answer, Citation, Fact, Intent, Overview, Question, Status, Suggestion
 from bot.normalise import normalise
+from bot.store import MemoryStore, QuestionRecord, Store, hash_user
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +32,47 @@ class Thresholds:
 class Engine:
     """Answers questions from one fact base; needs no network and no token."""
 
-    def __init__(self, base: FactBase, *, thresholds: Thresholds | None = None) -> None:
+    def __init__(
+        self,
+        base: FactBase,
+        *,
+        thresholds: Thresholds | None = None,
+        store: Store | None = None,
+        log_text: bool = True,
+        salt: str | None = None,
+    ) -> None:
         self.base = base
         self.thresholds = thresholds or Thresholds()
+        self.store: Store = store or MemoryStore()
+        self.log_text = log_text
+        self.salt = salt or secrets.token_hex(16)
         self.matcher = Matcher(base)
         self._reading_order = sorted(base.intents.values(), key=self._first_paragraph)
 
     async def answer(self, question: Question) -> Answer:
-        """Answer one question."""
+        """Answer one question, and remember it in the store (a store failure never costs the answer)."""
         answer = self.respond(question.text)
         log.debug("answered %s question: status=%s intent=%s", question.platform, answer.status, answer.intent)
+        try:
+            await self.store.log_question(self.record(question, answer))
+        except Exception as exc:  # the store is best effort: the person still gets their answer
+            log.warning("could not log a question: %s", type(exc).__name__)
         return answer
+
+    def record(self, question: Question, answer: Answer) -> QuestionRecord:
+        """How the store keeps a question: the user as a salted hash, the text only if allowed."""
+        who = hash_user(question.platform, question.who, salt=self.salt) if question.who else None
+        return QuestionRecord(
+            platform=question.platform,
+            workspace=question.workspace,
+            channel=question.where,
+            user_hash=who,
+            text=question.text if self.log_text else None,
+            status=answer.status.value,
+            intent=answer.intent,
+            confidence=answer.confidence,
+            fact_ids=[c.fact_id for c in answer.citations],
+        )
 
     def respond(self, text: str) -> Answer:
         """Decide what to say to `text`: an answer, a clarifying question, a fallback or small talk."""

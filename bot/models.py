@@ -58,6 +58,7 @@ class Question(BaseModel):
     who: str | None = None
     where: str | None = None
     platform: str = "console"
+    workspace: str | None = None
 
 
 class Status(StrEnum):

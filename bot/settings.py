@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     clarify_threshold: float = Field(default=0.4, ge=0, le=1, validation_alias="FACTBOT_CLARIFY_THRESHOLD")
     clarify_margin: float = Field(default=0.005, ge=0, le=1, validation_alias="FACTBOT_CLARIFY_MARGIN")
 
+    log_questions: bool = Field(default=True, validation_alias="FACTBOT_LOG_QUESTIONS")
+    retention_days: int = Field(default=90, ge=1, validation_alias="FACTBOT_RETENTION_DAYS")
+    user_salt: SecretStr | None = Field(default=None, validation_alias="FACTBOT_USER_SALT")
+    repeat_window_minutes: int = Field(default=30, ge=0, validation_alias="FACTBOT_REPEAT_WINDOW_MINUTES")
+
     command_ask: str = Field(default="ask", pattern=r"^[a-z0-9_-]{1,32}$", validation_alias="FACTBOT_COMMAND_ASK")
     command_facts: str = Field(default="facts", pattern=r"^[a-z0-9_-]{1,32}$", validation_alias="FACTBOT_COMMAND_FACTS")
     command_digest: str = Field(

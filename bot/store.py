@@ -1,0 +1,179 @@
+"""The store interface: what Factbot remembers (questions, feedback, handled events), and a memory store.
+
+The core sees only the `Store` protocol. `MemoryStore` serves tests and `factbot chat`; the SQL store
+(SQLite by default, PostgreSQL for several replicas) lives in `bot.sqlstore`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+Vote = Literal["up", "down"]
+
+
+def now() -> datetime:
+    """The current time, timezone-aware (UTC)."""
+    return datetime.now(UTC)
+
+
+def hash_user(platform: str, user_id: str, *, salt: str) -> str:
+    """A user's id as a salted hash: stable for counting and one vote per user, never reversible to the id."""
+    digest = hmac.new(salt.encode(), f"{platform}:{user_id}".encode(), hashlib.sha256).hexdigest()
+    return digest[:32]
+
+
+class QuestionRecord(BaseModel):
+    """One question as the store keeps it. `text` is None when question text is not logged."""
+
+    id: int | None = None
+    at: datetime = Field(default_factory=now)
+    platform: str
+    workspace: str | None = None
+    channel: str | None = None
+    user_hash: str | None = None
+    text: str | None = None
+    status: str
+    intent: str | None = None
+    confidence: float = 0.0
+    fact_ids: list[str] = Field(default_factory=list)
+
+
+class FeedbackRecord(BaseModel):
+    """One person's vote on one answer (a second vote by the same person replaces the first)."""
+
+    question_id: int | None = None
+    answer_key: str
+    at: datetime = Field(default_factory=now)
+    platform: str
+    user_hash: str
+    vote: Vote
+    intent: str | None = None
+    fact_ids: list[str] = Field(default_factory=list)
+
+
+class PostRecord(BaseModel):
+    """An answer the bot posted in a channel, with a link to it (Slack permalink, Discord jump URL)."""
+
+    at: datetime = Field(default_factory=now)
+    platform: str
+    channel: str
+    fact_ids: list[str]
+    link: str
+
+
+class Store(Protocol):
+    """What Factbot remembers. Every method is async; none raises for a duplicate, all are idempotent."""
+
+    async def log_question(self, record: QuestionRecord) -> int:
+        """Keep one question; return its id."""
+        ...
+
+    async def record_feedback(self, record: FeedbackRecord) -> None:
+        """Keep a vote; the same user voting again on the same answer changes their vote."""
+        ...
+
+    async def claim_event(self, event_id: str, *, ttl: timedelta) -> bool:
+        """True the first time `event_id` is claimed within `ttl` (across processes sharing the store)."""
+        ...
+
+    async def remember_post(self, record: PostRecord) -> None:
+        """Keep where an answer was posted, for repeat suppression."""
+        ...
+
+    async def recent_post(self, *, platform: str, channel: str, fact_id: str, since: datetime) -> PostRecord | None:
+        """The latest post in `channel` since `since` that cited `fact_id`, if any."""
+        ...
+
+    async def questions(self, *, since: datetime | None = None) -> list[QuestionRecord]:
+        """Questions asked since `since` (all when None), oldest first."""
+        ...
+
+    async def feedback(self, *, since: datetime | None = None) -> list[FeedbackRecord]:
+        """Votes given since `since` (all when None)."""
+        ...
+
+    async def purge(self, *, before: datetime) -> int:
+        """Delete questions and feedback older than `before`; return how many rows went."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+class MemoryStore:
+    """A `Store` in memory: for tests and the terminal chat. Nothing survives the process."""
+
+    def __init__(self, *, max_events: int = 10_000) -> None:
+        self._questions: list[QuestionRecord] = []
+        self._feedback: dict[tuple[str, str], FeedbackRecord] = {}
+        self._events: OrderedDict[str, datetime] = OrderedDict()
+        self._posts: list[PostRecord] = []
+        self._max_events = max_events
+        self._ids = itertools.count(1)
+
+    async def log_question(self, record: QuestionRecord) -> int:
+        """Keep one question; return its id."""
+        kept = record.model_copy(update={"id": next(self._ids)})
+        self._questions.append(kept)
+        return kept.id or 0
+
+    async def record_feedback(self, record: FeedbackRecord) -> None:
+        """Keep a vote, replacing the same user's earlier vote on the same answer."""
+        self._feedback[(record.answer_key, record.user_hash)] = record
+
+    async def claim_event(self, event_id: str, *, ttl: timedelta) -> bool:
+        """True the first time `event_id` is seen within `ttl`; remembers a bounded number of ids."""
+        moment = now()
+        seen = self._events.get(event_id)
+        if seen is not None and moment - seen < ttl:
+            return False
+        self._events[event_id] = moment
+        self._events.move_to_end(event_id)
+        while len(self._events) > self._max_events:
+            self._events.popitem(last=False)
+        return True
+
+    async def remember_post(self, record: PostRecord) -> None:
+        """Keep where an answer was posted."""
+        self._posts.append(record)
+
+    async def recent_post(self, *, platform: str, channel: str, fact_id: str, since: datetime) -> PostRecord | None:
+        """The latest post in `channel` since `since` that cited `fact_id`."""
+        found = [
+            p
+            for p in self._posts
+            if (p.platform, p.channel) == (platform, channel) and fact_id in p.fact_ids and p.at >= since
+        ]
+        return max(found, key=lambda p: p.at, default=None)
+
+    async def questions(self, *, since: datetime | None = None) -> list[QuestionRecord]:
+        """Questions asked since `since`, oldest first."""
+        return [q for q in self._questions if since is None or q.at >= since]
+
+    async def feedback(self, *, since: datetime | None = None) -> list[FeedbackRecord]:
+        """Votes given since `since`."""
+        return [f for f in self._feedback.values() if since is None or f.at >= since]
+
+    async def purge(self, *, before: datetime) -> int:
+        """Forget questions and feedback older than `before`."""
+        old = len(self._questions) + len(self._feedback)
+        self._questions = [q for q in self._questions if q.at >= before]
+        self._posts = [p for p in self._posts if p.at >= before]
+        self._feedback = {k: f for k, f in self._feedback.items() if f.at >= before}
+        return old - len(self._questions) - len(self._feedback)
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+def cutoff(days: int) -> datetime:
+    """The moment `days` days ago."""
+    return now() - timedelta(days=days)

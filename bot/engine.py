@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from dataclasses import dataclass
 
 from bot import smalltalk
 from bot.knowledge import FactBase
-from bot.matcher import Candidate, Matcher, Ranking
+from bot.matcher import MAX_CHARS, Candidate, Matcher, Ranking
 from bot.models import Answer, Citation, Fact, Intent, Overview, Question, Status, Suggestion
 from bot.normalise import normalise
 from bot.store import MemoryStore, QuestionRecord, Store, hash_user
 
 log = logging.getLogger(__name__)
+
+ANSWER_CACHE = 4096
+"""Answers kept for questions asked again word for word (a team asks "who won?" more than once)."""
 
 SUGGESTIONS = 3
 SUGGESTION_FLOOR = 0.25
@@ -46,18 +50,31 @@ class Engine:
         self.store: Store = store or MemoryStore()
         self.log_text = log_text
         self.salt = salt or secrets.token_hex(16)
+        self._answers: dict[str, Answer] = {}
+        self._pending: set[asyncio.Task[None]] = set()
         self.matcher = Matcher(base)
         self._reading_order = sorted(base.intents.values(), key=self._first_paragraph)
 
     async def answer(self, question: Question) -> Answer:
-        """Answer one question, and remember it in the store (a store failure never costs the answer)."""
+        """Answer one question; it is logged to the store in the background, never delaying or costing the answer."""
         answer = self.respond(question.text)
         log.debug("answered %s question: status=%s intent=%s", question.platform, answer.status, answer.intent)
-        try:
-            await self.store.log_question(self.record(question, answer))
-        except Exception as exc:  # the store is best effort: the person still gets their answer
-            log.warning("could not log a question: %s", type(exc).__name__)
+        task = asyncio.create_task(self._log(self.record(question, answer)))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
         return answer
+
+    async def drain(self) -> None:
+        """Wait until every question answered so far has been handed to the store."""
+        while self._pending:
+            await asyncio.gather(*self._pending)
+
+    async def _log(self, record: QuestionRecord) -> None:
+        """Hand one question to the store; a store failure is a warning, not an error."""
+        try:
+            await self.store.log_question(record)
+        except Exception as exc:  # the store is best effort: the person already has their answer
+            log.warning("could not log a question: %s", type(exc).__name__)
 
     def record(self, question: Question, answer: Answer) -> QuestionRecord:
         """How the store keeps a question: the user as a salted hash, the text only if allowed."""
@@ -75,7 +92,19 @@ class Engine:
         )
 
     def respond(self, text: str) -> Answer:
-        """Decide what to say to `text`: an answer, a clarifying question, a fallback or small talk."""
+        """Decide what to say to `text`; the same text asked again is answered from memory."""
+        if len(text) > MAX_CHARS:  # long messages are rare and would make the memory large
+            return self._decide_answer(text)
+        cached = self._answers.get(text)
+        if cached is None:
+            cached = self._decide_answer(text)
+            if len(self._answers) >= ANSWER_CACHE:
+                self._answers.pop(next(iter(self._answers)))  # the oldest entry
+            self._answers[text] = cached
+        return cached.model_copy()
+
+    def _decide_answer(self, text: str) -> Answer:
+        """An answer, a clarifying question, a fallback or small talk for `text`."""
         ranking = self.matcher.rank(text)
         if not ranking.terms:
             return self._smalltalk(text, ranking)

@@ -28,6 +28,9 @@ from bot.normalise import normalise, stem
 MAX_CHARS = 300
 """Only this much of a question is matched, so a huge message costs what a short one does."""
 
+MAX_REMEMBERED_CORRECTIONS = 50_000
+"""Spelling corrections kept for reuse; the memory is cleared when it is full."""
+
 QUOTE_CREDIT = 0.5
 """How much a term found only in an intent's quotes (not its examples or answers) counts."""
 
@@ -152,6 +155,7 @@ class Matcher:
         }
         self._spellings = [*self._vocabulary, *sorted(STOPWORDS)]
         self._spelled = frozenset(self._vocabulary)
+        self._corrections: dict[str, str | None] = {}
         example_terms = {
             intent.id: [(e, self._terms_of(e)) for e in intent.examples] for intent in base.intents.values()
         }
@@ -234,6 +238,14 @@ class Matcher:
         return terms, corrected
 
     def _correct(self, word: str) -> str | None:
+        """`_find_correction`, remembered: people repeat their typos, and the vocabulary is fixed."""
+        if word not in self._corrections:
+            if len(self._corrections) >= MAX_REMEMBERED_CORRECTIONS:
+                self._corrections.clear()
+            self._corrections[word] = self._find_correction(word)
+        return self._corrections[word]
+
+    def _find_correction(self, word: str) -> str | None:
         """The known word `word` is most likely a typo of, if one is close enough.
 
         Short words are only corrected by restoring one dropped letter ("wn" -> "won"), since
@@ -253,39 +265,32 @@ class Matcher:
         return str(near[0]) if near and len(word) >= 5 else None
 
     def _score(self, terms: list[str], kind: str | None) -> list[Candidate]:
-        """Score intents by their best example (weighted F1) blended with intent coverage."""
+        """Score intents by their two best examples (weighted F1) blended with intent coverage."""
         weights = {t: self._idf.get(t, self._unknown_weight) for t in terms}
         total = sum(weights.values())
         shared: dict[int, float] = defaultdict(float)
+        covered: dict[str, float] = defaultdict(float)
         for term, weight in weights.items():
             for index in self._postings.get(term, ()):
                 shared[index] += weight
-        found: dict[str, list[tuple[float, str]]] = defaultdict(list)
+            for intent, credit in self._coverage.get(term, {}).items():
+                covered[intent] += weight * credit
+        best: dict[str, tuple[tuple[float, str], float]] = {}
         for index, overlap in shared.items():
             example = self._examples[index]
-            precision, recall = overlap / example.weight, overlap / total
-            found[example.intent].append((2 * precision * recall / (precision + recall), example.text))
-        candidates = []
-        for intent, scored in found.items():
-            scored.sort(reverse=True)
-            f1, text = scored[0]
-            support = scored[1][0] if len(scored) > 1 else 0.0
-            f1 = (1 - SUPPORT_SHARE) * f1 + SUPPORT_SHARE * support
-            candidates.append(self._candidate(intent, f1, text, weights, total, kind))
+            scored = (2 * overlap / (example.weight + total), example.text)  # F1 of precision and recall
+            top, support = best.get(example.intent, ((0.0, ""), 0.0))
+            best[example.intent] = (scored, top[0]) if scored > top else (top, max(support, scored[0]))
+        candidates = [
+            self._candidate(
+                intent, (1 - SUPPORT_SHARE) * f1 + SUPPORT_SHARE * support, text, covered[intent] / total, kind
+            )
+            for intent, ((f1, text), support) in best.items()
+        ]
         return sorted(candidates, key=lambda c: -c.score)
 
-    def _candidate(
-        self,
-        intent: str,
-        f1: float,
-        example: str,
-        weights: dict[str, float],
-        total: float,
-        kind: str | None,
-    ) -> Candidate:
-        """Blend an intent's best example score with how much of the question it covers."""
-        covered = sum(w * self._coverage.get(t, {}).get(intent, 0.0) for t, w in weights.items())
-        coverage = covered / total
+    def _candidate(self, intent: str, f1: float, example: str, coverage: float, kind: str | None) -> Candidate:
+        """Blend an intent's example score with how much of the question it covers."""
         score = EXAMPLE_SHARE * f1 + (1 - EXAMPLE_SHARE) * coverage
         if kind is not None and kind not in self._types[intent]:
             score *= TYPE_PENALTY

@@ -135,3 +135,8 @@ def test_every_intent_answers_its_own_canonical_question(engine: Engine) -> None
         if answer.intent != intent.id or answer.status is not Status.answered:
             wrong[intent.id] = (answer.status, answer.intent)
     assert wrong == {}
+
+
+def test_a_repeated_question_gets_an_equal_but_separate_answer(engine: Engine) -> None:
+    first, second = engine.respond("who won the itu vote?"), engine.respond("who won the itu vote?")
+    assert first == second and first is not second

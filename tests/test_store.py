@@ -13,6 +13,7 @@ async def test_engine_logs_each_question_with_a_hashed_user(shipped) -> None:  #
     store = MemoryStore()
     engine = Engine(shipped, store=store, salt="pepper")
     await engine.answer(Question(text="ismailov votes", who="U123", where="C1", platform="slack"))
+    await engine.drain()
     [record] = await store.questions()
     assert (record.status, record.intent, record.text, record.channel) == ("answered", "loser-votes", "ismailov votes", "C1")
     assert record.user_hash == hash_user("slack", "U123", salt="pepper") and "U123" not in record.user_hash
@@ -21,7 +22,9 @@ async def test_engine_logs_each_question_with_a_hashed_user(shipped) -> None:  #
 
 async def test_question_text_is_not_kept_when_logging_is_off(shipped) -> None:  # type: ignore[no-untyped-def]
     store = MemoryStore()
-    await Engine(shipped, store=store, log_text=False).answer(Question(text="who won?"))
+    engine = Engine(shipped, store=store, log_text=False)
+    await engine.answer(Question(text="who won?"))
+    await engine.drain()
     [record] = await store.questions()
     assert record.text is None and record.status
 
@@ -31,7 +34,9 @@ async def test_a_failing_store_never_costs_the_answer(shipped) -> None:  # type:
         async def log_question(self, record):  # type: ignore[no-untyped-def]
             raise OSError("disk gone")
 
-    answer = await Engine(shipped, store=Broken()).answer(Question(text="ismailov votes"))
+    engine = Engine(shipped, store=Broken())
+    answer = await engine.answer(Question(text="ismailov votes"))
+    await engine.drain()
     assert answer.status.value == "answered"
 
 

@@ -82,13 +82,13 @@ def percentile(samples: list[float], p: float) -> float:
 
 
 def latencies(engine: Engine, texts: list[str]) -> list[float]:
-    """Per-question `respond` times, after one untimed warm-up pass."""
+    """Per-question `compose` times (matching without the answer memory), after one untimed warm-up pass."""
     for text in texts:
-        engine.respond(text)
+        engine.compose(text)
     samples = []
     for text in texts:
         start = time.perf_counter()
-        engine.respond(text)
+        engine.compose(text)
         samples.append(time.perf_counter() - start)
     return samples
 
@@ -116,8 +116,8 @@ def main() -> None:
     load, build, total, engine = load_times(root, args.repeat)
     texts = questions()
     times = latencies(engine, texts)
-    short = statistics.median(timed(lambda: engine.respond(ASK)) for _ in range(101))
-    huge = statistics.median(timed(lambda: engine.respond(HUGE)) for _ in range(101))
+    short = statistics.median(timed(lambda: engine.compose(ASK)) for _ in range(101))
+    huge = statistics.median(timed(lambda: engine.compose(HUGE)) for _ in range(101))
     python = sys.executable
     factbot = str(Path(python).with_name("factbot"))
     bare = cold([python, "-c", "pass"])

@@ -94,17 +94,17 @@ class Engine:
     def respond(self, text: str) -> Answer:
         """Decide what to say to `text`; the same text asked again is answered from memory."""
         if len(text) > MAX_CHARS:  # long messages are rare and would make the memory large
-            return self._decide_answer(text)
+            return self.compose(text)
         cached = self._answers.get(text)
         if cached is None:
-            cached = self._decide_answer(text)
+            cached = self.compose(text)
             if len(self._answers) >= ANSWER_CACHE:
                 self._answers.pop(next(iter(self._answers)))  # the oldest entry
             self._answers[text] = cached
         return cached.model_copy()
 
-    def _decide_answer(self, text: str) -> Answer:
-        """An answer, a clarifying question, a fallback or small talk for `text`."""
+    def compose(self, text: str) -> Answer:
+        """An answer, a clarifying question, a fallback or small talk for `text`, worked out afresh."""
         ranking = self.matcher.rank(text)
         if not ranking.terms:
             return self._smalltalk(text, ranking)

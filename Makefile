@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install chat test lint bench clean
+.PHONY: install chat test pg lint bench clean
 
 install: $(STAMP)
 
@@ -16,8 +16,13 @@ $(STAMP): pyproject.toml
 chat: install
 	$(BIN)/factbot chat
 
+# The PostgreSQL store tests run when FACTBOT_TEST_PG_URL names a database; `make pg` starts a
+# throwaway PostgreSQL for them (as CI does). PYTEST_ARGS narrows the run, e.g. tests/test_sqlstore.py.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+pg:
+	PYTEST_ARGS="$(or $(PYTEST_ARGS),tests/test_sqlstore.py)" bash .ci/run
 
 lint: install
 	$(BIN)/ruff check bot tests bench

@@ -26,6 +26,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+log = logging.getLogger(__name__)
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
@@ -64,7 +65,8 @@ def _engine(data_dir: Path | None) -> Engine:
         err.print(f"factbot: {summary}; not starting.", markup=False)
         raise typer.Exit(1)
     thresholds = Thresholds(settings.answer_threshold, settings.clarify_threshold, settings.clarify_margin)
-    return Engine(base, thresholds=thresholds)
+    salt = settings.user_salt.get_secret_value() if settings.user_salt else None
+    return Engine(base, thresholds=thresholds, log_text=settings.log_questions, salt=salt)
 
 
 def _count(items: Sequence[object], noun: str) -> str:
@@ -146,14 +148,27 @@ def run(
         chat(data_dir)
         return
     engine = _engine(data_dir)
-    services = _services(engine, settings, http=http, port=port or settings.http_port)
+    if settings.user_salt is None:
+        log.warning("FACTBOT_USER_SALT is not set: user hashes change at every start (see the README)")
     try:
-        asyncio.run(_serve_all(services))
+        asyncio.run(_run_adapters(engine, settings, http=http, port=port or settings.http_port))
     except KeyboardInterrupt:
         pass
     except ConfigError as exc:
         err.print(f"factbot: {exc}", markup=False)
         raise typer.Exit(1) from None
+
+
+async def _run_adapters(engine: Engine, settings: Settings, *, http: bool, port: int) -> None:
+    """Open the store FACTBOT_DB_URL names, run the adapters on it, and close it cleanly (flushing)."""
+    from bot.sqlstore import store_from_settings
+
+    engine.store = await store_from_settings(settings)
+    try:
+        await _serve_all(_services(engine, settings, http=http, port=port))
+    finally:
+        await engine.drain()
+        await engine.store.close()
 
 
 def _warn_about_half_configured(settings: Settings) -> None:
@@ -288,6 +303,354 @@ def facts(
 def sources(data_dir: DataDir = None) -> None:
     """List the documents the fact base quotes."""
     out.print(sources_table(_engine(data_dir)))
+
+
+# == Curator reports: factbot report unanswered|feedback|usage, factbot suggest =====================
+#
+# They read the question log from the store FACTBOT_DB_URL names (bot.sqlstore, imported only when a
+# report runs). The imports sit here, with the section they serve; `bot.suggest` (ruamel.yaml) and
+# matplotlib load only when used, so `factbot ask` starts as fast as before.
+
+import re  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from datetime import datetime  # noqa: E402
+from enum import StrEnum  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
+
+from pydantic import BaseModel  # noqa: E402
+from rich.console import Group  # noqa: E402
+from rich.table import Table  # noqa: E402
+from rich.text import Text  # noqa: E402
+
+from bot import reports  # noqa: E402
+from bot.store import FeedbackRecord, QuestionRecord, Store  # noqa: E402
+
+if TYPE_CHECKING:
+    from bot.suggest import Applied, Proposal, Suggestions
+
+
+class OutputFormat(StrEnum):
+    """How a report is printed."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+Since = Annotated[
+    str,
+    typer.Option("--since", help="How far back: 7d, 24h, 30m, 2w, an ISO date (2024-05-01), or 'all'."),
+]
+Format = Annotated[
+    OutputFormat,
+    typer.Option("--format", help="table for people; json (one document) or csv (with a header row) for tools."),
+]
+
+report_app = typer.Typer(
+    help="Curator reports from the question log: unanswered questions, feedback, usage.", no_args_is_help=True
+)
+app.add_typer(report_app, name="report")
+
+
+async def _store(settings: Settings) -> Store:
+    """The store FACTBOT_DB_URL names (SQLite by default, PostgreSQL for several replicas)."""
+    from bot.sqlstore import store_from_settings
+
+    return await store_from_settings(settings)
+
+
+def _since(text: str) -> datetime | None:
+    """The start of the reporting window, or a usage error naming --since."""
+    try:
+        return reports.parse_since(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
+
+
+def _read_log(
+    settings: Settings, since: datetime | None, *, votes: bool = False
+) -> tuple[list[QuestionRecord], list[FeedbackRecord]]:
+    """Questions (all of them when votes are read, to find what was asked) and votes, or one line and exit 1."""
+    missing = _sqlite_file(settings.db_url)
+    if missing is not None and not missing.exists():
+        err.print(
+            f"factbot: no question log at {missing} (FACTBOT_DB_URL); nothing has been recorded there.", markup=False
+        )
+        raise typer.Exit(1)
+    try:
+        return asyncio.run(_fetch(settings, since, votes=votes))
+    except ConfigError as exc:  # the store's own one-line reason (unreachable, newer schema, bad URL)
+        err.print(f"factbot: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    except Exception as exc:  # anything else a driver raises: one line too, never a traceback
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        where = _safe_url(settings.db_url)
+        err.print(f"factbot: cannot read the question log at {where}: {reason}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+
+
+async def _fetch(
+    settings: Settings, since: datetime | None, *, votes: bool
+) -> tuple[list[QuestionRecord], list[FeedbackRecord]]:
+    """Read what a report needs from the store, and close it."""
+    store = await _store(settings)
+    try:
+        questions = await store.questions(since=None if votes else since)
+        return questions, (await store.feedback(since=since) if votes else [])
+    finally:
+        await store.close()
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; None for in-memory SQLite and other databases."""
+    scheme, found, rest = url.partition("://")
+    path = rest.split("?")[0]
+    if not found or scheme.split("+")[0] != "sqlite" or not path.startswith("/") or path in ("/", "/:memory:"):
+        return None
+    return Path(path[1:])
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password."""
+    return re.sub(r"(?<=://)([^:/@]*):[^/]*@", r"\1:***@", url)
+
+
+def _emit(
+    rows: Sequence[BaseModel],
+    output: OutputFormat,
+    *,
+    model: type[BaseModel],
+    empty: str,
+    table: Callable[[], Any],
+) -> None:
+    """Print rows as a table, one JSON document or CSV; with no rows, say `empty` (on stderr for json and csv)."""
+    if output is OutputFormat.table:
+        out.print(table() if rows else empty, markup=False, highlight=False, soft_wrap=not rows)
+        return
+    if output is OutputFormat.json:
+        print(json.dumps(reports.as_records(rows), indent=2, ensure_ascii=False))
+    else:
+        print(reports.as_csv(rows, list(model.model_fields)), end="")
+    if not rows:
+        err.print(empty, markup=False, highlight=False)
+
+
+def _nothing(what: str, since: datetime | None) -> str:
+    """The friendly line for an empty window."""
+    return f"No {what} recorded {reports.describe_since(since)}."
+
+
+@report_app.command("unanswered")
+def report_unanswered(since: Since = "7d", output: Format = OutputFormat.table, data_dir: DataDir = None) -> None:
+    """Questions that got fallback or clarify, grouped by similarity, with the intent each nearly matched."""
+    start = _since(since)
+    engine = _engine(data_dir)
+    questions, _ = _read_log(_settings(data_dir), start)
+    report = reports.unanswered(questions, engine.matcher)
+    empty = _nothing("questions", start)
+    if questions:
+        empty = (
+            f"No unanswered questions {reports.describe_since(start)}: all {_count(questions, 'question')} answered."
+        )
+    _emit(
+        report.groups,
+        output,
+        model=reports.UnansweredGroup,
+        empty=empty,
+        table=lambda: _unanswered_table(report, start),
+    )
+
+
+def _unanswered_table(report: reports.Unanswered, since: datetime | None) -> Table:
+    """Unanswered groups for people."""
+    asked = sum(g.count for g in report.groups)
+    caption = f"{_count(range(asked), 'question')} in {_count(report.groups, 'group')}"
+    if report.unlogged:
+        caption += f"; {report.unlogged} more logged without text (FACTBOT_LOG_QUESTIONS=false)"
+    table = Table(title=f"Unanswered questions {reports.describe_since(since)}", caption=caption)
+    table.add_column("asked", justify="right")
+    table.add_column("example (most common phrasing)")
+    table.add_column("phrasings", justify="right")
+    table.add_column("nearly matched")
+    table.add_column("score", justify="right")
+    for group in report.groups:
+        score = f"{group.score:.2f}" if group.score is not None else "–"
+        table.add_row(str(group.count), group.example, str(len(group.phrasings)), group.intent or "none", score)
+    return table
+
+
+@report_app.command("feedback")
+def report_feedback(since: Since = "7d", output: Format = OutputFormat.table, data_dir: DataDir = None) -> None:
+    """👍 and 👎 per intent and per fact, with the questions behind the 👎."""
+    start = _since(since)
+    questions, votes = _read_log(_settings(data_dir), start, votes=True)
+    rows = reports.feedback(votes, questions)
+    empty = _nothing("feedback", start)
+    _emit(rows, output, model=reports.FeedbackRow, empty=empty, table=lambda: _feedback_table(rows, start))
+
+
+def _feedback_table(rows: list[reports.FeedbackRow], since: datetime | None) -> Table:
+    """Votes per intent, then per fact."""
+    table = Table(title=f"Feedback {reports.describe_since(since)}", show_lines=False)
+    table.add_column("kind")
+    table.add_column("id")
+    table.add_column("👍", justify="right")
+    table.add_column("👎", justify="right")
+    table.add_column("questions behind the 👎")
+    for row, following in zip(rows, [*rows[1:], None], strict=True):
+        asked = "\n".join(f"“{q}”" for q in row.down_questions) or ("–" if not row.down else "(text not logged)")
+        table.add_row(
+            row.kind,
+            row.id,
+            str(row.up),
+            str(row.down),
+            asked,
+            end_section=bool(following and following.kind != row.kind),
+        )
+    return table
+
+
+@report_app.command("usage")
+def report_usage(
+    since: Since = "7d",
+    output: Format = OutputFormat.table,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Also draw questions per day and the answered share into this PNG.")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Questions per day, the share answered, and the top intents; --plot draws them."""
+    start = _since(since)
+    questions, _ = _read_log(_settings(data_dir), start)
+    rows = reports.usage(questions, since=start)
+    empty = _nothing("questions", start)
+    _emit(rows, output, model=reports.UsageRow, empty=empty, table=lambda: _usage_tables(rows, start))
+    if plot is not None and rows:
+        _plot(rows, plot, start, to=out if output is OutputFormat.table else err)
+
+
+def _usage_tables(rows: list[reports.UsageRow], since: datetime | None) -> Group:
+    """Questions per day with their total, then the top intents."""
+    days = Table(title=f"Questions per day {reports.describe_since(since)}")
+    for name in ("day", "questions", "answered", "unanswered", "small talk", "answered %"):
+        days.add_column(name, justify="left" if name == "day" else "right", no_wrap=True)
+    for row in [r for r in rows if r.kind != "intent"]:
+        if row.kind == "total":
+            days.add_section()
+        cells = (row.questions, row.answered, row.clarify + row.fallback, row.smalltalk)
+        days.add_row(
+            row.key, *map(str, cells), _percent(row.share_answered), style="bold" if row.kind == "total" else None
+        )
+    days.caption = "answered %: of the questions that were not small talk"
+    intents = Table(title="Top intents")
+    for name in ("intent", "answered", "clarify", "answered %"):
+        intents.add_column(name, justify="left" if name == "intent" else "right", no_wrap=name == "intent")
+    for row in [r for r in rows if r.kind == "intent"]:
+        intents.add_row(row.key, str(row.answered), str(row.clarify), _percent(row.share_answered))
+    return Group(days, Text(), intents) if intents.row_count else Group(days)
+
+
+def _percent(share: float | None) -> str:
+    """`67%`, or a dash when nothing was asked."""
+    return f"{share:.0%}" if share is not None else "–"
+
+
+def _plot(rows: list[reports.UsageRow], path: Path, since: datetime | None, *, to: Console) -> None:
+    """Draw the usage chart, or say in one line why it could not be written."""
+    try:
+        reports.plot_usage(rows, path, title=f"Factbot questions per day, {reports.describe_since(since)}")
+    except (OSError, ValueError) as exc:  # a folder that is not there; a file type matplotlib cannot write
+        err.print(f"factbot: cannot write {path}: {getattr(exc, 'strerror', None) or exc}", markup=False)
+        raise typer.Exit(1) from None
+    to.print(f"Chart written to {path}", markup=False, highlight=False)
+
+
+@app.command()
+def suggest(
+    since: Since = "7d",
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Write the proposals into intents/*.yaml and validate the fact base.")
+    ] = False,
+    only: Annotated[
+        list[int] | None,
+        typer.Option("--only", help="With --apply, write only the proposal numbered so (repeat for several)."),
+    ] = None,
+    min_score: Annotated[
+        float, typer.Option("--min-score", min=0.0, max=1.0, help="How close a group must have come to an intent.")
+    ] = 0.4,
+    data_dir: DataDir = None,
+) -> None:
+    """Propose unanswered questions as examples of the intents they nearly matched; --apply writes them."""
+    from bot import suggest as suggesting
+
+    start = _since(since)
+    engine = _engine(data_dir)
+    settings = _settings(data_dir)
+    questions, _ = _read_log(settings, start)
+    if not questions:
+        out.print(f"No questions recorded {reports.describe_since(start)}.", markup=False)
+        return
+    found = suggesting.suggest(reports.unanswered(questions, engine.matcher), engine.base, min_score=min_score)
+    _print_suggestions(found, min_score, applying=apply)
+    if apply and found.proposals:
+        chosen = _chosen(found.proposals, only or [])
+        applied = suggesting.apply(settings.data_dir.resolve(), chosen)
+        _print_applied(applied, chosen, engine)
+
+
+def _chosen(proposals: list[Proposal], numbers: list[int]) -> list[Proposal]:
+    """The proposals numbered `numbers` (all when none is given), or a usage error naming --only."""
+    wrong = sorted(n for n in set(numbers) if not 1 <= n <= len(proposals))
+    if wrong:
+        message = f"no proposal {', '.join(map(str, wrong))} (they are numbered 1 to {len(proposals)})"
+        raise typer.BadParameter(message, param_hint="--only")
+    return [p for number, p in enumerate(proposals, 1) if not numbers or number in numbers]
+
+
+def _print_suggestions(found: Suggestions, min_score: float, *, applying: bool) -> None:
+    """The proposals as a numbered table, then what was left out and why."""
+    if found.proposals:
+        table = Table(title="Proposed examples")
+        for name in ("#", "asked", "score"):
+            table.add_column(name, justify="right")
+        table.add_column("intent (defined at)", no_wrap=True)
+        table.add_column("add example")
+        for number, p in enumerate(found.proposals, 1):
+            where = Text.assemble(p.intent, "\n", (f"{p.file}:{p.line}", "dim"))
+            table.add_row(str(number), str(p.count), f"{p.score:.2f}", where, p.phrasing)
+        out.print(table)
+    else:
+        out.print("No examples to propose.", markup=False)
+    for skipped in found.skipped:
+        out.print(f"Left out “{skipped.phrasing}” for {skipped.intent}: {skipped.reason}.", markup=False, style="dim")
+    if found.unmatched:
+        groups = _count(range(found.unmatched), "group")
+        out.print(
+            f"{groups} of unanswered questions came no closer than {min_score:.2f} to any intent "
+            "(new facts may be needed: see `factbot report unanswered`).",
+            markup=False,
+            style="dim",
+        )
+    if found.proposals and not applying:
+        out.print("Add them with --apply (or some of them: --apply --only 1 --only 3).", markup=False, style="dim")
+
+
+def _print_applied(applied: Applied, chosen: list[Proposal], engine: Engine) -> None:
+    """Say what was written and how each phrasing is answered now, or why nothing was kept."""
+    if not applied.ok or applied.base is None:
+        for problem in applied.problems:
+            err.print(str(problem), markup=False, highlight=False)
+        err.print(
+            "factbot: with these examples the fact base does not validate; every file is as it was.", markup=False
+        )
+        raise typer.Exit(1)
+    added = _count(chosen, "example")
+    out.print(f"✓ Added {added} to {', '.join(applied.files)}; the fact base validates.", markup=False)
+    after = Engine(applied.base, thresholds=engine.thresholds)
+    for proposal in chosen:
+        answer = after.respond(proposal.phrasing)
+        by = f" by {answer.intent}" if answer.intent else ""
+        out.print(f"  “{proposal.phrasing}” is now {answer.status.value}{by}", markup=False, highlight=False)
 
 
 def main() -> None:

@@ -88,3 +88,31 @@ def test_half_configured_slack_says_what_is_missing_and_chats(runner: CliRunner)
     assert result.exit_code == 0
     assert "neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode)" in result.output
     assert "Bogdan-Martin" in result.output
+
+
+async def test_run_logs_questions_to_the_sql_store_and_flushes_on_stop(
+    shipped, fake_discord: FakeDiscord, tmp_path  # type: ignore[no-untyped-def]
+) -> None:
+    from bot.cli import _run_adapters
+    from bot.sqlstore import open_store
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'log.db'}"
+    settings = Settings(DISCORD_TOKEN=DISCORD_TOKEN, FACTBOT_DB_URL=url, FACTBOT_USER_SALT="pepper")
+    engine = Engine(shipped, salt="pepper")
+    task = asyncio.create_task(_run_adapters(engine, settings, http=False, port=0))
+    try:
+        await fake_discord.wait_ready()
+        dm = fake_discord.chat("ismailov votes", guild_id=None, channel_id="502")
+        await fake_discord.dispatch("MESSAGE_CREATE", dm)
+        await fake_discord.wait_for(lambda r: r.path == "/channels/502/messages")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    store = await open_store(url)
+    try:
+        [record] = await store.questions()
+    finally:
+        await store.close()
+    assert (record.platform, record.intent, record.text) == ("discord", "loser-votes", "ismailov votes")
+    assert record.user_hash and len(record.user_hash) == 32

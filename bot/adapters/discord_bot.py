@@ -2,7 +2,8 @@
 
 Built on discord.py. It asks for no privileged intent: Discord delivers the content of
 messages that mention the bot, and of DMs, without `message_content`. Nothing it sends can
-ping anyone (`AllowedMentions.none()` on the client).
+ping anyone (`AllowedMentions.none()` on the client). Votes and the answers it posted in
+channels (for repeat suppression) go to the engine's store.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import logging
 import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import date, timedelta
+from typing import Any, cast
 
 import discord
 from discord import app_commands
@@ -29,13 +30,15 @@ from bot.adapters.discord_embeds import (
     clip,
     digest_embed,
     help_embed,
+    repeat_text,
     topic_embed,
     topics_embed,
 )
 from bot.digest import build_digest
 from bot.engine import Engine
-from bot.models import Question
+from bot.models import Answer, Question
 from bot.settings import ConfigError, Settings
+from bot.store import FeedbackRecord, PostRecord, Vote, earlier_post, hash_user, now
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +62,17 @@ class DiscordConfigError(ConfigError):
 
 @dataclass
 class Reply:
-    """What to send back: text, an embed, buttons (any may be absent)."""
+    """What to send back: text, an embed, buttons (any may be absent).
+
+    `private` asks for an ephemeral reply where one is possible; `facts` marks a channel answer to
+    remember once sent (repeat suppression).
+    """
 
     content: str | None = None
     embed: discord.Embed | None = None
     view: discord.ui.View | None = None
+    private: bool = False
+    facts: tuple[str, ...] = ()
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for discord.py's send methods, leaving out what is absent."""
@@ -107,25 +116,32 @@ class Throttle:
         return True
 
 
-async def send(interaction: discord.Interaction[Any], reply: Reply, *, ephemeral: bool) -> None:
-    """Answer an interaction: its first response, or a follow-up once it was deferred."""
+async def send(interaction: discord.Interaction[Any], reply: Reply, *, ephemeral: bool) -> discord.Message | None:
+    """Answer an interaction: its first response, or a follow-up once it was deferred; the message sent."""
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(**reply.kwargs(), ephemeral=ephemeral)
-        else:
-            await interaction.response.send_message(**reply.kwargs(), ephemeral=ephemeral)
+            return await interaction.followup.send(**reply.kwargs(), ephemeral=ephemeral, wait=True)
+        callback = await interaction.response.send_message(**reply.kwargs(), ephemeral=ephemeral)
     except discord.HTTPException as exc:
         log.warning("could not answer interaction %s: %s", interaction.id, exc)
+        return None
+    return callback.resource if isinstance(callback.resource, discord.Message) else None
 
 
-async def respond_in_time(interaction: discord.Interaction[Any], work: Awaitable[Reply], *, ephemeral: bool) -> None:
-    """Send `work`'s reply; if it is not ready within DEFER_AFTER seconds, defer first and follow up."""
+async def respond_in_time(
+    interaction: discord.Interaction[Any], work: Awaitable[Reply], *, ephemeral: bool
+) -> tuple[Reply, discord.Message | None]:
+    """Send `work`'s reply; if it is not ready within DEFER_AFTER seconds, defer first and follow up.
+
+    A reply marked private is ephemeral, unless the interaction was already deferred in public.
+    """
     task = asyncio.ensure_future(work)
     done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
     if not done:
         log.info("interaction %s is slow; deferring", interaction.id)
         await interaction.response.defer(thinking=True, ephemeral=ephemeral)
-    await send(interaction, await task, ephemeral=ephemeral)
+    reply = await task
+    return reply, await send(interaction, reply, ephemeral=ephemeral or reply.private)
 
 
 def browse_order(engine: Engine) -> list[str]:
@@ -226,16 +242,19 @@ class FactbotClient(discord.Client):
         if text is None:
             return
         if (retry := self.throttle.retry_after(message.author.id)) is None:
-            reply = await self.answer(text, who=message.author.id, where=message.channel.id)
+            in_channel = not isinstance(message.channel, discord.DMChannel)
+            reply = await self.answer(text, who=message.author.id, where=message.channel.id, in_channel=in_channel)
         elif self.throttle.first_warning(message.author.id, retry):
             reply = Reply(content=slow_down(retry))
         else:
             return
         try:
-            await message.reply(**reply.kwargs())
+            sent = await message.reply(**reply.kwargs())
         except discord.HTTPException as exc:
             log.warning("could not reply in channel %s (check the bot's permissions there): %s",
                         message.channel.id, exc)
+            return
+        await self.remember(reply, sent, guild_id=message.guild.id if message.guild else _guild_id(message.channel))
 
     def question_in(self, message: discord.Message) -> str | None:
         """The question a message puts to the bot, or None when it is not addressed to it."""
@@ -248,11 +267,44 @@ class FactbotClient(discord.Client):
             return re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
         return None
 
-    async def answer(self, text: str, *, who: int, where: int | None) -> Reply:
-        """Ask the engine and render its Answer."""
+    async def answer(self, text: str, *, who: int, where: int | None, in_channel: bool = False) -> Reply:
+        """Ask the engine and render its Answer; in a channel, a pointer instead when it was given there lately."""
         question = Question(text=text, who=str(who), where=str(where), platform="discord")
         answer = await self.engine.answer(question)
-        return Reply(embed=answer_embed(answer), view=answer_view(answer))
+        facts = self._followed(answer) if in_channel and where is not None else ()
+        earlier = await self._earlier(str(where), facts) if facts else None
+        if earlier is not None:
+            return Reply(content=repeat_text(earlier), private=True)
+        return Reply(embed=answer_embed(answer), view=answer_view(answer), facts=facts)
+
+    # -- repeat suppression ------------------------------------------------------------------------
+
+    def _followed(self, answer: Answer) -> tuple[str, ...]:
+        """The facts repeat suppression follows for a channel answer: none with a window of 0."""
+        if self.settings.repeat_window_minutes == 0:
+            return ()
+        return tuple(c.fact_id for c in answer.citations)
+
+    async def _earlier(self, channel: str, facts: tuple[str, ...]) -> PostRecord | None:
+        """The latest answer in `channel` within the repeat window that gave all of `facts`."""
+        since = now() - timedelta(minutes=self.settings.repeat_window_minutes)
+        try:
+            return await earlier_post(self.engine.store, platform="discord", channel=channel, fact_ids=facts,
+                                      since=since)
+        except Exception as exc:  # the store is best effort: answer in full
+            log.warning("could not look up earlier answers: %s", type(exc).__name__)
+            return None
+
+    async def remember(self, reply: Reply, sent: discord.Message | None, *, guild_id: int | None) -> None:
+        """Keep where a channel answer was sent (its jump URL), for the same question asked there soon after."""
+        if not reply.facts or sent is None:
+            return
+        record = PostRecord(platform="discord", channel=str(sent.channel.id), fact_ids=list(reply.facts),
+                            link=jump_url(sent, guild_id=guild_id))
+        try:
+            await self.engine.store.remember_post(record)
+        except Exception as exc:  # the store is best effort: the answer is already sent
+            log.warning("could not remember a posted answer: %s", type(exc).__name__)
 
     # -- buttons ----------------------------------------------------------------------------------
 
@@ -267,13 +319,31 @@ class FactbotClient(discord.Client):
         work = self.answer(found.question, who=interaction.user.id, where=interaction.channel_id)
         await _guarded(interaction, respond_in_time(interaction, work, ephemeral=False))
 
-    async def press_vote(self, interaction: discord.Interaction[Any], vote: str, intent: str) -> None:
-        """Log a 👍/👎 and thank the user privately."""
+    async def press_vote(self, interaction: discord.Interaction[Any], vote: str, intent: str,
+                         facts: list[str]) -> None:
+        """Keep a 👍/👎 (one per person and answer: a second press changes it) and thank the user privately."""
         if await self._cooling(interaction):
             return
-        log.info("feedback: %s on intent %s from user %s in channel %s",
-                 vote, intent, interaction.user.id, interaction.channel_id)
+        log.info("feedback: %s on intent %s in channel %s", vote, intent, interaction.channel_id)
+        await self._keep_vote(interaction, vote, intent, facts)
         await send(interaction, Reply(content=THANKS), ephemeral=True)
+
+    async def _keep_vote(self, interaction: discord.Interaction[Any], vote: str, intent: str,
+                         facts: list[str]) -> None:
+        """Store a vote under the answer's message id and the voter's salted hash."""
+        if interaction.message is None or vote not in ("up", "down"):
+            log.warning("a vote without its message was not kept")
+            return
+        found = self.engine.base.intents.get(intent)
+        record = FeedbackRecord(
+            answer_key=str(interaction.message.id), platform="discord", vote=cast(Vote, vote), intent=intent,
+            user_hash=hash_user("discord", str(interaction.user.id), salt=self.engine.salt),
+            fact_ids=facts or (list(found.facts) if found else []),
+        )
+        try:
+            await self.engine.store.record_feedback(record)
+        except Exception as exc:  # the store is best effort: the voter is still thanked
+            log.warning("could not keep a vote: %s", type(exc).__name__)
 
     async def _cooling(self, interaction: discord.Interaction[Any]) -> bool:
         """Whether the user is over their cooldown (and has been told so)."""
@@ -283,7 +353,18 @@ class FactbotClient(discord.Client):
         return retry is not None
 
 
-async def _guarded(interaction: discord.Interaction[Any], work: Awaitable[None]) -> None:
+def _guild_id(channel: object) -> int | None:
+    """The guild of a channel discord.py has not cached (a PartialMessageable knows its guild's id)."""
+    found = getattr(channel, "guild_id", None)
+    return found if isinstance(found, int) else None
+
+
+def jump_url(message: discord.Message, *, guild_id: int | None) -> str:
+    """A message's link, with its guild given: a follow-up's `message.jump_url` says `@me`, not knowing its guild."""
+    return discord.MessageReference(message_id=message.id, channel_id=message.channel.id, guild_id=guild_id).jump_url
+
+
+async def _guarded(interaction: discord.Interaction[Any], work: Awaitable[object]) -> None:
     """Run a button's work; on failure log it and say sorry instead of showing "interaction failed"."""
     try:
         await work
@@ -301,8 +382,10 @@ def _add_commands(client: FactbotClient) -> None:
     @tree.command(name=settings.command_ask, description="Ask a question; the answer quotes its source word for word.")
     @app_commands.describe(question="Your question, in your own words")
     async def ask(interaction: discord.Interaction[FactbotClient], question: str) -> None:
-        work = client.answer(question, who=interaction.user.id, where=interaction.channel_id)
-        await respond_in_time(interaction, work, ephemeral=False)
+        in_channel = interaction.guild_id is not None
+        work = client.answer(question, who=interaction.user.id, where=interaction.channel_id, in_channel=in_channel)
+        reply, sent = await respond_in_time(interaction, work, ephemeral=False)
+        await client.remember(reply, sent, guild_id=interaction.guild_id)
 
     @ask.autocomplete("question")
     async def ask_choices(

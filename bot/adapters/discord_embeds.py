@@ -1,14 +1,16 @@
 """Discord rendering: Answers, help, topics and digests as embeds, suggestions and feedback as buttons.
 
 Everything here is trimmed to Discord's limits, so no message is ever rejected for its size.
-Buttons carry their meaning in `custom_id` (`factbot:ask:<intent>`, `factbot:vote:up:<intent>`),
-so they keep working after a restart; what a press does is the client's business.
+Buttons carry their meaning in `custom_id` (`factbot:ask:<intent>`, `factbot:vote:up:<intent>:<fact>,<fact>`,
+the facts left out when they would not fit), so they keep working after a restart; what a press does
+is the client's business.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol, cast
 
 import discord
@@ -17,6 +19,7 @@ from discord.utils import escape_markdown
 from bot.digest import Digest
 from bot.models import Answer, Citation, Overview, Status
 from bot.settings import Settings
+from bot.store import PostRecord, now
 
 TITLE, DESCRIPTION, FIELD_NAME, FIELD_VALUE, FOOTER, TOTAL, FIELDS = 256, 4096, 256, 1024, 2048, 6000, 25
 CONTENT, LABEL, CUSTOM_ID, BUTTONS_PER_ROW = 2000, 80, 100, 5
@@ -29,6 +32,7 @@ COLOURS = {
 }
 VOTES = {"up": "👍", "down": "👎"}
 INTENT_ID = r"[A-Za-z0-9_.-]+"
+FACT_IDS = rf"{INTENT_ID}(?:,{INTENT_ID})*"
 
 
 def clip(text: str, limit: int) -> str:
@@ -143,6 +147,17 @@ def digest_embed(digest: Digest) -> discord.Embed:
     return fit(embed)
 
 
+def repeat_text(post: PostRecord, *, at: datetime | None = None) -> str:
+    """A pointer to the same answer given in this channel lately (its jump URL), instead of the answer again."""
+    return f"I answered that here {ago(post.at, at=at)}: {post.link}"
+
+
+def ago(moment: datetime, *, at: datetime | None = None) -> str:
+    """How long before `at` (now) `moment` was, in minutes: "just now", "a minute ago", "12 minutes ago"."""
+    minutes = int(((at or now()) - moment).total_seconds() // 60)
+    return "just now" if minutes < 1 else "a minute ago" if minutes == 1 else f"{minutes} minutes ago"
+
+
 def _lines(lines: Sequence[str], limit: int) -> str:
     """As many whole lines as fit in `limit`, saying how many were left out."""
     kept: list[str] = []
@@ -163,8 +178,9 @@ class ButtonHandler(Protocol):
     async def press_suggestion(self, interaction: discord.Interaction[Any], intent: str) -> None:
         """Answer the suggested question."""
 
-    async def press_vote(self, interaction: discord.Interaction[Any], vote: str, intent: str) -> None:
-        """Record feedback on an answer."""
+    async def press_vote(self, interaction: discord.Interaction[Any], vote: str, intent: str,
+                         facts: list[str]) -> None:
+        """Record feedback on an answer (`facts` empty when the button could not carry them)."""
 
 
 class SuggestionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
@@ -191,26 +207,34 @@ class SuggestionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
 
 class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                 template=rf"factbot:vote:(?P<vote>up|down):(?P<intent>{INTENT_ID})"):
-    """👍 or 👎 on an answer."""
+                 template=rf"factbot:vote:(?P<vote>up|down):(?P<intent>{INTENT_ID})(?::(?P<facts>{FACT_IDS}))?"):
+    """👍 or 👎 on an answer, carrying the facts it cited when they fit in the custom_id."""
 
-    def __init__(self, vote: str, intent: str) -> None:
+    def __init__(self, vote: str, intent: str, facts: Sequence[str] = ()) -> None:
         button: discord.ui.Button[Any] = discord.ui.Button(
-            emoji=VOTES[vote], style=discord.ButtonStyle.secondary, custom_id=f"factbot:vote:{vote}:{intent}"
+            emoji=VOTES[vote], style=discord.ButtonStyle.secondary, custom_id=vote_id(vote, intent, facts)
         )
         super().__init__(button, row=1)
-        self.vote, self.intent = vote, intent
+        self.vote, self.intent, self.facts = vote, intent, list(facts)
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> VoteButton:
         """Rebuild the button from a press."""
-        return cls(match["vote"], match["intent"])
+        return cls(match["vote"], match["intent"], match["facts"].split(",") if match["facts"] else [])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Record the vote."""
-        await cast(ButtonHandler, interaction.client).press_vote(interaction, self.vote, self.intent)
+        await cast(ButtonHandler, interaction.client).press_vote(interaction, self.vote, self.intent, self.facts)
+
+
+def vote_id(vote: str, intent: str, facts: Sequence[str]) -> str:
+    """`factbot:vote:<vote>:<intent>:<facts>`, or without the facts when they do not fit in 100 characters."""
+    bare = f"factbot:vote:{vote}:{intent}"
+    full = f"{bare}:{','.join(facts)}"
+    fits = bool(facts) and len(full) <= CUSTOM_ID and all(_encodable(f) for f in facts)
+    return full if fits else bare
 
 
 def _encodable(intent: str | None) -> bool:
@@ -224,6 +248,7 @@ def answer_view(answer: Answer) -> discord.ui.View | None:
     for suggestion in [s for s in answer.suggestions if _encodable(s.intent)][:BUTTONS_PER_ROW]:
         view.add_item(SuggestionButton(suggestion.intent, suggestion.question))
     if answer.status is Status.answered and answer.intent and _encodable(answer.intent):
+        facts = [c.fact_id for c in answer.citations]
         for vote in VOTES:
-            view.add_item(VoteButton(vote, answer.intent))
+            view.add_item(VoteButton(vote, answer.intent, facts))
     return view if view.children else None

@@ -2,7 +2,8 @@
 
 Built on slack-bolt's AsyncApp; the same listeners serve Socket Mode (`run_socket_mode`) and HTTP
 mode (`run_http`). Every Web API call and `response_url` reply goes through one aiohttp session,
-with slack_sdk's retry handlers (429 `Retry-After`, 5xx, dropped connections).
+with slack_sdk's retry handlers (429 `Retry-After`, 5xx, dropped connections). Handled event ids,
+votes and where channel answers were posted go to the engine's store, which replicas share.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
@@ -38,6 +40,7 @@ from bot.adapters.slack_blocks import (
     SUGGEST,
     VOTES,
     Message,
+    VoteValue,
     answer_message,
     digest_message,
     facts_message,
@@ -47,12 +50,15 @@ from bot.adapters.slack_blocks import (
     no_topic_message,
     notice_message,
     plain,
+    read_vote,
+    repeat_message,
     topics_message,
 )
 from bot.digest import build_digest
 from bot.engine import Engine
-from bot.models import Question
+from bot.models import Answer, Question
 from bot.settings import ConfigError, Settings
+from bot.store import FeedbackRecord, PostRecord, earlier_post, hash_user, now
 
 __all__ = [
     "SlackConfigError", "build_app", "close_app", "manifest", "manifest_yaml", "run_http", "run_socket_mode",
@@ -63,8 +69,17 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 SORRY = notice_message("Sorry, something went wrong while answering that. Please try again.")
-Reply = tuple[Message, str]
-"""A message and its `response_type` (`in_channel` or `ephemeral`)."""
+EVENT_TTL = timedelta(hours=1)
+"""How long a handled event id is kept: Slack retries a delivery three times within minutes."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message, its `response_type`, and, for a channel answer to remember once posted, the facts it gives."""
+
+    message: Message
+    response_type: str = "ephemeral"
+    facts: tuple[str, ...] = ()
 
 
 class SlackConfigError(ConfigError):
@@ -143,7 +158,7 @@ class ButtonClick(_Payload):
 
 
 class RecentEvents:
-    """Event ids seen lately, bounded in number and age, so a delivery Slack retries is answered once."""
+    """Event ids this process saw lately, bounded in number and age: the first check before the shared store's."""
 
     def __init__(self, *, size: int = 10_000, ttl: float = 3600.0, clock: Callable[[], float] = time.monotonic):
         self._seen: OrderedDict[str, float] = OrderedDict()
@@ -189,58 +204,130 @@ class SlackAdapter:
         app.error(self.on_error)
 
     async def dedupe(self, body: dict[str, Any], next_: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
-        """Drop a retried event with a 200 (not skipping `next_`, which bolt would answer with 404)."""
+        """Drop an event already taken here or by another replica, with a 200 (skipping `next_` would be a 404)."""
         event_id = body.get("event_id")
-        if isinstance(event_id, str) and self.recent.seen(event_id):
+        if isinstance(event_id, str) and not await self._claim(event_id):
             log.info("Slack: event %s already handled; dropped the retry", event_id)
             return BoltResponse(status=200, body="")
         return await next_()
 
-    # slash commands: answered inside the acknowledgement
+    async def _claim(self, event_id: str) -> bool:
+        """Whether this delivery is the first: unseen by this process, and claimed in the store replicas share.
 
-    async def on_ask(self, ack: AsyncAck, command: dict[str, Any]) -> None:
-        """`/ask <question>`: the answer for the whole channel, naming the asker; help when empty."""
-        await _ack(ack, self._ask(command))
+        A store that is down costs no answer: this process's memory alone decides until it is back.
+        """
+        if self.recent.seen(event_id):
+            return False
+        try:
+            return await self.engine.store.claim_event(event_id, ttl=EVENT_TTL)
+        except Exception as exc:  # the store is best effort: answer rather than drop
+            log.warning("Slack: could not claim event %s in the store (%s); deduplicating in this process only",
+                        event_id, type(exc).__name__)
+            return True
+
+    # slash commands: answered inside the acknowledgement (a channel answer to remember: posted after it)
+
+    async def on_ask(self, ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
+        """`/ask <question>`: the answer for the whole channel, naming the asker; help when empty.
+
+        A channel answer that repeat suppression follows is posted with chat.postMessage after an empty
+        acknowledgement: only a posted message has a `ts`, and so a permalink, to point to later.
+        """
+        reply = await _safely(self._ask(command))
+        if not reply.facts:
+            await _ack(ack, reply)
+            return
+        await ack()
+        await self._post_answer(client, SlashCommand.model_validate(command), reply)
 
     async def on_facts(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         """`/facts [topic]`: the topics, or the facts of one, for the asker only."""
-        await _ack(ack, self._facts(command))
+        await _ack(ack, await _safely(self._facts(command)))
 
     async def on_digest(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         """`/digest`: a preview of today's digest for this channel, for the asker only."""
-        await _ack(ack, self._digest(command))
+        await _ack(ack, await _safely(self._digest(command)))
 
     async def on_help(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         """`/factbot`: help, sources and counts, for the asker only."""
-        await _ack(ack, self._help(command))
+        await _ack(ack, await _safely(self._help()))
 
     async def _ask(self, command: dict[str, Any]) -> Reply:
         slash = SlashCommand.model_validate(command)
         question = slash.question()
         if not question.text:
-            return await self._help(command)
+            return await self._help()
         answer = await self.engine.answer(question)
         log.info("Slack: /%s answered: status=%s intent=%s", self.settings.command_ask, answer.status, answer.intent)
-        return answer_message(answer, asker=slash.user_id, about=self.engine.covers()), "in_channel"
+        in_dm = slash.channel_id.startswith("D") or not slash.channel_id
+        return await self._reply_to(answer, channel=None if in_dm else slash.channel_id, asker=slash.user_id)
 
     async def _facts(self, command: dict[str, Any]) -> Reply:
         topic = " ".join(SlashCommand.model_validate(command).question().text.lower().split())
         topics = self.engine.base.topics()
         if not topic:
             counts = {name: len(facts) for name, facts in topics.items()}
-            return topics_message(counts, command=self.settings.command_facts), "ephemeral"
+            return Reply(topics_message(counts, command=self.settings.command_facts))
         if topic not in topics:
-            return no_topic_message(topic, topics), "ephemeral"
+            return Reply(no_topic_message(topic, topics))
         facts = [(fact.answer, self.engine.cite(fact)) for fact in topics[topic]]
-        return facts_message(topic, facts), "ephemeral"
+        return Reply(facts_message(topic, facts))
 
     async def _digest(self, command: dict[str, Any]) -> Reply:
         slash = SlashCommand.model_validate(command)
         digest = build_digest(self.engine, channel=slash.channel_id or "slack", day=date.today())
-        return digest_message(digest, preview=True), "ephemeral"
+        return Reply(digest_message(digest, preview=True))
 
-    async def _help(self, _: dict[str, Any]) -> Reply:
-        return help_message(self.engine.overview(), self.settings), "ephemeral"
+    async def _help(self) -> Reply:
+        return Reply(help_message(self.engine.overview(), self.settings))
+
+    async def _post_answer(self, client: AsyncWebClient, slash: SlashCommand, reply: Reply) -> None:
+        """Post a channel answer and remember it; where the bot may not post, answer through `response_url`."""
+        ts = await _post(client, channel=slash.channel_id, thread_ts=None, message=reply.message)
+        if ts is not None:
+            await self._remember(client, slash.channel_id, ts, reply.facts)
+        elif slash.response_url:
+            await _respond(self.session, slash.response_url, reply.message, response_type="in_channel")
+
+    # repeat suppression
+
+    async def _reply_to(self, answer: Answer, *, channel: str | None, asker: str | None = None) -> Reply:
+        """The full answer, or a pointer to the same answer given in `channel` lately (`channel` None: a DM).
+
+        A full channel answer carries the facts it gives, so that it is remembered once posted.
+        """
+        facts = self._followed(answer, channel)
+        earlier = await self._earlier(channel, facts) if channel and facts else None
+        if earlier is not None:
+            return Reply(repeat_message(earlier))
+        return Reply(answer_message(answer, asker=asker, about=self.engine.covers()), "in_channel", facts)
+
+    def _followed(self, answer: Answer, channel: str | None) -> tuple[str, ...]:
+        """The facts repeat suppression follows for this answer: none in DMs or with a window of 0."""
+        if channel is None or self.settings.repeat_window_minutes == 0:
+            return ()
+        return tuple(c.fact_id for c in answer.citations)
+
+    async def _earlier(self, channel: str, facts: tuple[str, ...]) -> PostRecord | None:
+        """The latest answer in `channel` within the repeat window that gave all of `facts`."""
+        since = now() - timedelta(minutes=self.settings.repeat_window_minutes)
+        try:
+            return await earlier_post(self.engine.store, platform="slack", channel=channel, fact_ids=facts,
+                                      since=since)
+        except Exception as exc:  # the store is best effort: answer in full
+            log.warning("Slack: could not look up earlier answers: %s", type(exc).__name__)
+            return None
+
+    async def _remember(self, client: AsyncWebClient, channel: str, ts: str, facts: tuple[str, ...]) -> None:
+        """Keep a posted channel answer's permalink, for the same question asked there soon after."""
+        link = await _permalink(client, channel=channel, ts=ts)
+        if link is None:
+            return
+        try:
+            await self.engine.store.remember_post(PostRecord(platform="slack", channel=channel,
+                                                             fact_ids=list(facts), link=link))
+        except Exception as exc:  # the store is best effort: the answer is already posted
+            log.warning("Slack: could not remember a posted answer: %s", type(exc).__name__)
 
     # events: acknowledged by bolt at once, answered with chat.postMessage
 
@@ -249,25 +336,28 @@ class SlackAdapter:
         message = MessageEvent.model_validate(event)
         if message.channel.startswith("D") or not message.from_person(context.bot_user_id):
             return  # DMs are answered by on_message; bots and edits never
-        await self._answer_event(client, message, context.bot_user_id, thread_ts=message.thread_ts or message.ts)
+        await self._answer_event(client, message, context.bot_user_id, thread_ts=message.thread_ts or message.ts,
+                                 channel=message.channel)
 
     async def on_message(self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
         """A direct message: answered in the DM (in its thread, if it was written in one)."""
         message = MessageEvent.model_validate(event)
         if message.channel_type != "im" or not message.from_person(context.bot_user_id):
             return
-        await self._answer_event(client, message, context.bot_user_id, thread_ts=message.thread_ts)
+        await self._answer_event(client, message, context.bot_user_id, thread_ts=message.thread_ts, channel=None)
 
     async def _answer_event(self, client: AsyncWebClient, event: MessageEvent, bot_user: str | None,
-                            *, thread_ts: str | None) -> None:
+                            *, thread_ts: str | None, channel: str | None) -> None:
         try:
             answer = await self.engine.answer(event.question(bot_user))
-            reply = answer_message(answer, about=self.engine.covers())
+            reply = await self._reply_to(answer, channel=channel)
             log.info("Slack: %s answered: status=%s intent=%s", event.type, answer.status, answer.intent)
         except Exception:
             log.exception("Slack: could not answer a %s event", event.type)
-            reply = SORRY
-        await _post(client, channel=event.channel, thread_ts=thread_ts, message=reply)
+            reply = Reply(SORRY)
+        ts = await _post(client, channel=event.channel, thread_ts=thread_ts, message=reply.message)
+        if ts is not None and reply.facts:
+            await self._remember(client, event.channel, ts, reply.facts)
 
     # buttons
 
@@ -291,18 +381,39 @@ class SlackAdapter:
         return answer_message(answer, asker=click.user, about=self.engine.covers())
 
     async def on_feedback(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        """👍 / 👎 under an answer: acknowledged, logged (a store keeps it later), thanked privately."""
+        """👍 / 👎 under an answer: acknowledged, kept (one vote per person and answer), thanked privately."""
         await ack()
         click = ButtonClick.parse(body)
-        vote, _, intent = click.value.partition(":")
-        if vote not in VOTES:
+        vote = read_vote(click.value)
+        if vote is None:
             log.warning("Slack: feedback button with an unknown value was ignored")
             return
-        log.info("Slack: feedback %s for intent %r in %s", vote, intent[:100], click.channel)
+        log.info("Slack: feedback %s for intent %r in %s", vote.vote, vote.intent[:100], click.channel)
+        await self._keep_vote(click, vote)
         if click.response_url:  # a thank-you is only ever shown to the voter
-            thanks = notice_message(f"Thanks, your {VOTES[vote]} is noted.")
+            thanks = notice_message(f"Thanks, your {VOTES[vote.vote]} is noted.")
             await _respond(self.session, click.response_url, thanks, replace_original=False,
                            response_type="ephemeral")
+
+    async def _keep_vote(self, click: ButtonClick, vote: VoteValue) -> None:
+        """Store a vote under the answer's message (`channel:ts`) and the voter's salted hash."""
+        if not (click.channel and click.message_ts and click.user):
+            log.warning("Slack: a vote without its message or voter was not kept")
+            return
+        record = FeedbackRecord(
+            answer_key=f"{click.channel}:{click.message_ts}", platform="slack",
+            user_hash=hash_user("slack", click.user, salt=self.engine.salt), vote=vote.vote, intent=vote.intent,
+            fact_ids=vote.facts or self._facts_of(vote.intent),
+        )
+        try:
+            await self.engine.store.record_feedback(record)
+        except Exception as exc:  # the store is best effort: the voter is still thanked
+            log.warning("Slack: could not keep a vote: %s", type(exc).__name__)
+
+    def _facts_of(self, intent: str) -> list[str]:
+        """The facts an intent answers with now, for a button that does not carry them (older, or too long)."""
+        found = self.engine.base.intents.get(intent)
+        return list(found.facts) if found else []
 
     async def _deliver(self, client: AsyncWebClient, click: ButtonClick, message: Message, **options: Any) -> None:
         """Reply to a click through its `response_url`, or in the message's thread when it has none."""
@@ -317,26 +428,48 @@ class SlackAdapter:
         log.error("Slack: a %s listener failed: %s", kind, type(error).__name__, exc_info=error)
 
 
-async def _ack(ack: AsyncAck, reply: Awaitable[Reply]) -> None:
-    """Acknowledge a slash command with its reply; a failure becomes a one-line apology, never a traceback."""
+async def _safely(work: Awaitable[Reply]) -> Reply:
+    """A command's reply; a failure becomes a one-line apology for the asker, never a traceback."""
     try:
-        message, response_type = await reply
+        return await work
     except Exception:
         log.exception("Slack: could not answer a slash command")
-        message, response_type = SORRY, "ephemeral"
-    await ack(text=message.text, blocks=message.blocks, response_type=response_type,
+        return Reply(SORRY)
+
+
+async def _ack(ack: AsyncAck, reply: Reply) -> None:
+    """Acknowledge a slash command with its reply."""
+    await ack(text=reply.message.text, blocks=reply.message.blocks, response_type=reply.response_type,
               unfurl_links=False, unfurl_media=False)
 
 
-async def _post(client: AsyncWebClient, *, channel: str, thread_ts: str | None, message: Message) -> None:
-    """chat.postMessage; a refusal or network failure is logged in one line and the bot goes on."""
+async def _post(client: AsyncWebClient, *, channel: str, thread_ts: str | None, message: Message) -> str | None:
+    """chat.postMessage, returning the message's `ts`; a refusal or network failure is logged in one line."""
     try:
-        await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message.text,
-                                      blocks=message.blocks, unfurl_links=False, unfurl_media=False)
+        response = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message.text,
+                                                 blocks=message.blocks, unfurl_links=False, unfurl_media=False)
     except SlackApiError as exc:
-        log.warning("Slack: chat.postMessage to %s failed: %s", channel, exc.response.get("error", "unknown"))
+        log.warning("Slack: chat.postMessage to %s failed: %s", channel, _error(exc))
+        return None
     except (TimeoutError, ClientError) as exc:
         log.warning("Slack: chat.postMessage to %s failed: %s", channel, type(exc).__name__)
+        return None
+    ts = response.get("ts")
+    return ts if isinstance(ts, str) else None
+
+
+async def _permalink(client: AsyncWebClient, *, channel: str, ts: str) -> str | None:
+    """chat.getPermalink for a posted message; None, logged in one line, when Slack does not give one."""
+    try:
+        response = await client.chat_getPermalink(channel=channel, message_ts=ts)
+    except SlackApiError as exc:
+        log.warning("Slack: chat.getPermalink in %s failed: %s", channel, _error(exc))
+        return None
+    except (TimeoutError, ClientError) as exc:
+        log.warning("Slack: chat.getPermalink in %s failed: %s", channel, type(exc).__name__)
+        return None
+    link = response.get("permalink")
+    return link if isinstance(link, str) else None
 
 
 async def _respond(session: ClientSession, url: str, message: Message, **options: Any) -> None:
@@ -507,5 +640,8 @@ async def check_app_token(client: AsyncWebClient, app_token: str) -> None:
 
 
 def _error(exc: SlackApiError) -> str:
-    """The `error` code of a Slack API error (`invalid_auth`…)."""
-    return str(exc.response.get("error", "unknown_error"))
+    """The `error` code of a Slack API error (`invalid_auth`…), or its HTTP status when the body is not JSON."""
+    data = exc.response.data
+    if isinstance(data, dict):
+        return str(data.get("error", "unknown_error"))
+    return f"HTTP {exc.response.status_code}"

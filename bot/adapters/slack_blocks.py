@@ -7,24 +7,28 @@ string that came from a user is decoded at the edge (`plain`) and escaped again 
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.digest import Digest
 from bot.models import Answer, Citation, Overview, Status, Suggestion
 from bot.settings import Settings
+from bot.store import PostRecord, Vote, now
 
 Block = dict[str, Any]
 
 SUGGEST = "factbot_suggest"
 """Prefix of the suggestion buttons' action_ids (`factbot_suggest_0`…); the value is an intent id."""
 FEEDBACK = "factbot_feedback"
-"""Prefix of the feedback buttons' action_ids; the value is `up:<intent>` or `down:<intent>`."""
-VOTES = {"up": "👍", "down": "👎"}
+"""Prefix of the feedback buttons' action_ids; the value is a `VoteValue` as JSON (older buttons: `up:<intent>`)."""
+VOTES: dict[Vote, str] = {"up": "👍", "down": "👎"}
 
 SECTION_LIMIT = 3000
 CONTEXT_LIMIT = 2000
@@ -127,11 +131,38 @@ def suggestion_buttons(suggestions: Iterable[Suggestion]) -> Block | None:
     return {"type": "actions", "block_id": "factbot_suggestions", "elements": elements} if elements else None
 
 
-def feedback_buttons(intent: str) -> Block:
-    """👍 / 👎 under an answer; the value carries the vote and the intent."""
+class VoteValue(BaseModel):
+    """What a feedback button carries: the vote, the answered intent and the facts the answer cited."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    vote: Vote
+    intent: str
+    facts: list[str] = Field(default_factory=list)
+
+    def encode(self) -> str:
+        """The button's value: compact JSON, without the facts when they would not fit Slack's limit."""
+        value = json.dumps(self.model_dump(), separators=(",", ":"), ensure_ascii=False)
+        if len(value) <= VALUE_LIMIT:
+            return value
+        return json.dumps({"vote": self.vote, "intent": self.intent[: VALUE_LIMIT - 40]}, separators=(",", ":"))
+
+
+def read_vote(value: str) -> VoteValue | None:
+    """A feedback button's value as a VoteValue (JSON, or an older button's `up:<intent>`); None if neither."""
+    try:
+        return VoteValue.model_validate_json(value)
+    except ValidationError:
+        pass
+    vote, _, intent = value.partition(":")
+    return VoteValue.model_validate({"vote": vote, "intent": intent}) if vote in VOTES and intent else None
+
+
+def feedback_buttons(intent: str, facts: Sequence[str] = ()) -> Block:
+    """👍 / 👎 under an answer; the value carries the vote, the intent and the facts cited."""
     elements = [
         button(f"{emoji} {'Helpful' if vote == 'up' else 'Not helpful'}", action_id=f"{FEEDBACK}_{vote}",
-               value=f"{vote}:{intent}")
+               value=VoteValue(vote=vote, intent=intent, facts=list(facts)).encode())
         for vote, emoji in VOTES.items()
     ]
     return {"type": "actions", "block_id": "factbot_feedback", "elements": elements}
@@ -180,7 +211,7 @@ def answer_message(answer: Answer, *, asker: str | None = None, about: str | Non
     if answer.suggestions:
         blocks.append(suggestion_buttons(answer.suggestions))
     if answer.status is Status.answered and answer.intent:
-        blocks.append(feedback_buttons(answer.intent))
+        blocks.append(feedback_buttons(answer.intent, [c.fact_id for c in answer.citations]))
     if answer.truncated:
         blocks.append(context("_Only the start of a very long message was read._"))
     return _finish(blocks, answer_text(answer))
@@ -261,6 +292,18 @@ def digest_message(digest: Digest, *, preview: bool = True) -> Message:
     blocks += [section(f"*Try asking:* {escape(digest.try_asking.question)}"),
                suggestion_buttons([digest.try_asking])]
     return _finish(blocks, f"Fact of the day: {escape(digest.fact_answer)}")
+
+
+def repeat_message(post: PostRecord, *, at: datetime | None = None) -> Message:
+    """A pointer to the same answer given in this channel lately, instead of posting it again."""
+    text = f"I answered that here {ago(post.at, at=at)}: {link(post.link, 'see that answer')}"
+    return _finish([section(text)], text)
+
+
+def ago(moment: datetime, *, at: datetime | None = None) -> str:
+    """How long before `at` (now) `moment` was, in minutes: "just now", "a minute ago", "12 minutes ago"."""
+    minutes = int(((at or now()) - moment).total_seconds() // 60)
+    return "just now" if minutes < 1 else "a minute ago" if minutes == 1 else f"{minutes} minutes ago"
 
 
 def notice_message(text: str) -> Message:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -20,6 +21,8 @@ from bot.adapters.discord_bot import DiscordConfigError, run_discord, sync_globa
 from bot.engine import Engine
 from bot.models import Answer, Citation, Question, Status
 from bot.settings import Settings
+from bot.store import hash_user
+from tests.adapters.conftest import WatchedStore
 from tests.fakes.discord import EPHEMERAL, FakeDiscord, Request, user
 
 TOKEN = "MTIzNDU2Nzg5MDEy.fake.token-for-tests"
@@ -180,7 +183,8 @@ async def test_ask_answers_publicly_with_the_verbatim_quote(
     for part in (citation.title, citation.author, citation.publisher):
         assert part in embed["footer"]["text"]
     assert embed["url"] == citation.url
-    assert custom_ids(reply) == [f"factbot:vote:up:{expected.intent}", f"factbot:vote:down:{expected.intent}"]
+    facts = ",".join(c.fact_id for c in expected.citations)
+    assert custom_ids(reply) == [f"factbot:vote:{v}:{expected.intent}:{facts}" for v in ("up", "down")]
 
 
 @pytest.mark.parametrize(
@@ -245,12 +249,18 @@ async def test_a_clarify_suggestion_button_answers_when_pressed(bot: FakeDiscord
 
 
 async def test_feedback_buttons_thank_privately_and_log(bot: FakeDiscord, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="bot.adapters.discord_bot")
+    caplog.set_level(logging.DEBUG)
     shown = await ask(bot, "ask", {"question": "Who won the ITU election?"})
     down = custom_ids(shown)[1]
     reply = await bot.reply_to(await bot.dispatch("INTERACTION_CREATE", bot.press(down, shown, user_id="2002")))
     assert reply.data["content"] == "Thanks for the feedback!" and reply.data["flags"] & EPHEMERAL
-    assert "feedback: down on intent election-winner from user 2002" in caplog.text
+    assert "feedback: down on intent election-winner in channel 300" in bot_log(caplog)
+    assert "2002" not in bot_log(caplog)  # no raw user id
+
+
+def bot_log(caplog: pytest.LogCaptureFixture) -> str:
+    """Everything Factbot's own modules logged."""
+    return "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("bot."))
 
 
 # -- mentions and DMs ----------------------------------------------------------------------------
@@ -370,3 +380,134 @@ async def test_the_fake_enforces_discords_interaction_deadlines(bot: FakeDiscord
             assert (again.status, (await again.json())["code"]) == (400, 40060)
         async with session.post(late_url, json={"type": 4, "data": {"content": "late", "allowed_mentions": NONE}}) as too_late:
             assert (too_late.status, (await too_late.json())["code"]) == (404, 10062)
+
+
+# -- the store: votes, repeat suppression ------------------------------------------------------------
+
+
+async def press(fake: FakeDiscord, custom_id: str, shown: Request, **where: Any) -> Request:
+    """Press a button on a message the bot sent; the reply to the press."""
+    return await fake.reply_to(await fake.dispatch("INTERACTION_CREATE", fake.press(custom_id, shown, **where)))
+
+
+def jump(message_id: str | None, *, channel: str = "300", guild: str = "111") -> str:
+    """A message's jump URL."""
+    return f"https://discord.com/channels/{guild}/{channel}/{message_id}"
+
+
+def pointer(link: str, when: str = "just now") -> str:
+    """The one line a repeated question gets."""
+    return f"I answered that here {when}: {link}"
+
+
+async def test_a_vote_is_kept_once_per_person_and_answer(bot: FakeDiscord, engine: Engine, store: WatchedStore,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    shown = await ask(bot, "ask", {"question": "By how much did Bogdan-Martin win?"})
+    up, down = custom_ids(shown)
+    assert up == "factbot:vote:up:vote-margin:mandate-size,vote-margin"
+    for custom_id, user_id in [(up, "2002"), (down, "2002"), (up, "2003")]:
+        thanks = await press(bot, custom_id, shown, user_id=user_id)  # thanked once the vote is kept
+        assert thanks.data["content"] == "Thanks for the feedback!"
+    kept = sorted(await store.feedback(), key=lambda f: f.vote)
+    assert [(f.vote, f.user_hash) for f in kept] == [("down", hash_user("discord", "2002", salt=engine.salt)),
+                                                     ("up", hash_user("discord", "2003", salt=engine.salt))]
+    for record in kept:
+        assert shown.message_id and record.answer_key == shown.message_id  # the message holding the buttons
+        assert (record.platform, record.intent, record.fact_ids) == ("discord", "vote-margin",
+                                                                     ["mandate-size", "vote-margin"])
+    assert "2002" not in bot_log(caplog) and "2003" not in bot_log(caplog)
+
+
+async def test_a_button_from_before_the_store_counts_with_its_intents_facts(
+    bot: FakeDiscord, engine: Engine, store: WatchedStore
+) -> None:
+    shown = copy.deepcopy(await ask(bot, "ask", {"question": "By how much did Bogdan-Martin win?"}))
+    for row in shown.data["components"]:  # as buttons were rendered before they carried the facts
+        for button in row["components"]:
+            button["custom_id"] = button["custom_id"].rsplit(":", 1)[0]
+    await press(bot, "factbot:vote:down:vote-margin", shown)
+    [record] = await store.wait_for(lambda: store.votes)
+    assert record.fact_ids == engine.base.intents["vote-margin"].facts
+
+
+async def test_a_repeated_ask_gets_the_link_for_the_asker_only(bot: FakeDiscord, store: WatchedStore) -> None:
+    first = await ask(bot, "ask", {"question": "Who won the ITU election?"})
+    [kept] = await store.wait_for(lambda: store.posts)
+    assert (kept.platform, kept.channel, kept.fact_ids) == ("discord", "300", ["election-winner"])
+    assert kept.link == jump(first.message_id)
+    again = await ask(bot, "ask", {"question": "ITU election winner"}, user_id="2002")
+    assert again.data["content"] == pointer(kept.link) and again.data["flags"] & EPHEMERAL
+    assert "embeds" not in again.data and "components" not in again.data
+    assert len(store.posts) == 1  # a pointer is not itself remembered: the window runs from the full answer
+
+
+async def test_a_repeated_mention_gets_a_link_to_the_earlier_reply(bot: FakeDiscord, store: WatchedStore) -> None:
+    me = bot.bot_user
+    await bot.dispatch("MESSAGE_CREATE", bot.chat(f"<@{me['id']}> who won the ITU election?", mentions=[me]))
+    first = await bot.wait_for(lambda r: r.path == "/channels/300/messages")
+    [kept] = await store.wait_for(lambda: store.posts)
+    assert kept.link == jump(first.message_id)
+    second = await bot.dispatch("MESSAGE_CREATE", bot.chat(f"<@{me['id']}> ITU election winner", mentions=[me]))
+    reply = await bot.wait_for(lambda r: str(r.data.get("message_reference", {}).get("message_id")) == second["id"])
+    assert reply.data["content"] == pointer(kept.link) and "embeds" not in reply.data
+
+
+async def test_a_mention_after_an_ask_points_to_the_ask(bot: FakeDiscord, store: WatchedStore) -> None:
+    first = await ask(bot, "ask", {"question": "Who won the ITU election?"})
+    await store.wait_for(lambda: store.posts)
+    me = bot.bot_user
+    await bot.dispatch("MESSAGE_CREATE", bot.chat(f"<@{me['id']}> ITU election winner", mentions=[me]))
+    reply = await bot.wait_for(lambda r: r.path == "/channels/300/messages")
+    assert reply.data["content"] == pointer(jump(first.message_id))
+
+
+async def test_other_channels_dms_and_other_facts_get_the_whole_answer(bot: FakeDiscord,
+                                                                       store: WatchedStore) -> None:
+    await ask(bot, "ask", {"question": "Who won the ITU election?"})
+    await store.wait_for(lambda: store.posts)
+    replies = [
+        await ask(bot, "ask", {"question": "Who won the ITU election?"}, channel_id="301"),
+        await ask(bot, "ask", {"question": "Who won the ITU election?"}, guild_id=None, channel_id="501"),
+        await ask(bot, "ask", {"question": "Who won the ITU election?"}, guild_id=None, channel_id="501"),
+        await ask(bot, "ask", {"question": "By how much did Bogdan-Martin win?"}),
+    ]
+    assert all(r.data.get("embeds") for r in replies)
+    await store.wait_for(lambda: len(store.posts) == 3)
+    assert [(p.channel, p.fact_ids) for p in store.posts] == [
+        ("300", ["election-winner"]), ("301", ["election-winner"]), ("300", ["mandate-size", "vote-margin"])]
+    assert store.posts[1].link == jump(replies[0].message_id, channel="301")
+
+
+async def test_direct_messages_are_never_shortened(bot: FakeDiscord, store: WatchedStore) -> None:
+    for n in range(2):
+        await bot.dispatch("MESSAGE_CREATE", bot.chat("who won the ITU election?", guild_id=None, channel_id="502"))
+        await bot.wait_for(lambda r, n=n: len([q for q in bot.requests if q.path == "/channels/502/messages"]) > n)
+    replies = [r for r in bot.requests if r.path == "/channels/502/messages"]
+    assert all(r.data.get("embeds") for r in replies) and store.posts == []
+
+
+async def test_a_window_of_zero_turns_repeat_suppression_off(start_bot: StartBot, store: WatchedStore) -> None:
+    fake = await start_bot(FACTBOT_REPEAT_WINDOW_MINUTES=0)
+    replies = [await ask(fake, "ask", {"question": "Who won the ITU election?"}) for _ in range(2)]
+    assert all(r.data.get("embeds") for r in replies) and store.posts == []
+
+
+async def test_a_deferred_answer_is_remembered_by_its_follow_up(
+    bot: FakeDiscord, engine: Engine, store: WatchedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = engine.answer
+    reached = asyncio.Event()
+
+    async def slow(question: Question) -> Answer:
+        await reached.wait()  # held until the bot has deferred
+        return await answer(question)
+
+    monkeypatch.setattr(discord_bot, "DEFER_AFTER", 0.01)
+    monkeypatch.setattr(engine, "answer", slow)
+    interaction = await bot.dispatch("INTERACTION_CREATE", bot.command("ask", {"question": "Who won the ITU election?"}))
+    await bot.wait_for(lambda r: r.path.startswith(f"/interactions/{interaction['id']}/"))
+    reached.set()
+    followup = await bot.reply_to(interaction)
+    [kept] = await store.wait_for(lambda: store.posts)
+    assert followup.path.startswith("/webhooks/") and kept.link == jump(followup.message_id)

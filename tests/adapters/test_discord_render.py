@@ -61,7 +61,13 @@ def test_the_footer_names_title_author_publisher_and_paragraphs() -> None:
 @pytest.mark.parametrize(
     ("fields", "ids"),
     [
-        ({}, ["factbot:vote:up:i-1", "factbot:vote:down:i-1"]),
+        ({}, ["factbot:vote:up:i-1:f", "factbot:vote:down:i-1:f"]),
+        ({"citations": [CITATION.model_copy(update={"fact_id": f"fact-{n}"}) for n in range(2)]},
+         ["factbot:vote:up:i-1:fact-0,fact-1", "factbot:vote:down:i-1:fact-0,fact-1"]),
+        ({"citations": [CITATION.model_copy(update={"fact_id": f"a-rather-long-fact-id-{n}"}) for n in range(4)]},
+         ["factbot:vote:up:i-1", "factbot:vote:down:i-1"]),  # over 100 characters: the facts are left out
+        ({"citations": [CITATION.model_copy(update={"fact_id": "odd id"})]},
+         ["factbot:vote:up:i-1", "factbot:vote:down:i-1"]),
         ({"status": Status.clarify, "citations": [],
           "suggestions": [Suggestion(intent="a", question="A?"), Suggestion(intent="b c", question="B?")]},
          ["factbot:ask:a"]),

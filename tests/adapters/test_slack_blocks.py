@@ -1,10 +1,13 @@
-"""Slack rendering without a network: escaping, Block Kit limits, statuses, the manifest, the dedupe memory."""
+"""Slack rendering without a network: escaping, Block Kit limits, statuses, votes, repeats, the manifest, the dedupe
+memory."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,9 @@ import yaml
 
 from bot.adapters.slack_app import MessageEvent, RecentEvents
 from bot.adapters.slack_blocks import (
+    VALUE_LIMIT,
+    VoteValue,
+    ago,
     answer_message,
     echo,
     escape,
@@ -22,12 +28,15 @@ from bot.adapters.slack_blocks import (
     manifest_yaml,
     mention,
     plain,
+    read_vote,
+    repeat_message,
     trim,
     unescape,
 )
 from bot.engine import Engine
 from bot.models import Answer, Citation, Status, Suggestion
 from bot.settings import PROJECT_ROOT, Settings
+from bot.store import PostRecord, now
 from tests.fakes.slack import block_problems, strings
 
 MANIFEST = PROJECT_ROOT / "slack" / "manifest.yaml"
@@ -110,7 +119,8 @@ def test_an_answer_quotes_its_source_and_asks_for_feedback() -> None:
     assert "<@U0HUMAN> asked: “q?”" in text
     assert ">A verbatim quote &amp; more." in text
     assert "*Title &lt;b&gt;* · Ann Author · Pub · paragraph 3 · <https://example.org/a|read the article>" in text
-    assert action_values(message) == ["up:i1", "down:i1"]
+    assert [read_vote(v) for v in action_values(message)] == [
+        VoteValue(vote="up", intent="i1", facts=["f"]), VoteValue(vote="down", intent="i1", facts=["f"])]
     assert message.text.startswith("The answer.") and block_problems(message.blocks) == []
 
 
@@ -142,6 +152,51 @@ def test_everything_oversized_still_fits_block_kit() -> None:
     message = answer_message(huge, asker="U0HUMAN")
     assert block_problems(message.blocks) == []
     assert len(message.text) <= 3000
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('{"vote":"up","intent":"i1","facts":["f1","f2"]}', VoteValue(vote="up", intent="i1", facts=["f1", "f2"])),
+        ('{"vote":"down","intent":"i:1,2"}', VoteValue(vote="down", intent="i:1,2")),
+        ("up:election-winner", VoteValue(vote="up", intent="election-winner")),  # a button from before the store
+        ("down:i:1", VoteValue(vote="down", intent="i:1")),
+        ('{"vote":"sideways","intent":"i1"}', None),
+        ("sideways:i1", None),
+        ("up:", None),
+        ("", None),
+        ("{not json", None),
+    ],
+)
+def test_a_vote_button_value_reads_back(value: str, expected: VoteValue | None) -> None:
+    assert read_vote(value) == expected
+
+
+def test_a_vote_too_long_for_slack_leaves_its_facts_out() -> None:
+    many = VoteValue(vote="up", intent="i1", facts=[f"fact-{n:04d}" for n in range(300)])
+    assert read_vote(many.encode()) == VoteValue(vote="up", intent="i1")
+    huge = VoteValue(vote="down", intent="i" * 3000)
+    assert len(huge.encode()) <= VALUE_LIMIT and json.loads(huge.encode())["vote"] == "down"
+
+
+@pytest.mark.parametrize(("seconds", "expected"), [(0, "just now"), (59, "just now"), (60, "a minute ago"),
+                                                   (119, "a minute ago"), (120, "2 minutes ago"),
+                                                   (29 * 60 + 59, "29 minutes ago")])
+def test_ago_counts_whole_minutes(seconds: int, expected: str) -> None:
+    moment = now()
+    assert ago(moment - timedelta(seconds=seconds), at=moment) == expected
+
+
+@pytest.mark.parametrize(
+    ("link", "shown"),
+    [("https://fake.slack.com/archives/C1/p1700000000000100", "<https://fake.slack.com/archives/C1/p1700000000000100|see that answer>"),
+     ("javascript:alert(1)|<!channel>", "see that answer (javascript:alert(1)|&lt;!channel&gt;)")],
+)
+def test_a_repeat_points_to_the_earlier_answer(link: str, shown: str) -> None:
+    post = PostRecord(at=now() - timedelta(minutes=3), platform="slack", channel="C1", fact_ids=["f"], link=link)
+    message = repeat_message(post, at=post.at + timedelta(minutes=3))
+    assert message.text == f"I answered that here 3 minutes ago: {shown}"
+    assert block_problems(message.blocks) == [] and len(message.blocks) == 1
 
 
 def test_facts_of_a_big_topic_fit_in_fifty_blocks() -> None:

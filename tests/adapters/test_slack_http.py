@@ -16,8 +16,10 @@ import pytest_asyncio
 from aiohttp import ClientSession
 
 from bot.adapters.slack_app import build_app, close_app, start_http
+from bot.adapters.slack_blocks import VoteValue, read_vote
 from bot.engine import Engine
 from bot.settings import Settings
+from tests.adapters.conftest import WatchedStore
 from tests.fakes.slack import (
     APP_TOKEN,
     BOT_ID,
@@ -32,6 +34,7 @@ from tests.fakes.slack import (
     event_callback,
     form_body,
     im_message,
+    permalink,
     sign,
     slash_form,
     strings,
@@ -125,21 +128,51 @@ def question_of(engine: Engine, intent: str) -> tuple[str, str]:
 # -- slash commands ----------------------------------------------------------------------------
 
 
-async def test_ask_is_answered_in_the_acknowledgement_for_the_channel(slack: Slack, engine: Engine) -> None:
-    question, quote = question_of(engine, "election-winner")
+def assert_full_answer(message: dict[str, Any], engine: Engine, question: str, *, asker: str | None = HUMAN) -> None:
+    """`message` is the whole answer to `question`: who asked, the quote, its paragraph and source, 👍/👎 with facts."""
+    answer = engine.respond(question)
+    text = section_texts(message)
+    if asker:
+        assert f"<@{asker}> asked: “{question}”" in text
+    assert ">" + answer.citations[0].quote in text
+    assert f"paragraph {answer.citations[0].paragraph}" in text
+    assert "read the article" in text
+    assert message["text"] and block_problems(message["blocks"]) == []
+    feedback = [e for b in message["blocks"] if b.get("block_id") == "factbot_feedback" for e in b["elements"]]
+    facts = [c.fact_id for c in answer.citations]
+    assert [read_vote(e["value"]) for e in feedback] == [
+        VoteValue(vote=vote, intent=answer.intent, facts=facts) for vote in ("up", "down")]
+
+
+async def test_an_answer_in_a_channel_is_posted_there_and_remembered(slack: Slack, engine: Engine,
+                                                                  store: WatchedStore) -> None:
+    """Only a posted message has a ts, and so a permalink for repeat suppression: the ack is empty."""
+    question, _ = question_of(engine, "election-winner")
     started = time.perf_counter()
     status, body = await slack.command(question)
     assert time.perf_counter() - started < 1.0
-    assert status == 200
-    assert body["response_type"] == "in_channel"
-    text = section_texts(body)
-    assert f"<@{HUMAN}> asked: “{question}”" in text
-    assert ">" + quote in text
-    assert f"paragraph {engine.respond(question).citations[0].paragraph}" in text
-    assert "read the article" in text
-    assert body["text"] and block_problems(body["blocks"]) == []
-    feedback = [e for b in body["blocks"] if b.get("block_id") == "factbot_feedback" for e in b["elements"]]
-    assert [e["value"] for e in feedback] == ["up:election-winner", "down:election-winner"]
+    assert (status, body) == (200, "")
+    [post] = await slack.posted()
+    assert post["channel"] == "C0GENERAL" and "thread_ts" not in post
+    assert_full_answer(post, engine, question)
+    [kept] = await store.wait_for(lambda: store.posts)
+    [(channel, ts)] = slack.fake.messages
+    assert kept.link == permalink(channel, ts)
+    assert (kept.platform, kept.channel, kept.fact_ids) == ("slack", "C0GENERAL", ["election-winner"])
+
+
+@pytest.mark.parametrize(("question", "window"), [("Who won the ITU election?", 0), ("who won?", 30)],
+                         ids=["repeats-off", "not-a-fact-answer"])
+async def test_other_asks_are_answered_in_the_acknowledgement_for_the_channel(
+    engine: Engine, fake: FakeSlack, store: WatchedStore, question: str, window: int
+) -> None:
+    async with serving(engine, fake, settings_for(fake, repeat_window_minutes=window)) as slack:
+        status, body = await slack.command(question)
+    assert status == 200 and body["response_type"] == "in_channel"
+    assert f"<@{HUMAN}> asked: “{question}”" in section_texts(body)
+    if engine.respond(question).citations:
+        assert_full_answer(body, engine, question)
+    assert fake.posts() == [] and store.posts == []
 
 
 @pytest.mark.parametrize("text", ["", "   "])
@@ -180,8 +213,10 @@ async def test_facts_of_a_topic_name_their_paragraphs(slack: Slack, engine: Engi
 async def test_renamed_commands_follow_the_settings(engine: Engine, fake: FakeSlack) -> None:
     settings = settings_for(fake, command_ask="question", command_help="factbot-help")
     async with serving(engine, fake, settings) as slack:
-        status, body = await slack.command("who won the election?", command="/question")
-        assert status == 200 and body["response_type"] == "in_channel"
+        status, _ = await slack.command("who won the election?", command="/question")
+        assert status == 200
+        [post] = await slack.posted()
+        assert "<@U0HUMAN> asked: “who won the election?”" in section_texts(post)
         _, help_body = await slack.command("", command="/factbot-help")
         assert "`/question &lt;question&gt;`" in section_texts(help_body)
         status, _ = await slack.command("who won?", command="/ask")

@@ -16,6 +16,7 @@ from aiohttp import ClientSession
 from bot.adapters.slack_app import SlackConfigError, run_http, run_socket_mode
 from bot.engine import Engine
 from bot.settings import ConfigError, Settings
+from tests.adapters.conftest import WatchedStore
 from tests.fakes.slack import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -75,14 +76,27 @@ async def test_connects_through_apps_connections_open_with_the_app_token(socket_
     assert socket_mode.called("auth.test")[0].token == BOT_TOKEN
 
 
-async def test_a_slash_command_is_answered_in_the_ack_frame(socket_mode: FakeSlack, engine: Engine) -> None:
-    question = engine.base.intents["election-winner"].question
-    quote = engine.respond(question).citations[0].quote
-    await socket_mode.send(slash_envelope(socket_mode, question, "env-1"))
+async def test_a_slash_command_is_answered_in_the_ack_frame(socket_mode: FakeSlack) -> None:
+    await socket_mode.send(slash_envelope(socket_mode, "who won?", "env-1"))
     [ack] = await socket_mode.wait_for(lambda: socket_mode.acks("env-1"))
     payload = ack["payload"]
     assert payload["response_type"] == "in_channel"
-    assert any(">" + quote in text for text in strings(payload["blocks"]))
+    assert any("<@U0HUMAN> asked: “who won?”" in text for text in strings(payload["blocks"]))
+
+
+async def test_a_channel_answer_is_acked_empty_then_posted_and_remembered(
+    socket_mode: FakeSlack, engine: Engine, store: WatchedStore
+) -> None:
+    question = engine.base.intents["election-winner"].question
+    quote = engine.respond(question).citations[0].quote
+    await socket_mode.send(slash_envelope(socket_mode, question, "env-1b"))
+    [ack] = await socket_mode.wait_for(lambda: socket_mode.acks("env-1b"))
+    assert not ack.get("payload")
+    [post] = await socket_mode.wait_for(lambda: socket_mode.posts())
+    assert post["channel"] == "C0GENERAL"
+    assert any(">" + quote in text for text in strings(post["blocks"]))
+    [kept] = await store.wait_for(lambda: store.posts)
+    assert kept.link.startswith("https://fake.slack.com/archives/C0GENERAL/p")
 
 
 async def test_an_event_is_acked_and_answered_with_a_post(socket_mode: FakeSlack) -> None:

@@ -1,8 +1,9 @@
 """FakeDiscord: a small fake of Discord's REST API and gateway on loopback, for the real discord.py.
 
 It serves what a bot needs (login, command sync, interaction callbacks, webhook follow-ups,
-channel messages) and a gateway websocket (HELLO, heartbeat ACK, IDENTIFY -> READY, then
-dispatches the test injects). Every REST request is recorded. Discord's interaction rules are
+channel messages) and a gateway websocket (HELLO, heartbeat ACK, IDENTIFY -> READY and a
+GUILD_CREATE per guild, then dispatches the test injects). Every REST request is recorded, with
+the id of the message it created. Discord's interaction rules are
 enforced: a first callback later than 3 s gets 404 (10062), a second one 400 (40060), and a
 follow-up before any callback 404 (10015). Payloads follow Discord's documented shapes.
 """
@@ -36,6 +37,7 @@ class Request:
     body: Any
     headers: dict[str, str]
     status: int = 200
+    message_id: str | None = None
 
     @property
     def data(self) -> dict[str, Any]:
@@ -52,6 +54,7 @@ class _Pending:
     id: str
     token: str
     created: float
+    channel_id: str = ""
     responded: bool = False
 
 
@@ -154,7 +157,7 @@ class FakeDiscord:
     async def dispatch(self, event: str, data: dict[str, Any]) -> dict[str, Any]:
         """Send one gateway dispatch to every connected client; interactions start their clock."""
         if event == "INTERACTION_CREATE":
-            self._pending[data["id"]] = _Pending(data["id"], data["token"], time.monotonic())
+            self._pending[data["id"]] = _Pending(data["id"], data["token"], time.monotonic(), data["channel_id"])
         self._seq += 1
         for socket in self._sockets:
             await socket.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
@@ -177,16 +180,18 @@ class FakeDiscord:
         return socket
 
     async def _ready(self, socket: web.WebSocketResponse, identify: dict[str, Any]) -> None:
-        self._seq += 1
+        """READY with the bot's guilds unavailable, then a GUILD_CREATE for each, as Discord does."""
         ready = {
             "v": 10,
             "user": self.bot_user,
-            "guilds": [],
+            "guilds": [{"id": g, "unavailable": True} for g in self.guilds],
             "session_id": "fake-session",
             "resume_gateway_url": self.gateway_url,
             "application": {"id": self.application_id, "flags": 0},
         }
-        await socket.send_str(json.dumps({"op": 0, "t": "READY", "s": self._seq, "d": ready}))
+        for event, data in [("READY", ready), *(("GUILD_CREATE", guild(g)) for g in self.guilds)]:
+            self._seq += 1
+            await socket.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
         async with self._changed:
             self.identify = identify
             self._changed.notify_all()
@@ -199,6 +204,7 @@ class FakeDiscord:
         recorded = Request(request.method, tail, dict(request.query), body, dict(request.headers))
         status, payload = self._route(recorded)
         recorded.status = status
+        recorded.message_id = _created(payload) if status == 200 else None
         await self._record(recorded)
         return web.Response(status=status, body=json.dumps(payload), headers={"Content-Type": JSON})
 
@@ -259,27 +265,33 @@ class FakeDiscord:
         if pending is None or pending.token != token or time.monotonic() - pending.created > self.deadline:
             return 404, {"message": "Unknown interaction", "code": 10062}
         pending.responded = True
-        flags = (r.body.get("data") or {}).get("flags", 0)
-        return 200, {
+        data = r.body.get("data") or {}
+        flags = data.get("flags", 0)
+        message_id = self.snowflake()
+        reply: dict[str, Any] = {
             "interaction": {
                 "id": interaction_id,
                 "type": 2,
-                "response_message_id": self.snowflake(),
+                "response_message_id": message_id,
                 "response_message_loading": r.body["type"] == 5,
                 "response_message_ephemeral": bool(flags & EPHEMERAL),
             }
         }
+        if r.query.get("with_response") in ("1", "true") and r.body["type"] in (4, 7):
+            message_data = self._message(data, pending.channel_id, message_id=message_id)
+            reply["resource"] = {"type": r.body["type"], "message": message_data}
+        return 200, reply
 
     def _followup(self, r: Request, application_id: str, token: str) -> tuple[int, Any]:
-        acked = any(p.token == token and p.responded for p in self._pending.values())
-        if application_id != self.application_id or not acked:
+        pending = next((p for p in self._pending.values() if p.token == token and p.responded), None)
+        if application_id != self.application_id or pending is None:
             return 404, {"message": "Unknown Webhook", "code": 10015}
-        return 200, self._message(r.body, self.snowflake())
+        return 200, self._message(r.body, pending.channel_id)
 
-    def _message(self, body: dict[str, Any], channel_id: str) -> dict[str, Any]:
+    def _message(self, body: dict[str, Any], channel_id: str, *, message_id: str | None = None) -> dict[str, Any]:
         """The message Discord would create from a send body, authored by the bot."""
         return message(
-            self.snowflake(),
+            message_id or self.snowflake(),
             channel_id=channel_id,
             author=self.bot_user,
             content=body.get("content") or "",
@@ -301,8 +313,8 @@ class FakeDiscord:
         return self._interaction(4, {"id": self.snowflake(), "name": name, "type": 1, "options": opts}, **where)
 
     def press(self, custom_id: str, sent: Request, **where: Any) -> dict[str, Any]:
-        """An INTERACTION_CREATE payload for pressing a button on a message the bot sent."""
-        shown = message(self.snowflake(), channel_id=where.get("channel_id", "300"), author=self.bot_user,
+        """An INTERACTION_CREATE payload for pressing a button on a message the bot sent (with that message's id)."""
+        shown = message(sent.message_id or self.snowflake(), channel_id=where.get("channel_id", "300"), author=self.bot_user,
                         content="", embeds=sent.data.get("embeds", []),
                         components=sent.data.get("components", []), flags=sent.data.get("flags", 0))
         data = {"custom_id": custom_id, "component_type": 2}
@@ -354,6 +366,30 @@ class FakeDiscord:
             return payload
         member = {"roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False, "flags": 0}
         return {**payload, "guild_id": guild_id, "member": member}
+
+
+def _created(payload: Any) -> str | None:
+    """The id of the message a REST answer describes (an interaction callback's resource, or a message)."""
+    if isinstance(payload, dict) and isinstance(payload.get("resource"), dict):
+        payload = payload["resource"].get("message")
+    if isinstance(payload, dict) and "channel_id" in payload and "author" in payload:
+        return str(payload["id"])
+    return None
+
+
+def guild(guild_id: str, *, channels: tuple[str, ...] = ("300", "301")) -> dict[str, Any]:
+    """A GUILD_CREATE payload: a guild with text channels and only the @everyone role."""
+    everyone = {"id": guild_id, "name": "@everyone", "permissions": "2248473465835073", "position": 0, "color": 0,
+                "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+    return {
+        "id": guild_id, "name": f"guild{guild_id}", "unavailable": False, "member_count": 2, "large": False,
+        "joined_at": TIMESTAMP, "owner_id": "1", "roles": [everyone], "emojis": [], "stickers": [], "features": [],
+        "channels": [{"id": c, "type": 0, "guild_id": guild_id, "name": f"channel{c}", "position": n,
+                      "permission_overwrites": [], "nsfw": False, "parent_id": None}
+                     for n, c in enumerate(channels)],
+        "members": [], "threads": [], "voice_states": [], "presences": [], "stage_instances": [],
+        "guild_scheduled_events": [],
+    }
 
 
 def user(user_id: str, name: str, *, bot: bool = False) -> dict[str, Any]:

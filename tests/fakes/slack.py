@@ -27,6 +27,7 @@ SIGNING_SECRET = "fake-signing-secret-s3kr1t"
 BOT_USER = "UFACTBOT"
 BOT_ID = "BFACTBOT"
 TEAM = "T0FAKE"
+WORKSPACE_URL = "https://fake.slack.com/"
 HUMAN = "U0HUMAN"
 
 
@@ -48,6 +49,7 @@ class FakeSlack:
     hooks: list[dict[str, Any]] = field(default_factory=list)
     frames: list[dict[str, Any]] = field(default_factory=list)
     connections: int = 0
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _faults: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = field(default_factory=dict)
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -60,6 +62,7 @@ class FakeSlack:
         app = web.Application()
         app.add_routes([
             web.post("/api/{method}", self._web_api),
+            web.get("/api/{method}", self._web_api),  # slack_sdk reads some methods (chat.getPermalink) with GET
             web.post("/hooks/{name}", self._hook),
             web.get("/link", self._socket),
         ])
@@ -151,7 +154,7 @@ class FakeSlack:
         if self._faults.get(method):
             return self._faults[method].pop(0)
         if method == "auth.test":
-            return 200, {"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "user": "factbot",
+            return 200, {"ok": True, "url": WORKSPACE_URL, "team": "Fake", "user": "factbot",
                          "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID}, {}
         if method == "apps.connections.open":
             if not (call.token or "").startswith("xapp-"):
@@ -159,6 +162,8 @@ class FakeSlack:
             return 200, {"ok": True, "url": f"ws://{request.host}/link?ticket={len(self.calls)}"}, {}
         if method == "chat.postMessage":
             return self._post_message(call.args)
+        if method == "chat.getPermalink":
+            return self._permalink(call.args)
         if method == "chat.postEphemeral":
             return 200, {"ok": True, "message_ts": self._next_ts()}, {}
         return 200, {"ok": True}, {}
@@ -172,7 +177,18 @@ class FakeSlack:
             return 200, {"ok": False, "error": "invalid_blocks", "errors": problems}, {}
         ts = self._next_ts()
         message = {"type": "message", "text": args.get("text"), "user": BOT_USER, "bot_id": BOT_ID, "ts": ts}
+        if args.get("thread_ts"):
+            message["thread_ts"] = args["thread_ts"]
+        self.messages[(args["channel"], ts)] = message
         return 200, {"ok": True, "channel": args["channel"], "ts": ts, "message": message}, {}
+
+    def _permalink(self, args: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """A message's permalink, as Slack shapes it (a thread reply's names its thread); only for sent messages."""
+        channel, ts = str(args.get("channel", "")), str(args.get("message_ts", ""))
+        message = self.messages.get((channel, ts))
+        if message is None:
+            return 200, {"ok": False, "error": "message_not_found"}, {}
+        return 200, {"ok": True, "channel": channel, "permalink": permalink(channel, ts, message.get("thread_ts"))}, {}
 
     def _next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts):06d}"
@@ -204,7 +220,9 @@ class FakeSlack:
 
 
 async def _arguments(request: web.Request) -> dict[str, Any]:
-    """A Web API request's arguments, JSON or form; Block Kit strings in forms are decoded."""
+    """A Web API request's arguments: query (GET), JSON or form; Block Kit strings in forms are decoded."""
+    if request.method == "GET":
+        return dict(request.query)
     if request.content_type == "application/json":
         return dict(await request.json())
     args: dict[str, Any] = dict(await request.post())
@@ -264,6 +282,12 @@ def _button_problems(button: dict[str, Any]) -> list[str]:
 
 
 # -- what Slack sends ------------------------------------------------------------------------
+
+
+def permalink(channel: str, ts: str, thread_ts: str | None = None) -> str:
+    """A message's permalink: `…/archives/<channel>/p<ts without the dot>`, with `thread_ts` for a thread reply."""
+    link = f"{WORKSPACE_URL}archives/{channel}/p{ts.replace('.', '')}"
+    return link + (f"?thread_ts={thread_ts}&cid={channel}" if thread_ts else "")
 
 
 def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:

@@ -30,6 +30,8 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/core.py
+	$(BIN)/python bench/discord_autocomplete.py
+	$(BIN)/python bench/slack_http.py --no-memory-too
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -33,7 +33,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack_app import EVENTS_PATH, build_app, check_bot_token, close_app, start_http
-from bot.engine import Engine, Thresholds
+from bot.engine import ANSWER_CACHE, Engine, Thresholds
 from bot.knowledge import read_factbase
 from bot.settings import PROJECT_ROOT, Settings
 
@@ -165,13 +165,13 @@ def bare_app(fake: FakeSlack) -> AsyncApp:
     return app
 
 
-def load_engine(settings: Settings) -> Engine:
-    """The engine `factbot run` would build from these settings."""
+def load_engine(settings: Settings, *, answer_memory: bool = True) -> Engine:
+    """The engine `factbot run` would build from these settings (optionally without its answer memory)."""
     base, problems = read_factbase(settings.data_dir.resolve())
     if problems:
         sys.exit(f"the fact base in {settings.data_dir} has {len(problems)} problems; fix it first")
     thresholds = Thresholds(settings.answer_threshold, settings.clarify_threshold, settings.clarify_margin)
-    return Engine(base, thresholds=thresholds)
+    return Engine(base, thresholds=thresholds, answer_memory=ANSWER_CACHE if answer_memory else 0)
 
 
 async def serve(label: str, app: AsyncApp) -> Target:
@@ -226,13 +226,18 @@ async def measure(args: argparse.Namespace) -> tuple[dict[str, list[dict[str, An
     """
     fake = await FakeSlack().start()
     environment: dict[str, Any] = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                                   "SLACK_API_URL": fake.api_url}
+                                   "SLACK_API_URL": fake.api_url,
+                                   # the path measured: /ask answered inside its acknowledgement
+                                   "FACTBOT_REPEAT_WINDOW_MINUTES": 0}
     settings = Settings(**environment)  # as `factbot run --http` reads them, pointed at the fake
     targets: list[Target] = []
     client = await LoadClient.start()
     try:
         targets.append(await serve("bare bolt (ack only)", bare_app(fake)))
         targets.append(await serve("Factbot (answer in ack)", build_app(load_engine(settings), settings)))
+        if args.no_memory_too:
+            engine = load_engine(settings, answer_memory=False)
+            targets.append(await serve("Factbot, no answer memory", build_app(engine, settings)))
         results: dict[str, list[dict[str, Any]]] = {t.label: [] for t in targets}
         if args.warmup:
             for target in targets:
@@ -285,7 +290,7 @@ def report(args: argparse.Namespace, results: dict[str, list[dict[str, Any]]],
         print(f"{name:<{width}}  " + "  ".join(f"{f:>11}" for f in figures) + f"  {per_round}")
         if i == 0:
             print(f"{'-' * width}  " + "  ".join("-" * 11 for _ in figures) + f"  {'-' * 15}")
-    (bare_label, bare), (factbot_label, factbot) = results.items()
+    (bare_label, bare), (factbot_label, factbot) = list(results.items())[:2]
     ratio = median(factbot, "rps") / median(bare, "rps")
     p99 = median(factbot, "p99")
     ratio_ok, p99_ok = ratio >= THROUGHPUT_TARGET, p99 < P99_TARGET_MS
@@ -308,6 +313,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=50, help="requests in flight (default 50)")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per app (default 5)")
     parser.add_argument("--warmup", type=int, default=500, help="untimed requests per app first (default 500)")
+    parser.add_argument("--no-memory-too", action="store_true",
+                        help="also measure Factbot with its answer memory off (every question matched afresh)")
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.requests < 1 or args.concurrency < 1 or args.rounds < 1 or args.warmup < 0:

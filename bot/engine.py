@@ -12,7 +12,7 @@ from bot.knowledge import FactBase
 from bot.matcher import MAX_CHARS, Candidate, Matcher, Ranking
 from bot.models import Answer, Citation, Fact, Intent, Overview, Question, Status, Suggestion
 from bot.normalise import normalise
-from bot.store import MemoryStore, QuestionRecord, Store, hash_user
+from bot.store import MemoryStore, QuestionRecord, Store, hash_user, now
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ class Engine:
         store: Store | None = None,
         log_text: bool = True,
         salt: str | None = None,
+        answer_memory: int = ANSWER_CACHE,
     ) -> None:
         self.base = base
         self.thresholds = thresholds or Thresholds()
@@ -51,6 +52,7 @@ class Engine:
         self.log_text = log_text
         self.salt = salt or secrets.token_hex(16)
         self._answers: dict[str, Answer] = {}
+        self._answer_memory = answer_memory
         self._pending: set[asyncio.Task[None]] = set()
         self.matcher = Matcher(base)
         self._reading_order = sorted(base.intents.values(), key=self._first_paragraph)
@@ -79,7 +81,9 @@ class Engine:
     def record(self, question: Question, answer: Answer) -> QuestionRecord:
         """How the store keeps a question: the user as a salted hash, the text only if allowed."""
         who = hash_user(question.platform, question.who, salt=self.salt) if question.who else None
-        return QuestionRecord(
+        return QuestionRecord.model_construct(  # trusted values: skip validation on the answer's path
+            at=now(),
+            id=None,
             platform=question.platform,
             workspace=question.workspace,
             channel=question.where,
@@ -93,12 +97,12 @@ class Engine:
 
     def respond(self, text: str) -> Answer:
         """Decide what to say to `text`; the same text asked again is answered from memory."""
-        if len(text) > MAX_CHARS:  # long messages are rare and would make the memory large
+        if len(text) > MAX_CHARS or not self._answer_memory:  # long messages would make the memory large
             return self.compose(text)
         cached = self._answers.get(text)
         if cached is None:
             cached = self.compose(text)
-            if len(self._answers) >= ANSWER_CACHE:
+            if len(self._answers) >= self._answer_memory:
                 self._answers.pop(next(iter(self._answers)))  # the oldest entry
             self._answers[text] = cached
         return cached.model_copy()

@@ -203,7 +203,31 @@ def asked_line(asker: str | None, question: str) -> Block | None:
 
 def answer_message(answer: Answer, *, asker: str | None = None, about: str | None = None) -> Message:
     """An Answer as Block Kit: who asked, the answer, quotes with sources, suggestions, feedback."""
-    blocks: list[Block | None] = [asked_line(asker, answer.question), section(escape(answer.answer))]
+    key = (
+        answer.status,
+        answer.intent,
+        answer.answer,
+        tuple((c.fact_id, c.quote, c.paragraph, c.title, c.author, c.publisher, c.url) for c in answer.citations),
+        tuple((s.intent, s.question) for s in answer.suggestions),
+        answer.truncated,
+        about,
+    )
+    body = _bodies.get(key)
+    if body is None:
+        if len(_bodies) >= MAX_REMEMBERED_BODIES:
+            _bodies.clear()
+        body = _bodies[key] = _answer_body(answer, about)
+    return _finish([asked_line(asker, answer.question), *body], answer_text(answer))
+
+
+MAX_REMEMBERED_BODIES = 4096
+_bodies: dict[tuple[object, ...], tuple[Block | None, ...]] = {}
+"""Rendered answers (everything but who asked) by content: an answer asked again renders once."""
+
+
+def _answer_body(answer: Answer, about: str | None) -> tuple[Block | None, ...]:
+    """The blocks of an answer that do not depend on who asked: the answer, quotes, buttons."""
+    blocks: list[Block | None] = [section(escape(answer.answer))]
     for citation in answer.citations[:MAX_CITATIONS]:
         blocks += [quote(citation.quote), source_line(citation)]
     if answer.status is Status.fallback and about:
@@ -214,7 +238,7 @@ def answer_message(answer: Answer, *, asker: str | None = None, about: str | Non
         blocks.append(feedback_buttons(answer.intent, [c.fact_id for c in answer.citations]))
     if answer.truncated:
         blocks.append(context("_Only the start of a very long message was read._"))
-    return _finish(blocks, answer_text(answer))
+    return tuple(blocks)
 
 
 def answer_text(answer: Answer) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ class Engine:
         self.salt = salt or secrets.token_hex(16)
         self._answers: dict[str, Answer] = {}
         self._answer_memory = answer_memory
+        self._hashes: dict[tuple[str, str], str] = {}
         self._pending: set[asyncio.Task[None]] = set()
         self.matcher = Matcher(base)
         self._reading_order = sorted(base.intents.values(), key=self._first_paragraph)
@@ -80,7 +82,7 @@ class Engine:
 
     def record(self, question: Question, answer: Answer) -> QuestionRecord:
         """How the store keeps a question: the user as a salted hash, the text only if allowed."""
-        who = hash_user(question.platform, question.who, salt=self.salt) if question.who else None
+        who = self._user_hash(question.platform, question.who) if question.who else None
         return QuestionRecord.model_construct(  # trusted values: skip validation on the answer's path
             at=now(),
             id=None,
@@ -203,12 +205,25 @@ class Engine:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def covers(self) -> str:
-        """What the fact base is about, in a few words: its source's title, or a count."""
+    def _user_hash(self, platform: str, user: str) -> str:
+        """`hash_user`, remembered for the people who ask most."""
+        key = (platform, user)
+        if key not in self._hashes:
+            if len(self._hashes) >= ANSWER_CACHE:
+                self._hashes.clear()
+            self._hashes[key] = hash_user(platform, user, salt=self.salt)
+        return self._hashes[key]
+
+    @functools.cached_property
+    def _covers(self) -> str:
         sources = list(self.base.sources.values())
         if len(sources) == 1:
             return f"“{sources[0].title}” by {sources[0].author} ({sources[0].publisher})"
         return f"my {len(sources)} sources"
+
+    def covers(self) -> str:
+        """What the fact base is about, in a few words: its source's title, or a count."""
+        return self._covers
 
     def _my_sources(self) -> str:
         """ "my source does" or "my sources do", as the fact base has one source or several."""

@@ -192,13 +192,12 @@ class SlackAdapter:
     def register(self, app: AsyncApp) -> None:
         """Attach the middleware, listeners and error handler to `app`."""
         s = self.settings
-        app.middleware(self.dedupe)
         app.command(f"/{s.command_ask}")(self.on_ask)
         app.command(f"/{s.command_facts}")(self.on_facts)
         app.command(f"/{s.command_digest}")(self.on_digest)
         app.command(f"/{s.command_help}")(self.on_help)
-        app.event("app_mention")(self.on_mention)
-        app.event("message")(self.on_message)
+        app.event("app_mention", middleware=[self.dedupe])(self.on_mention)  # only events are retried
+        app.event("message", middleware=[self.dedupe])(self.on_message)
         app.action(re.compile(f"^{SUGGEST}"))(self.on_suggest)
         app.action(re.compile(f"^{FEEDBACK}"))(self.on_feedback)
         app.error(self.on_error)

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import secrets
+from collections import deque
 from dataclasses import dataclass
 
 from bot import smalltalk
@@ -16,6 +17,9 @@ from bot.normalise import normalise
 from bot.store import MemoryStore, QuestionRecord, Store, hash_user, now
 
 log = logging.getLogger(__name__)
+
+BACKLOG = 10_000
+"""Answered questions waiting for the store; if it stalls longer than this, the oldest are not logged."""
 
 ANSWER_CACHE = 4096
 """Answers kept for questions asked again word for word (a team asks "who won?" more than once)."""
@@ -55,7 +59,8 @@ class Engine:
         self._answers: dict[str, Answer] = {}
         self._answer_memory = answer_memory
         self._hashes: dict[tuple[str, str], str] = {}
-        self._pending: set[asyncio.Task[None]] = set()
+        self._backlog: deque[tuple[Question, Answer]] = deque(maxlen=BACKLOG)  # the oldest go first if the store stalls
+        self._writer: asyncio.Task[None] | None = None
         self.matcher = Matcher(base)
         self._reading_order = sorted(base.intents.values(), key=self._first_paragraph)
 
@@ -63,22 +68,24 @@ class Engine:
         """Answer one question; it is logged to the store in the background, never delaying or costing the answer."""
         answer = self.respond(question.text)
         log.debug("answered %s question: status=%s intent=%s", question.platform, answer.status, answer.intent)
-        task = asyncio.create_task(self._log(self.record(question, answer)))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._backlog.append((question, answer))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_backlog())
         return answer
 
     async def drain(self) -> None:
         """Wait until every question answered so far has been handed to the store."""
-        while self._pending:
-            await asyncio.gather(*self._pending)
+        while self._writer is not None and not self._writer.done():
+            await self._writer
 
-    async def _log(self, record: QuestionRecord) -> None:
-        """Hand one question to the store; a store failure is a warning, not an error."""
-        try:
-            await self.store.log_question(record)
-        except Exception as exc:  # the store is best effort: the person already has their answer
-            log.warning("could not log a question: %s", type(exc).__name__)
+    async def _write_backlog(self) -> None:
+        """Hand answered questions to the store, oldest first; a store failure is a warning, not an error."""
+        while self._backlog:
+            question, answer = self._backlog.popleft()
+            try:
+                await self.store.log_question(self.record(question, answer))
+            except Exception as exc:  # the store is best effort: the person already has their answer
+                log.warning("could not log a question: %s", type(exc).__name__)
 
     def record(self, question: Question, answer: Answer) -> QuestionRecord:
         """How the store keeps a question: the user as a salted hash, the text only if allowed."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, time
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 
@@ -29,6 +30,31 @@ class Digest(BaseModel):
     asked: list[AskedItem] = Field(default_factory=list)
     unanswered: list[AskedItem] = Field(default_factory=list)
     try_asking: Suggestion
+
+
+class Subscription(BaseModel):
+    """A channel that gets the daily digest at its local time."""
+
+    platform: str
+    channel: str
+    workspace: str | None = None
+    at: time = time(9, 0)
+    timezone: str = "UTC"
+    curators: bool = False
+
+
+class ChannelGone(Exception):
+    """The channel no longer exists, or the bot was removed from it: the subscription should end."""
+
+
+class DigestPoster(Protocol):
+    """What an adapter offers the scheduler: post a digest to one subscribed channel of its platform."""
+
+    platform: str
+
+    async def post_digest(self, subscription: Subscription, digest: Digest) -> None:
+        """Post `digest` in the subscription's channel; raise ChannelGone if it is gone."""
+        ...
 
 
 def _order(keys: list[str], seed: str) -> list[str]:

@@ -171,7 +171,9 @@ class FeedbackRow(BaseModel):
 
 def feedback(votes: Iterable[FeedbackRecord], questions: Iterable[QuestionRecord]) -> list[FeedbackRow]:
     """👍 and 👎 per intent and per fact, intents first, the most 👎 first within each kind."""
+    questions = list(questions)
     texts = {q.id: q.text for q in questions if q.id is not None and q.text}
+    votes = [_with_question(v, questions) for v in votes]
     tally: dict[tuple[Literal["intent", "fact"], str], list[FeedbackRecord]] = defaultdict(list)
     for vote in votes:
         if vote.intent:
@@ -180,6 +182,29 @@ def feedback(votes: Iterable[FeedbackRecord], questions: Iterable[QuestionRecord
             tally[("fact", fact_id)].append(vote)
     rows = [_feedback_row(kind, item, found, texts) for (kind, item), found in tally.items()]
     return sorted(rows, key=lambda r: (r.kind != "intent", -r.down, -r.up, r.id))
+
+
+VOTE_LOOKBACK = timedelta(days=1)
+"""How far before a vote the question it answered is looked for, when the vote does not name it."""
+
+
+def _with_question(vote: FeedbackRecord, questions: Sequence[QuestionRecord]) -> FeedbackRecord:
+    """The vote tied to the question its answer replied to: the one it names, or else the latest question
+    on the same platform (and channel, where the answer's key names one) that got the same intent before it."""
+    if vote.question_id is not None or vote.intent is None:
+        return vote
+    channel = vote.answer_key.split(":", 1)[0] if ":" in vote.answer_key else None
+    earlier = [
+        q
+        for q in questions
+        if q.id is not None
+        and q.intent == vote.intent
+        and q.platform == vote.platform
+        and (channel is None or q.channel == channel)
+        and vote.at - VOTE_LOOKBACK <= q.at <= vote.at
+    ]
+    latest = max(earlier, key=lambda q: q.at, default=None)
+    return vote if latest is None else vote.model_copy(update={"question_id": latest.id})
 
 
 def _feedback_row(

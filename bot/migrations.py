@@ -19,8 +19,10 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Connection,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    Time,
     func,
     insert,
     inspect,
@@ -162,6 +165,29 @@ posts = Table(
     Column("link", Text, nullable=False),
 )
 
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("channel", Text, primary_key=True),
+    Column("workspace", Text),
+    Column("at", Time, nullable=False),
+    Column("timezone", Text, nullable=False),
+    Column("curators", Boolean, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+digests = Table(
+    "digests",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("channel", Text, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("claims", Integer, nullable=False),
+    Column("sent_at", UTCDateTime),
+)
+
 # -- the steps that build it --------------------------------------------------------------------------
 
 
@@ -226,6 +252,33 @@ def _v2(conn: Connection) -> None:
         Index(f"ix_{name}_at", Table(name, md, Column("at", UTCDateTime)).c.at).create(conn)
 
 
+def _v3(conn: Connection) -> None:
+    """Version 3: digest subscriptions, and one row per channel and local date claimed for its digest."""
+    md = MetaData()
+    Table(
+        "subscriptions",
+        md,
+        Column("platform", Text, primary_key=True),
+        Column("channel", Text, primary_key=True),
+        Column("workspace", Text),
+        Column("at", Time, nullable=False),
+        Column("timezone", Text, nullable=False),
+        Column("curators", Boolean, nullable=False),
+        Column("updated_at", UTCDateTime, nullable=False),
+    )
+    Table(
+        "digests",
+        md,
+        Column("platform", Text, primary_key=True),
+        Column("channel", Text, primary_key=True),
+        Column("day", Date, primary_key=True),
+        Column("claimed_at", UTCDateTime, nullable=False),
+        Column("claims", Integer, nullable=False),
+        Column("sent_at", UTCDateTime),
+    )
+    md.create_all(conn, checkfirst=False)
+
+
 @dataclass(frozen=True)
 class Step:
     """One migration: the version it brings the schema to, what it does, and how."""
@@ -238,6 +291,7 @@ class Step:
 STEPS: tuple[Step, ...] = (
     Step(1, "questions, feedback and handled events", _v1),
     Step(2, "posts for repeat suppression; indexes by time", _v2),
+    Step(3, "digest subscriptions and daily digest claims", _v3),
 )
 LATEST = STEPS[-1].version
 

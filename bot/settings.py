@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     )
     command_help: str = Field(default="factbot", pattern=r"^[a-z0-9_-]{1,32}$", validation_alias="FACTBOT_COMMAND_HELP")
 
+    digest_grace_minutes: int = Field(default=60, ge=0, validation_alias="FACTBOT_DIGEST_GRACE_MINUTES")
+    """How late a digest may still go out (the process was down at its time); later, that day is skipped."""
+    digest_stale_minutes: int = Field(default=10, ge=1, validation_alias="FACTBOT_DIGEST_STALE_MINUTES")
+    """How long a claimed digest may stay unsent (a crash) before another try may claim it, once."""
+    digest_reload_minutes: int = Field(default=5, ge=0, validation_alias="FACTBOT_DIGEST_RELOAD_MINUTES")
+    """How often the scheduler rereads the subscriptions (other replicas' changes); 0 never."""
+
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")

@@ -12,12 +12,12 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Delete, Row, Select, delete, event, insert, select
+from sqlalchemy import Delete, Row, Select, delete, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
@@ -32,8 +32,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from bot import migrations as schema
+from bot.digest import Subscription
 from bot.settings import ConfigError, Settings
-from bot.store import FeedbackRecord, MemoryStore, PostRecord, QuestionRecord, Store, cutoff, now
+from bot.store import (
+    DIGEST_CLAIMS,
+    FeedbackRecord,
+    MemoryStore,
+    PostRecord,
+    QuestionRecord,
+    Store,
+    cutoff,
+    now,
+)
 
 log = logging.getLogger(__name__)
 
@@ -233,13 +243,37 @@ async def _claim(conn: AsyncConnection, event_id: str, *, moment: datetime, expi
     return (await conn.execute(stmt)).first() is not None
 
 
+async def _claim_digest(
+    conn: AsyncConnection, platform: str, channel: str, day: date, *, moment: datetime, expired: datetime
+) -> bool:
+    """Insert the day's claim, or take over a stale unsent one claimed only once; True when this call got it."""
+    table = schema.digests
+    stmt = _upsert(conn)(table).values(platform=platform, channel=channel, day=day, claimed_at=moment, claims=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.platform, table.c.channel, table.c.day],
+        set_={"claimed_at": stmt.excluded.claimed_at, "claims": table.c.claims + 1},
+        where=table.c.sent_at.is_(None) & (table.c.claims < DIGEST_CLAIMS) & (table.c.claimed_at <= expired),
+    ).returning(table.c.claims)
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def _upsert_subscription(conn: AsyncConnection, subscription: Subscription) -> None:
+    """Insert a subscription, or replace the channel's earlier one."""
+    table = schema.subscriptions
+    stmt = _upsert(conn)(table).values(**subscription.model_dump(), updated_at=now())
+    keys = {"platform", "channel"}
+    changed = {column.name: stmt.excluded[column.name] for column in table.columns if column.name not in keys}
+    await conn.execute(stmt.on_conflict_do_update(index_elements=[table.c.platform, table.c.channel], set_=changed))
+
+
 def _purges(before: datetime) -> list[Delete]:
-    """The deletes a purge runs: old questions and votes (counted), old posts and day-old events."""
+    """The deletes a purge runs: old questions and votes (counted), old posts, day-old events, old digests."""
     return [
         delete(schema.feedback).where(schema.feedback.c.at < before),
         delete(schema.questions).where(schema.questions.c.at < before),
         delete(schema.posts).where(schema.posts.c.at < before),
         delete(schema.events).where(schema.events.c.claimed_at < now() - EVENT_RETENTION),
+        delete(schema.digests).where(schema.digests.c.day < before.date()),
     ]
 
 
@@ -347,6 +381,73 @@ class SqlStore:
             log.warning("could not purge the database %s: %s", self.url, reason(exc))
             return 0
         return counts[0] + counts[1]
+
+    async def subscribe(self, subscription: Subscription) -> None:
+        """Subscribe a channel, or change its subscription; StoreError in one line when the database is away."""
+        try:
+            async with self.engine.begin() as conn:
+                await _upsert_subscription(conn, subscription)
+        except FAILURES as exc:
+            raise StoreError(f"cannot save the subscription in the database at {self.url}: {reason(exc)}") from None
+
+    async def unsubscribe(self, platform: str, channel: str) -> bool:
+        """End a channel's subscription; whether it had one. StoreError when the database is away."""
+        table = schema.subscriptions
+        stmt = delete(table).where(table.c.platform == platform, table.c.channel == channel)
+        try:
+            async with self.engine.begin() as conn:
+                return bool((await conn.execute(stmt)).rowcount)
+        except FAILURES as exc:
+            raise StoreError(f"cannot end the subscription in the database at {self.url}: {reason(exc)}") from None
+
+    async def subscriptions(self) -> list[Subscription]:
+        """Every subscribed channel, by platform and channel; StoreError when the database is away."""
+        table = schema.subscriptions
+        return _records(Subscription, await self._rows(select(table).order_by(table.c.platform, table.c.channel)))
+
+    async def claim_digest(
+        self, platform: str, channel: str, day: date, *, stale_after: timedelta, at: datetime | None = None
+    ) -> bool:
+        """True for the one caller, across processes, that may post the day's digest (see `Store.claim_digest`).
+
+        False when the database is away: a digest missed is better than one posted twice.
+        """
+        moment = at or now()
+        try:
+            async with self.engine.begin() as conn:
+                return await _claim_digest(conn, platform, channel, day, moment=moment, expired=moment - stale_after)
+        except FAILURES as exc:
+            log.warning(
+                "database %s unavailable (%s): digest for %s:%s not claimed", self.url, reason(exc), platform, channel
+            )
+            return False
+
+    async def mark_digest_sent(self, platform: str, channel: str, day: date, *, at: datetime | None = None) -> None:
+        """Record that the day's digest was posted; a database that is away is logged, not raised."""
+        table = schema.digests
+        stmt = (
+            update(table)
+            .where(table.c.platform == platform, table.c.channel == channel, table.c.day == day)
+            .values(sent_at=at or now())
+        )
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(stmt)
+        except FAILURES as exc:
+            log.warning("could not mark the digest for %s:%s on %s sent: %s", platform, channel, day, reason(exc))
+
+    async def digest_sent(self, platform: str, channel: str, day: date) -> bool:
+        """Whether the day's digest was posted; False when the database is away."""
+        table = schema.digests
+        stmt = select(table.c.sent_at).where(
+            table.c.platform == platform, table.c.channel == channel, table.c.day == day
+        )
+        try:
+            rows = await self._rows(stmt)
+        except StoreError as exc:
+            log.warning("%s", exc)
+            return False
+        return bool(rows) and rows[0][0] is not None
 
     async def flush(self) -> int:
         """Write what the buffer holds; how many records went in (it stops at the first outage)."""

@@ -11,12 +11,18 @@ import hmac
 import itertools
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Literal, Protocol
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+if TYPE_CHECKING:  # bot.digest imports the engine, which imports this module
+    from bot.digest import Subscription
+
 Vote = Literal["up", "down"]
+DIGEST_CLAIMS = 2
+"""How often one channel's digest for one day may be claimed: once, and once more after a claim went stale."""
 
 
 def now() -> datetime:
@@ -104,9 +110,52 @@ class Store(Protocol):
         """Delete questions and feedback older than `before`; return how many rows went."""
         ...
 
+    async def subscribe(self, subscription: Subscription) -> None:
+        """Subscribe a channel to the daily digest, or change its subscription (one per platform and channel)."""
+        ...
+
+    async def unsubscribe(self, platform: str, channel: str) -> bool:
+        """End a channel's subscription; whether it had one."""
+        ...
+
+    async def subscriptions(self) -> list[Subscription]:
+        """Every subscribed channel, by platform and channel."""
+        ...
+
+    async def claim_digest(
+        self, platform: str, channel: str, day: date, *, stale_after: timedelta, at: datetime | None = None
+    ) -> bool:
+        """True for the one caller, across processes, that may post `channel`'s digest for its local `day`.
+
+        A claim not marked sent `stale_after` after it was made may be claimed once more (a crash between
+        claim and send); never a third time, and never once the digest is sent. `at` is the time now.
+        """
+        ...
+
+    async def mark_digest_sent(self, platform: str, channel: str, day: date, *, at: datetime | None = None) -> None:
+        """Record that `channel`'s digest for `day` was posted: no claim for that day succeeds again."""
+        ...
+
+    async def digest_sent(self, platform: str, channel: str, day: date) -> bool:
+        """Whether `channel`'s digest for `day` was posted."""
+        ...
+
     async def close(self) -> None:
         """Release connections."""
         ...
+
+
+@dataclass
+class DigestClaim:
+    """A day's digest for one channel as the memory store keeps it: when it was last claimed, how often, if sent."""
+
+    claimed_at: datetime
+    claims: int = 1
+    sent_at: datetime | None = None
+
+    def reclaimable(self, moment: datetime, stale_after: timedelta) -> bool:
+        """Whether a new claim at `moment` may take this one over: unsent, stale, and claimed only once so far."""
+        return self.sent_at is None and self.claims < DIGEST_CLAIMS and moment - self.claimed_at >= stale_after
 
 
 class MemoryStore:
@@ -119,6 +168,8 @@ class MemoryStore:
         self._posts: list[PostRecord] = []
         self._max_events = max_events
         self._ids = itertools.count(1)
+        self._subscriptions: dict[tuple[str, str], Subscription] = {}
+        self._digests: dict[tuple[str, str, date], DigestClaim] = {}
 
     async def log_question(self, record: QuestionRecord) -> int:
         """Keep one question; return its id."""
@@ -170,6 +221,44 @@ class MemoryStore:
         self._posts = [p for p in self._posts if p.at >= before]
         self._feedback = {k: f for k, f in self._feedback.items() if f.at >= before}
         return old - len(self._questions) - len(self._feedback)
+
+    async def subscribe(self, subscription: Subscription) -> None:
+        """Subscribe a channel, replacing its earlier subscription."""
+        self._subscriptions[(subscription.platform, subscription.channel)] = subscription
+
+    async def unsubscribe(self, platform: str, channel: str) -> bool:
+        """End a channel's subscription; whether it had one."""
+        return self._subscriptions.pop((platform, channel), None) is not None
+
+    async def subscriptions(self) -> list[Subscription]:
+        """Every subscribed channel, by platform and channel."""
+        return [self._subscriptions[key] for key in sorted(self._subscriptions)]
+
+    async def claim_digest(
+        self, platform: str, channel: str, day: date, *, stale_after: timedelta, at: datetime | None = None
+    ) -> bool:
+        """True for the first claim of the day, and for one re-claim of a claim left unsent past `stale_after`."""
+        moment = at or now()
+        key = (platform, channel, day)
+        claim = self._digests.get(key)
+        if claim is None:
+            self._digests[key] = DigestClaim(claimed_at=moment)
+            return True
+        if not claim.reclaimable(moment, stale_after):
+            return False
+        claim.claimed_at, claim.claims = moment, claim.claims + 1
+        return True
+
+    async def mark_digest_sent(self, platform: str, channel: str, day: date, *, at: datetime | None = None) -> None:
+        """Record that the day's digest was posted."""
+        moment = at or now()
+        claim = self._digests.setdefault((platform, channel, day), DigestClaim(claimed_at=moment))
+        claim.sent_at = moment
+
+    async def digest_sent(self, platform: str, channel: str, day: date) -> bool:
+        """Whether the day's digest was posted."""
+        claim = self._digests.get((platform, channel, day))
+        return claim is not None and claim.sent_at is not None
 
     async def close(self) -> None:
         """Nothing to release."""

@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from datetime import time as dt_time
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot import migrations as schema
+from bot.digest import Subscription
 from bot.engine import Engine
 from bot.models import Question
 from bot.settings import ConfigError, Settings
@@ -235,6 +237,82 @@ async def test_a_post_comes_back_as_written(store: SqlStore) -> None:
     record = post("C1", ["f1", "f2"], "https://example.slack.com/archives/C1/p1")
     await store.remember_post(record)
     assert await store.recent_post(platform="slack", channel="C1", fact_id="f2", since=at(1)) == record
+
+
+# -- digests ------------------------------------------------------------------------------------
+
+DAY = datetime(2026, 6, 10).date()
+
+
+async def test_two_stores_on_one_database_claim_a_digest_once(db_url: str) -> None:
+    """Two schedulers on one database fire for the same channel and day: exactly one may post, and one may
+    take over its claim once it is stale; a sent digest is never claimed again."""
+    first, second = await open_store(db_url), await open_store(db_url)
+    start, stale = at(30), timedelta(minutes=10)
+    try:
+        claims = await asyncio.gather(
+            *(s.claim_digest("slack", "C1", DAY, stale_after=stale, at=start) for s in [first, second] * 5)
+        )
+        assert claims.count(True) == 1
+        later = start + stale
+        claims = await asyncio.gather(
+            *(s.claim_digest("slack", "C1", DAY, stale_after=stale, at=later) for s in [second, first] * 5)
+        )
+        assert claims.count(True) == 1
+        await first.mark_digest_sent("slack", "C1", DAY)
+        assert await second.digest_sent("slack", "C1", DAY) is True
+        assert await second.claim_digest("slack", "C1", DAY, stale_after=stale, at=later + 3 * stale) is False
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_subscription_comes_back_as_written(store: SqlStore) -> None:
+    record = Subscription(
+        platform="discord", channel="456", workspace="G1", at=dt_time(7, 45), timezone="Asia/Kolkata", curators=True
+    )
+    await store.subscribe(record)
+    assert await store.subscriptions() == [record]
+
+
+async def test_a_database_that_is_away_claims_no_digest(outage: Outage, caplog: pytest.LogCaptureFixture) -> None:
+    """Better a digest missed than posted twice; a subscription that cannot be saved is an error to tell."""
+    store = await open_store(outage.url, timeout=outage.timeout)
+    try:
+        await outage.cut()
+        with caplog.at_level(logging.WARNING, logger="bot"):
+            assert await store.claim_digest("slack", "C1", DAY, stale_after=HOUR) is False
+            assert await store.digest_sent("slack", "C1", DAY) is False
+            await store.mark_digest_sent("slack", "C1", DAY)
+            with pytest.raises(StoreError):
+                await store.subscribe(Subscription(platform="slack", channel="C1"))
+        assert "digest for slack:C1 not claimed" in caplog.text and "hunter2" not in caplog.text
+        await outage.restore()
+        assert await store.claim_digest("slack", "C1", DAY, stale_after=HOUR) is True
+    finally:
+        await store.close()
+
+
+async def test_purge_forgets_old_digest_claims(store: SqlStore) -> None:
+    for day in (DAY, DAY + timedelta(days=40)):
+        await store.claim_digest("slack", "C1", day, stale_after=HOUR)
+        await store.mark_digest_sent("slack", "C1", day)
+    await store.purge(before=datetime(2026, 7, 1, tzinfo=UTC))
+    assert [await store.digest_sent("slack", "C1", day) for day in (DAY, DAY + timedelta(days=40))] == [False, True]
+
+
+async def test_a_version_2_database_gains_the_digest_tables(db_url: str) -> None:
+    engine = create_engine(async_url(db_url), timeout=5)
+    assert await schema.migrate(engine, target=2) == 0
+    await engine.dispose()
+    store = await open_store(db_url)
+    try:
+        await store.subscribe(Subscription(platform="slack", channel="C1"))
+        assert [s.channel for s in await store.subscriptions()] == ["C1"]
+        async with store.engine.connect() as conn:
+            assert await conn.run_sync(schema.current_version) == schema.LATEST == 3
+    finally:
+        await store.close()
 
 
 # -- purge ----------------------------------------------------------------------------------------

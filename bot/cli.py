@@ -8,17 +8,23 @@ import json
 import logging
 import sys
 from collections.abc import Coroutine, Sequence
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
 from bot.adapters.console import ConsoleAdapter, facts_table, render_answer, sources_table
+from bot.digest import ChannelGone, Digest, Subscription
 from bot.engine import Engine, Thresholds
 from bot.knowledge import read_factbase
 from bot.settings import ConfigError, Settings
+from bot.store import MemoryStore, Store
+
+if TYPE_CHECKING:
+    from bot.scheduler import DigestScheduler
 
 app = typer.Typer(
     help="Factbot answers questions from a curated fact base, quoting its source verbatim.",
@@ -160,12 +166,14 @@ def run(
 
 
 async def _run_adapters(engine: Engine, settings: Settings, *, http: bool, port: int) -> None:
-    """Open the store FACTBOT_DB_URL names, run the adapters on it, and close it cleanly (flushing)."""
+    """Open the store FACTBOT_DB_URL names, run the adapters and the digest scheduler on it, close it cleanly."""
+    from bot.scheduler import DigestScheduler
     from bot.sqlstore import store_from_settings
 
     engine.store = await store_from_settings(settings)
+    digests = DigestScheduler.from_settings(engine, engine.store, settings)
     try:
-        await _serve_all(_services(engine, settings, http=http, port=port))
+        await _serve_all([*_services(engine, settings, http=http, port=port, digests=digests), digests.serve()])
     finally:
         await engine.drain()
         await engine.store.close()
@@ -181,8 +189,11 @@ def _warn_about_half_configured(settings: Settings) -> None:
         )
 
 
-def _services(engine: Engine, settings: Settings, *, http: bool, port: int) -> list[Coroutine[Any, Any, None]]:
-    """The adapters to run, each imported only when its credentials are set."""
+def _services(
+    engine: Engine, settings: Settings, *, http: bool, port: int, digests: DigestScheduler | None = None
+) -> list[Coroutine[Any, Any, None]]:
+    """The adapters to run, each imported only when its credentials are set; each posts the digests of its
+    platform's subscribed channels. Call it inside the event loop the adapters will run in."""
     services: list[Coroutine[Any, Any, None]] = []
     if settings.slack_enabled:
         from bot.adapters import slack_app
@@ -190,14 +201,20 @@ def _services(engine: Engine, settings: Settings, *, http: bool, port: int) -> l
         if http and not settings.slack_signing_secret:
             err.print("factbot: --http needs SLACK_SIGNING_SECRET.", markup=False)
             raise typer.Exit(2)
+        app = slack_app.build_app(engine, settings, subscriptions=digests)
+        if digests is not None:
+            digests.register(slack_app.digest_poster(app))
         if http or not settings.slack_app_token:
-            services.append(slack_app.run_http(engine, settings, port=port))
+            services.append(slack_app.run_http(engine, settings, port=port, app=app))
         else:
-            services.append(slack_app.run_socket_mode(engine, settings))
+            services.append(slack_app.run_socket_mode(engine, settings, app=app))
     if settings.discord_enabled:
         from bot.adapters import discord_bot
 
-        services.append(discord_bot.run_discord(engine, settings))
+        client = discord_bot.build_client(engine, settings, subscriptions=digests)
+        if digests is not None:
+            digests.register(discord_bot.digest_poster(client))
+        services.append(discord_bot.run_discord(engine, settings, client=client))
     return services
 
 
@@ -305,6 +322,143 @@ def sources(data_dir: DataDir = None) -> None:
     out.print(sources_table(_engine(data_dir)))
 
 
+# == The daily digest from the terminal: factbot digest preview|send ===================================
+
+digest_app = typer.Typer(help="The daily digest: preview it, or post it once (for cron jobs).", no_args_is_help=True)
+app.add_typer(digest_app, name="digest")
+
+Channel = Annotated[
+    str, typer.Option("--channel", help="The channel, as PLATFORM:ID, whose questions and fact order to use.")
+]
+Day = Annotated[str | None, typer.Option("--date", help="The day, YYYY-MM-DD (default: today).", show_default=False)]
+Curators = Annotated[bool, typer.Option("--curators", help="Include the questions not answered yet.")]
+
+
+@digest_app.command("preview")
+def digest_preview(
+    channel: Channel = "terminal", day: Day = None, curators: Curators = False, data_dir: DataDir = None
+) -> None:
+    """Show a channel's digest for a day, built from the fact base and the question log, as plain text."""
+    from bot.digest import collect_digest, digest_text
+
+    settings, engine = _settings(data_dir), _engine(data_dir)
+    platform, _, where = channel.rpartition(":")
+
+    async def build() -> str:
+        engine.store = await _question_log(settings)
+        try:
+            digest = await collect_digest(
+                engine, channel=where, platform=platform or "console", day=_day(day), curators=curators
+            )
+        finally:
+            await engine.store.close()
+        return digest_text(digest)
+
+    print(_run_or_exit(build()))
+
+
+@digest_app.command("send")
+def digest_send(
+    to: Annotated[str, typer.Option("--to", help="Where to post: slack:CHANNEL_ID or discord:CHANNEL_ID.")],
+    day: Day = None,
+    curators: Curators = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Post today's digest to one channel once: a second send the same day (or the scheduler's) posts nothing."""
+    platform, _, channel = to.partition(":")
+    if platform not in {"slack", "discord"} or not channel:
+        err.print("factbot: --to takes slack:CHANNEL_ID or discord:CHANNEL_ID", markup=False)
+        raise typer.Exit(2)
+    settings = _settings(data_dir)
+    token = settings.slack_bot_token if platform == "slack" else settings.discord_token
+    if token is None:
+        err.print(f"factbot: {'SLACK_BOT_TOKEN' if platform == 'slack' else 'DISCORD_TOKEN'} is not set", markup=False)
+        raise typer.Exit(1)
+    engine = _engine(data_dir)
+    print(_run_or_exit(_send_digest(engine, settings, platform, channel, day=_day(day), curators=curators)))
+
+
+async def _send_digest(
+    engine: Engine, settings: Settings, platform: str, channel: str, *, day: date, curators: bool
+) -> str:
+    """Claim the day's digest in the store, post it through the platform, and mark it sent."""
+    from datetime import timedelta
+
+    from bot.digest import Subscription, collect_digest
+    from bot.sqlstore import store_from_settings
+
+    engine.store = store = await store_from_settings(settings)
+    try:
+        stale = timedelta(minutes=settings.digest_stale_minutes)
+        if not await store.claim_digest(platform, channel, day, stale_after=stale):
+            return f"The {day} digest for {platform}:{channel} was already posted (or is being posted); nothing sent."
+        digest = await collect_digest(engine, channel=channel, platform=platform, day=day, curators=curators)
+        subscription = Subscription(platform=platform, channel=channel, curators=curators)
+        await _post_digest(engine, settings, subscription, digest)
+        await store.mark_digest_sent(platform, channel, day)
+        return f"Posted the {day} digest to {platform}:{channel}."
+    finally:
+        await store.close()
+
+
+async def _post_digest(engine: Engine, settings: Settings, subscription: Subscription, digest: Digest) -> None:
+    """Post one digest with the platform's own client, logging in just for it."""
+    if subscription.platform == "slack":
+        from bot.adapters import slack_app
+
+        app = slack_app.build_app(engine, settings)
+        try:
+            await slack_app.digest_poster(app).post_digest(subscription, digest)
+        finally:
+            await slack_app.close_app(app)
+        return
+    from bot.adapters import discord_bot
+
+    token = settings.discord_token.get_secret_value() if settings.discord_token else ""
+    client = discord_bot.build_client(engine, settings)
+    async with client:
+        try:
+            await client.login(token)
+        except Exception as exc:  # discord.LoginFailure, said without the token
+            raise ConfigError("DISCORD_TOKEN was rejected by Discord") from exc
+        await discord_bot.digest_poster(client).post_digest(subscription, digest)
+
+
+async def _question_log(settings: Settings) -> Store:
+    """The question log FACTBOT_DB_URL names when there is one; an empty memory when its SQLite file is missing."""
+    file = _sqlite_file(settings.db_url)
+    if file is not None and not file.exists():
+        return MemoryStore()
+    from bot.sqlstore import store_from_settings
+
+    return await store_from_settings(settings)
+
+
+def _day(text: str | None) -> date:
+    """A YYYY-MM-DD option as a date (today when absent); a bad value is a usage error."""
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date like 2026-05-01", param_hint="--date") from None
+
+
+def _run_or_exit(work: Coroutine[Any, Any, str]) -> str:
+    """Run one async command; a configuration or platform problem is one line and exit 1."""
+    try:
+        return asyncio.run(work)
+    except ConfigError as exc:
+        err.print(f"factbot: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    except ChannelGone:
+        err.print("factbot: that channel does not exist, or the bot is not in it.", markup=False)
+        raise typer.Exit(1) from None
+    except Exception as exc:  # a platform or network failure: one line, never a traceback
+        err.print(f"factbot: {type(exc).__name__}: {exc}".splitlines()[0], markup=False)
+        raise typer.Exit(1) from None
+
+
 # == Curator reports: factbot report unanswered|feedback|usage, factbot suggest =====================
 #
 # They read the question log from the store FACTBOT_DB_URL names (bot.sqlstore, imported only when a
@@ -323,7 +477,7 @@ from rich.table import Table  # noqa: E402
 from rich.text import Text  # noqa: E402
 
 from bot import reports  # noqa: E402
-from bot.store import FeedbackRecord, QuestionRecord, Store  # noqa: E402
+from bot.store import FeedbackRecord, QuestionRecord  # noqa: E402
 
 if TYPE_CHECKING:
     from bot.suggest import Applied, Proposal, Suggestions

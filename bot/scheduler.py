@@ -23,7 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.digest import ChannelGone, Digest, DigestPoster, Subscription, build_digest
+from bot.digest import ChannelGone, Digest, DigestPoster, Subscription, collect_digest
 from bot.engine import Engine
 from bot.settings import ConfigError, Settings
 from bot.store import Store
@@ -273,7 +273,14 @@ class DigestScheduler:
         """Build and post the claimed digest; a gone channel is unsubscribed, a failing platform retried."""
         key, day = key_of(subscription), slot.date()
         try:
-            digest = build_digest(self.engine, channel=subscription.channel, day=day)
+            digest = await collect_digest(
+                self.engine,
+                channel=subscription.channel,
+                platform=subscription.platform,
+                day=day,
+                curators=subscription.curators,
+                until=slot,
+            )
             await self._post(poster, subscription, digest, deadline=slot + self.grace)
         except ChannelGone:
             await self._gone(subscription)

@@ -29,12 +29,25 @@ from bot.adapters.discord_embeds import (
     answer_view,
     clip,
     digest_embed,
+    digest_view,
     help_embed,
     repeat_text,
     topic_embed,
     topics_embed,
 )
-from bot.digest import build_digest
+from bot.digest import (
+    ChannelGone,
+    Digest,
+    DigestRequest,
+    Subscription,
+    Subscriptions,
+    collect_digest,
+    describe,
+    parse_time,
+    parse_timezone,
+    subscription,
+    timezones,
+)
 from bot.engine import Engine
 from bot.models import Answer, Question
 from bot.settings import ConfigError, Settings
@@ -54,6 +67,10 @@ PERMISSIONS = discord.Permissions(
 THANKS = "Thanks for the feedback!"
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 GONE = "I can no longer answer that question; try `/{command}` in your own words."
+NOT_ALLOWED = "Only members who can manage this channel (Manage Channels) can change its digest."
+ACTIONS = ("preview", "subscribe", "unsubscribe")
+CHANNEL_GONE_CODES = frozenset({10003, 50001})
+"""Unknown Channel (404) and Missing Access (403, the bot was removed): the channel's digest should end."""
 
 
 class DiscordConfigError(ConfigError):
@@ -199,10 +216,12 @@ class FactbotTree(app_commands.CommandTree["FactbotClient"]):
 class FactbotClient(discord.Client):
     """A Discord client that holds the engine and translates between Discord and it."""
 
-    def __init__(self, engine: Engine, settings: Settings, **options: Any) -> None:
+    def __init__(self, engine: Engine, settings: Settings, *, subscriptions: Subscriptions | None = None,
+                 **options: Any) -> None:
         super().__init__(intents=minimal_intents(), allowed_mentions=discord.AllowedMentions.none(), **options)
         self.engine = engine
         self.settings = settings
+        self.subscriptions: Subscriptions = subscriptions or engine.store
         self.throttle = Throttle(settings.discord_cooldown_rate, settings.discord_cooldown_seconds)
         self.tree = FactbotTree(self)
         self.browse = browse_order(engine)
@@ -306,6 +325,34 @@ class FactbotClient(discord.Client):
         except Exception as exc:  # the store is best effort: the answer is already sent
             log.warning("could not remember a posted answer: %s", type(exc).__name__)
 
+    # -- the digest -------------------------------------------------------------------------------
+
+    async def digest_reply(self, request: DigestRequest, *, channel: int | None, guild: int | None,
+                           may_manage: bool) -> Reply:
+        """`/digest`: a private preview, or this channel's subscription changed by someone who may manage it."""
+        if request.action == "preview":
+            digest = await collect_digest(self.engine, channel=str(channel), platform="discord", day=date.today(),
+                                          curators=request.curators)
+            return Reply(embed=digest_embed(digest), view=digest_view(digest), private=True)
+        if guild is None or channel is None:
+            return Reply(content="Digests are for server channels: use this command in the channel itself.")
+        if not may_manage:
+            return Reply(content=NOT_ALLOWED)
+        return Reply(content=await self._change(request, channel=str(channel), guild=str(guild)))
+
+    async def _change(self, request: DigestRequest, *, channel: str, guild: str) -> str:
+        """Subscribe or unsubscribe `channel`; what to tell the member."""
+        command = self.settings.command_digest
+        if request.action == "unsubscribe":
+            had = await self.subscriptions.unsubscribe("discord", channel)
+            said = "This channel will no longer get the Factbot digest." if had else \
+                "This channel was not getting the Factbot digest."
+            return f"{said} `/{command} action:subscribe` starts it."
+        sub = subscription(request, platform="discord", channel=channel, settings=self.settings, workspace=guild)
+        await self.subscriptions.subscribe(sub)
+        log.info("digest subscribed in channel %s", channel)
+        return f"This channel will get the Factbot digest {describe(sub)}. `/{command} action:unsubscribe` stops it."
+
     # -- buttons ----------------------------------------------------------------------------------
 
     async def press_suggestion(self, interaction: discord.Interaction[Any], intent: str) -> None:
@@ -404,22 +451,91 @@ def _add_commands(client: FactbotClient) -> None:
             embed = topic_embed(topic, [(f.answer, engine.cite(f)) for f in engine.base.topics().get(topic, [])])
         await send(interaction, Reply(embed=embed), ephemeral=True)
 
-    @tree.command(name=settings.command_digest, description="Preview today's digest for this channel (just for you).")
-    async def digest(interaction: discord.Interaction[FactbotClient]) -> None:
-        built = build_digest(engine, channel=str(interaction.channel_id), day=date.today())
-        await send(interaction, Reply(embed=digest_embed(built)), ephemeral=True)
+    @tree.command(name=settings.command_digest,
+                  description="Preview today's digest for this channel (just for you), or subscribe the channel.")
+    @app_commands.describe(action="preview (the default), subscribe or unsubscribe this channel",
+                           time="subscribe: the local time to post, HH:MM (default 09:00)",
+                           timezone="subscribe: the time zone, Area/City (default UTC)",
+                           curators="also list the questions the fact base could not answer")
+    @app_commands.choices(action=[app_commands.Choice(name=a, value=a) for a in ACTIONS])
+    async def digest(interaction: discord.Interaction[FactbotClient], action: str = "preview",
+                     time: str | None = None, timezone: str | None = None, curators: bool = False) -> None:
+        try:
+            request = digest_request(action, time=time, timezone=timezone, curators=curators)
+        except ValueError as exc:
+            await send(interaction, Reply(content=str(exc)), ephemeral=True)
+            return
+        reply = await client.digest_reply(request, channel=interaction.channel_id, guild=interaction.guild_id,
+                                          may_manage=interaction.permissions.manage_channels)
+        await send(interaction, reply, ephemeral=True)
+
+    @digest.autocomplete("timezone")
+    async def timezone_choices(
+        interaction: discord.Interaction[FactbotClient], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=zone, value=zone) for zone in timezones(current, limit=MAX_CHOICES)]
 
     @tree.command(name=settings.command_help, description="What Factbot knows, where it comes from, how to ask.")
     async def factbot(interaction: discord.Interaction[FactbotClient]) -> None:
         await send(interaction, Reply(embed=help_embed(engine.overview(), settings)), ephemeral=True)
 
 
+def digest_request(action: str, *, time: str | None, timezone: str | None, curators: bool) -> DigestRequest:
+    """`/digest`'s options as a request; ValueError, in one line, for a bad time or time zone."""
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown action “{action}”: choose preview, subscribe or unsubscribe.")
+    return DigestRequest.model_validate({
+        "action": action,
+        "at": parse_time(time) if time else None,
+        "timezone": parse_timezone(timezone) if timezone else None,
+        "curators": curators,
+    })
+
+
+# -- posting digests --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiscordDigestPoster:
+    """Posts digests to Discord channels: the scheduler's DigestPoster for Discord (needs a logged-in client)."""
+
+    client: discord.Client
+    platform: str = "discord"
+
+    async def post_digest(self, subscription: Subscription, digest: Digest) -> None:
+        """Post `digest` in the subscription's channel; ChannelGone for Unknown Channel or Missing Access.
+
+        Anything else discord.py raises (HTTPException for 5xx after its own retries, network errors)
+        goes to the scheduler, which retries within the grace period.
+        """
+        if not subscription.channel.isdigit():
+            raise ChannelGone(f"discord channel {subscription.channel!r} is not a channel id")
+        channel = self.client.get_partial_messageable(int(subscription.channel))
+        reply = Reply(embed=digest_embed(digest), view=digest_view(digest))
+        try:
+            await channel.send(**reply.kwargs())
+        except (discord.NotFound, discord.Forbidden) as exc:
+            if exc.code in CHANNEL_GONE_CODES:
+                raise ChannelGone(f"discord channel {subscription.channel}: {exc.text or exc.status}") from None
+            raise
+
+
+def digest_poster(client: discord.Client) -> DiscordDigestPoster:
+    """The DigestPoster for a client from `build_client` (logged in: running, or after `client.login`)."""
+    return DiscordDigestPoster(client)
+
+
 # -- entry points for the CLI -------------------------------------------------------------------
 
 
-def build_client(engine: Engine, settings: Settings, **options: Any) -> FactbotClient:
-    """A ready-to-start Discord client for `engine`; `options` go to discord.Client (e.g. guild_ready_timeout)."""
-    return FactbotClient(engine, settings, **options)
+def build_client(engine: Engine, settings: Settings, *, subscriptions: Subscriptions | None = None,
+                 **options: Any) -> FactbotClient:
+    """A ready-to-start Discord client for `engine`; `options` go to discord.Client (e.g. guild_ready_timeout).
+
+    `/digest subscribe` and `unsubscribe` go to `subscriptions` (the digest scheduler, so it reschedules at
+    once), or to the engine's store when none is given.
+    """
+    return FactbotClient(engine, settings, subscriptions=subscriptions, **options)
 
 
 def _token(settings: Settings) -> str:
@@ -437,9 +553,13 @@ async def _login(client: discord.Client, token: str) -> None:
         raise DiscordConfigError("DISCORD_TOKEN was rejected by Discord") from None
 
 
-async def run_discord(engine: Engine, settings: Settings, **options: Any) -> None:
-    """Connect to Discord and answer until cancelled; commands sync to DISCORD_GUILD_IDS at start."""
-    client = build_client(engine, settings, **options)
+async def run_discord(engine: Engine, settings: Settings, *, client: FactbotClient | None = None,
+                      **options: Any) -> None:
+    """Connect to Discord and answer until cancelled; commands sync to DISCORD_GUILD_IDS at start.
+
+    `client` (from `build_client`) lets the caller hold the client, e.g. for `digest_poster(client)`.
+    """
+    client = client or build_client(engine, settings, **options)
     async with client:
         await _login(client, _token(settings))
         await client.connect()

@@ -106,7 +106,8 @@ def help_embed(overview: Overview, settings: Settings) -> discord.Embed:
         f"`/{settings.command_ask} question` ask in your own words (the answer is public)",
         "Mention me in a channel, or send me a direct message",
         f"`/{settings.command_facts} [topic]` list topics, or the facts on one",
-        f"`/{settings.command_digest}` preview today's digest for this channel",
+        f"`/{settings.command_digest}` preview today's digest for this channel; `action:subscribe` posts it daily "
+        "(members with Manage Channels)",
         f"`/{settings.command_help}` this help",
     ]
     embed = _embed("Factbot", f"I answer questions about {overview.covers}, quoting it word for word.\n\n"
@@ -135,16 +136,23 @@ def topic_embed(topic: str, facts: Sequence[tuple[str, Citation]]) -> discord.Em
 
 
 def digest_embed(digest: Digest) -> discord.Embed:
-    """A channel's digest: the fact of the day with its quote, what was asked, a question to try."""
+    """A channel's digest: the fact of the day with its quote, what was asked and missed, a question to try."""
     fact = digest.fact
-    embed = _embed(f"Factbot digest for {digest.day:%A %d %B %Y}", escape_markdown(digest.fact_answer),
-                   colour=discord.Colour.teal(), url=fact.url)
+    embed = _embed(f"Factbot digest for {digest.day:%A %d %B %Y}", f"**Fact of the day:** "
+                   f"{escape_markdown(digest.fact_answer)}", colour=discord.Colour.teal(), url=fact.url)
     _field(embed, f"Quote, {_where(fact)}", f"“{escape_markdown(fact.quote)}”")
-    _field(embed, "What the team asked", "\n".join(f"• {a.question} — {a.answer}" for a in digest.asked))
-    _field(embed, "Not answered yet", "\n".join(f"• {a.question} (×{a.count})" for a in digest.unanswered))
-    _field(embed, "Try asking", digest.try_asking.question)
+    _field(embed, "What the team asked", "\n".join(
+        f"• {escape_markdown(a.question)}{_times(a.count)} — {escape_markdown(a.answer)}" for a in digest.asked))
+    _field(embed, "Not answered yet", "\n".join(
+        f"• {escape_markdown(a.question)}{_times(a.count)}" for a in digest.unanswered))
+    _field(embed, "Try asking", escape_markdown(digest.try_asking.question))
     embed.set_footer(text=clip(credit([fact]), FOOTER))
     return fit(embed)
+
+
+def _times(count: int) -> str:
+    """` (×3)` after something asked more than once."""
+    return f" (×{count})" if count > 1 else ""
 
 
 def repeat_text(post: PostRecord, *, at: datetime | None = None) -> str:
@@ -240,6 +248,15 @@ def vote_id(vote: str, intent: str, facts: Sequence[str]) -> str:
 def _encodable(intent: str | None) -> bool:
     """Whether an intent id fits in a button's custom_id."""
     return bool(intent) and re.fullmatch(INTENT_ID, intent or "") is not None and len(intent or "") <= 80
+
+
+def digest_view(digest: Digest) -> discord.ui.View | None:
+    """The digest's try-asking question as a button that answers it; None when its intent cannot be a custom_id."""
+    if not _encodable(digest.try_asking.intent):
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(SuggestionButton(digest.try_asking.intent, digest.try_asking.question))
+    return view
 
 
 def answer_view(answer: Answer) -> discord.ui.View | None:

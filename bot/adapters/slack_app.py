@@ -36,6 +36,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack_blocks import (
+    DIGEST_TRY,
     FEEDBACK,
     SUGGEST,
     VOTES,
@@ -43,6 +44,7 @@ from bot.adapters.slack_blocks import (
     VoteValue,
     answer_message,
     digest_message,
+    escape,
     facts_message,
     help_message,
     manifest,
@@ -54,21 +56,34 @@ from bot.adapters.slack_blocks import (
     repeat_message,
     topics_message,
 )
-from bot.digest import build_digest
+from bot.digest import (
+    ChannelGone,
+    Digest,
+    DigestRequest,
+    Subscription,
+    Subscriptions,
+    collect_digest,
+    describe,
+    parse_request,
+    subscription,
+)
 from bot.engine import Engine
 from bot.models import Answer, Question
 from bot.settings import ConfigError, Settings
 from bot.store import FeedbackRecord, PostRecord, earlier_post, hash_user, now
 
 __all__ = [
-    "SlackConfigError", "build_app", "close_app", "manifest", "manifest_yaml", "run_http", "run_socket_mode",
-    "start_http",
+    "SlackConfigError", "SlackDigestPoster", "build_app", "close_app", "digest_poster", "manifest", "manifest_yaml",
+    "run_http", "run_socket_mode", "start_http",
 ]
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 SORRY = notice_message("Sorry, something went wrong while answering that. Please try again.")
+GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
+"""chat.postMessage errors that mean the channel is gone for good (or the bot was removed): unsubscribe."""
+NOT_ALLOWED = "Only workspace admins and this channel's creator can change its digest."
 EVENT_TTL = timedelta(hours=1)
 """How long a handled event id is kept: Slack retries a delivery three times within minutes."""
 
@@ -100,6 +115,7 @@ class SlashCommand(_Payload):
     text: str = ""
     user_id: str
     channel_id: str = ""
+    team_id: str | None = None
     response_url: str | None = None
 
     def question(self) -> Question:
@@ -135,6 +151,7 @@ class ButtonClick(_Payload):
 
     user: str
     value: str
+    action_id: str = ""
     channel: str | None = None
     response_url: str | None = None
     message_ts: str | None = None
@@ -144,9 +161,11 @@ class ButtonClick(_Payload):
     def parse(cls, body: dict[str, Any]) -> ButtonClick:
         """Read the clicker, the button's value and where the message is from a `block_actions` body."""
         container = body.get("container") or {}
+        action = (body.get("actions") or [{}])[0]
         return cls(
             user=(body.get("user") or {}).get("id", ""),
-            value=str((body.get("actions") or [{}])[0].get("value", "")),
+            value=str(action.get("value", "")),
+            action_id=str(action.get("action_id", "")),
             channel=container.get("channel_id") or (body.get("channel") or {}).get("id"),
             response_url=body.get("response_url"),
             message_ts=container.get("message_ts"),
@@ -183,10 +202,12 @@ class RecentEvents:
 class SlackAdapter:
     """Bolt listeners around one engine: Slack inputs become Questions, Answers become messages."""
 
-    def __init__(self, engine: Engine, settings: Settings, *, session: ClientSession) -> None:
+    def __init__(self, engine: Engine, settings: Settings, *, session: ClientSession,
+                 subscriptions: Subscriptions | None = None) -> None:
         self.engine = engine
         self.settings = settings
         self.session = session
+        self.subscriptions: Subscriptions = subscriptions or engine.store
         self.recent = RecentEvents()
 
     def register(self, app: AsyncApp) -> None:
@@ -243,9 +264,13 @@ class SlackAdapter:
         """`/facts [topic]`: the topics, or the facts of one, for the asker only."""
         await _ack(ack, await _safely(self._facts(command)))
 
-    async def on_digest(self, ack: AsyncAck, command: dict[str, Any]) -> None:
-        """`/digest`: a preview of today's digest for this channel, for the asker only."""
-        await _ack(ack, await _safely(self._digest(command)))
+    async def on_digest(self, ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
+        """`/digest [subscribe [HH:MM] [Area/City] [--curators] | unsubscribe]`: for the asker only.
+
+        Alone it previews today's digest for this channel; subscribing and unsubscribing are for
+        workspace admins and the channel's creator.
+        """
+        await _ack(ack, await _safely(self._digest(command, client)))
 
     async def on_help(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         """`/factbot`: help, sources and counts, for the asker only."""
@@ -272,10 +297,38 @@ class SlackAdapter:
         facts = [(fact.answer, self.engine.cite(fact)) for fact in topics[topic]]
         return Reply(facts_message(topic, facts))
 
-    async def _digest(self, command: dict[str, Any]) -> Reply:
+    async def _digest(self, command: dict[str, Any], client: AsyncWebClient) -> Reply:
         slash = SlashCommand.model_validate(command)
-        digest = build_digest(self.engine, channel=slash.channel_id or "slack", day=date.today())
-        return Reply(digest_message(digest, preview=True))
+        try:
+            request = parse_request(plain(slash.text))
+        except ValueError as exc:
+            return Reply(notice_message(escape(str(exc))))
+        if request.action == "preview":
+            digest = await collect_digest(self.engine, channel=slash.channel_id or "slack", platform="slack",
+                                          day=date.today(), curators=request.curators)
+            return Reply(digest_message(digest, preview=True))
+        if slash.channel_id.startswith("D") or not slash.channel_id:
+            return Reply(notice_message(f"Digests are for channels: run `/{self.settings.command_digest} "
+                                        f"{request.action}` in the channel itself."))
+        if not await may_manage(client, user=slash.user_id, channel=slash.channel_id):
+            return Reply(notice_message(NOT_ALLOWED))
+        return Reply(notice_message(escape(await self._change(slash, request))))
+
+    async def _change(self, slash: SlashCommand, request: DigestRequest) -> str:
+        """Subscribe or unsubscribe the command's channel; what to tell the asker."""
+        if request.action == "unsubscribe":
+            had = await self.subscriptions.unsubscribe("slack", slash.channel_id)
+            said = ("This channel will no longer get the Factbot digest." if had
+                    else "This channel was not getting the Factbot digest.")
+            said += f" `/{self.settings.command_digest} subscribe` starts it."
+        else:
+            sub = subscription(request, platform="slack", channel=slash.channel_id, settings=self.settings,
+                               workspace=slash.team_id)
+            await self.subscriptions.subscribe(sub)
+            said = f"This channel will get the Factbot digest {describe(sub)}. " \
+                   f"`/{self.settings.command_digest} unsubscribe` stops it."
+        log.info("Slack: digest %s in %s", request.action, slash.channel_id)
+        return said
 
     async def _help(self) -> Reply:
         return Reply(help_message(self.engine.overview(), self.settings))
@@ -369,7 +422,10 @@ class SlackAdapter:
         except Exception:
             log.exception("Slack: could not answer a suggestion")
             reply = SORRY
-        await self._deliver(client, click, reply, replace_original=True)
+        if click.action_id == DIGEST_TRY:  # the digest stays for the channel; the answer is the clicker's
+            await self._deliver(client, click, reply, replace_original=False, response_type="ephemeral")
+        else:
+            await self._deliver(client, click, reply, replace_original=True)
 
     async def _suggested(self, click: ButtonClick) -> Message:
         intent = self.engine.base.intents.get(click.value)
@@ -425,6 +481,53 @@ class SlackAdapter:
         """Whatever escaped a listener: logged with its kind, never shown to the user as a traceback."""
         kind = body.get("type") or body.get("command") or "request"
         log.error("Slack: a %s listener failed: %s", kind, type(error).__name__, exc_info=error)
+
+
+async def may_manage(client: AsyncWebClient, *, user: str, channel: str) -> bool:
+    """Whether `user` may change `channel`'s digest: a workspace admin or owner (users.info), or its creator.
+
+    conversations.info names the creator. A Web API refusal (a missing scope, say) is logged and means no.
+    """
+    try:
+        found = (await client.users_info(user=user)).get("user") or {}
+        if found.get("is_admin") or found.get("is_owner") or found.get("is_primary_owner"):
+            return True
+        info = (await client.conversations_info(channel=channel)).get("channel") or {}
+    except SlackApiError as exc:
+        log.warning("Slack: could not check who may change the digest of %s: %s", channel, _error(exc))
+        return False
+    except (TimeoutError, ClientError) as exc:
+        log.warning("Slack: could not check who may change the digest of %s: %s", channel, type(exc).__name__)
+        return False
+    return bool(user) and info.get("creator") == user
+
+
+@dataclass(frozen=True)
+class SlackDigestPoster:
+    """Posts digests to Slack channels with chat.postMessage: the scheduler's DigestPoster for Slack."""
+
+    client: AsyncWebClient
+    platform: str = "slack"
+
+    async def post_digest(self, subscription: Subscription, digest: Digest) -> None:
+        """Post `digest` in the subscription's channel; ChannelGone when the channel or the bot's place in it is gone.
+
+        Rate limits and server errors are retried by slack_sdk's handlers; what still fails is raised
+        (SlackApiError, aiohttp.ClientError, TimeoutError) for the scheduler to retry later.
+        """
+        message = digest_message(digest, preview=False)
+        try:
+            await self.client.chat_postMessage(channel=subscription.channel, text=message.text,
+                                               blocks=message.blocks, unfurl_links=False, unfurl_media=False)
+        except SlackApiError as exc:
+            if _error(exc) in GONE:
+                raise ChannelGone(f"slack channel {subscription.channel}: {_error(exc)}") from None
+            raise
+
+
+def digest_poster(app: AsyncApp) -> SlackDigestPoster:
+    """The DigestPoster of a Slack app made by `build_app` (it shares the app's Web API client and session)."""
+    return SlackDigestPoster(app.client)
 
 
 async def _safely(work: Awaitable[Reply]) -> Reply:
@@ -514,15 +617,20 @@ class _ClientGivenFilter(logging.Filter):
 _CLIENT_GIVEN = _ClientGivenFilter()
 
 
-def build_app(engine: Engine, settings: Settings, *, client: AsyncWebClient | None = None) -> AsyncApp:
-    """The bolt app with every Factbot listener. Call it inside a running event loop; `close_app` ends it."""
+def build_app(engine: Engine, settings: Settings, *, client: AsyncWebClient | None = None,
+              subscriptions: Subscriptions | None = None) -> AsyncApp:
+    """The bolt app with every Factbot listener. Call it inside a running event loop; `close_app` ends it.
+
+    `/digest subscribe` and `unsubscribe` go to `subscriptions` (the digest scheduler, so it reschedules at
+    once), or to the engine's store when none is given.
+    """
     logging.getLogger("slack_bolt.AsyncApp").addFilter(_CLIENT_GIVEN)
     client = client or web_client(settings)
     if client.session is None:  # without one, slack_sdk opens a new session per call
         client.session = ClientSession(timeout=ClientTimeout(total=30))
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = AsyncApp(client=client, signing_secret=secret, name="factbot")
-    SlackAdapter(engine, settings, session=client.session).register(app)
+    SlackAdapter(engine, settings, session=client.session, subscriptions=subscriptions).register(app)
     return app
 
 
@@ -559,10 +667,14 @@ async def start_http(app: AsyncApp, *, host: str = "0.0.0.0", port: int = 3000) 
     return runner
 
 
-async def run_http(engine: Engine, settings: Settings, *, port: int, host: str = "0.0.0.0") -> None:
-    """HTTP mode: check the token, serve /slack/events and /healthz until cancelled, then close cleanly."""
+async def run_http(engine: Engine, settings: Settings, *, port: int, host: str = "0.0.0.0",
+                   app: AsyncApp | None = None) -> None:
+    """HTTP mode: check the token, serve /slack/events and /healthz until cancelled, then close cleanly.
+
+    `app` (from `build_app`) lets the caller hold the app, e.g. for `digest_poster(app)`; it is closed at the end.
+    """
     check_settings(settings, socket_mode=False)
-    app = build_app(engine, settings)
+    app = app or build_app(engine, settings)
     try:
         await check_bot_token(app.client)
         runner = await start_http(app, host=host, port=port)
@@ -575,11 +687,14 @@ async def run_http(engine: Engine, settings: Settings, *, port: int, host: str =
         await close_app(app)
 
 
-async def run_socket_mode(engine: Engine, settings: Settings) -> None:
-    """Socket Mode: check both tokens, connect, answer until cancelled, then close cleanly."""
+async def run_socket_mode(engine: Engine, settings: Settings, *, app: AsyncApp | None = None) -> None:
+    """Socket Mode: check both tokens, connect, answer until cancelled, then close cleanly.
+
+    `app` (from `build_app`) lets the caller hold the app, e.g. for `digest_poster(app)`; it is closed at the end.
+    """
     check_settings(settings, socket_mode=True)
     app_token = _secret(settings.slack_app_token, "SLACK_APP_TOKEN", prefix="xapp-")
-    app = build_app(engine, settings)
+    app = app or build_app(engine, settings)
     try:
         await check_bot_token(app.client)
         await check_app_token(app.client, app_token)

@@ -26,6 +26,8 @@ Block = dict[str, Any]
 
 SUGGEST = "factbot_suggest"
 """Prefix of the suggestion buttons' action_ids (`factbot_suggest_0`…); the value is an intent id."""
+DIGEST_TRY = "factbot_suggest_digest"
+"""action_id of a digest's try-asking button: answered for the clicker only, the digest stays as it was."""
 FEEDBACK = "factbot_feedback"
 """Prefix of the feedback buttons' action_ids; the value is a `VoteValue` as JSON (older buttons: `up:<intent>`)."""
 VOTES: dict[Vote, str] = {"up": "👍", "down": "👎"}
@@ -255,6 +257,8 @@ def help_message(overview: Overview, settings: Settings) -> Message:
         (settings.command_ask, "<question>", "answer in the channel, for everyone to see"),
         (settings.command_facts, "[topic]", "the topics, or the facts of one topic"),
         (settings.command_digest, "", "a preview of today's digest for this channel"),
+        (settings.command_digest, "subscribe [HH:MM] [Area/City] [--curators]",
+         "a daily digest here (admins and the channel's creator; `unsubscribe` stops it)"),
         (settings.command_help, "", "this help"),
     ]
     usage = "\n".join(f"• `/{name}{' ' + escape(arg) if arg else ''}`: {what}" for name, arg, what in commands)
@@ -298,24 +302,41 @@ def no_topic_message(topic: str, topics: Iterable[str]) -> Message:
 
 
 def digest_message(digest: Digest, *, preview: bool = True) -> Message:
-    """A channel's digest: the fact of the day with its quote and source, what was asked, a question to try."""
+    """A channel's digest: the fact of the day with quote and source, what was asked and missed, a question to try."""
     blocks: list[Block | None] = [
-        {"type": "header", "text": {"type": "plain_text", "text": trim(f"Factbot digest for {digest.day:%A %d %B %Y}",
-                                                                         HEADER_LIMIT)}},
+        header(f"Factbot digest for {digest.day:%A %d %B %Y}"),
         context("Preview: only you can see this.") if preview else None,
         section(f"*Fact of the day:* {escape(digest.fact_answer)}"),
         quote(digest.fact.quote),
         source_line(digest.fact),
+        _listing("What the team asked", [f"{echo(a.question)}{_times(a.count)} — {escape(a.answer)}"
+                                         for a in digest.asked]),
+        _listing("Not answered yet", [f"{echo(a.question)}{_times(a.count)}" for a in digest.unanswered]),
+        try_asking(digest.try_asking),
     ]
-    if digest.asked:
-        blocks.append(section("*What the team asked*\n" + "\n".join(
-            f"• {echo(a.question)}: {escape(a.answer)}" for a in digest.asked)))
-    if digest.unanswered:
-        blocks.append(section("*Not answered yet*\n" + "\n".join(
-            f"• {echo(a.question)} (×{a.count})" for a in digest.unanswered)))
-    blocks += [section(f"*Try asking:* {escape(digest.try_asking.question)}"),
-               suggestion_buttons([digest.try_asking])]
-    return _finish(blocks, f"Fact of the day: {escape(digest.fact_answer)}")
+    return _finish(blocks, f"Factbot digest. Fact of the day: {escape(digest.fact_answer)}")
+
+
+def header(text: str) -> Block:
+    """A header block (plain text), trimmed to Slack's limit."""
+    return {"type": "header", "text": {"type": "plain_text", "text": trim(text, HEADER_LIMIT) or " ", "emoji": True}}
+
+
+def _listing(title: str, lines: Sequence[str]) -> Block | None:
+    """A titled bullet list (lines already escaped); None when there is nothing to list."""
+    return section(f"*{title}*\n" + "\n".join(f"• {line}" for line in lines)) if lines else None
+
+
+def _times(count: int) -> str:
+    """` (×3)` after something asked more than once."""
+    return f" (×{count})" if count > 1 else ""
+
+
+def try_asking(suggestion: Suggestion) -> Block:
+    """The digest's question to try, with a button that answers it for whoever clicks, leaving the digest in place."""
+    return section(f"*Try asking:* {escape(suggestion.question)}") | {
+        "accessory": button("Ask it", action_id=DIGEST_TRY, value=suggestion.intent)
+    }
 
 
 def repeat_message(post: PostRecord, *, at: datetime | None = None) -> Message:
@@ -352,8 +373,10 @@ def _chunks(lines: list[str], limit: int) -> list[str]:
 
 # -- the app manifest -------------------------------------------------------------------------
 
-BOT_SCOPES = ["app_mentions:read", "chat:write", "commands", "im:history"]
-"""app_mention events; chat.postMessage (channels it is in, and DMs); slash commands; message.im events."""
+BOT_SCOPES = ["app_mentions:read", "channels:read", "chat:write", "commands", "groups:read", "im:history",
+              "users:read"]
+"""app_mention events; conversations.info (who created a public or private channel: `/digest subscribe`);
+chat.postMessage (channels it is in, and DMs); slash commands; message.im events; users.info (admins)."""
 BOT_EVENTS = ["app_mention", "message.im"]
 
 
@@ -393,7 +416,8 @@ def _commands(settings: Settings) -> list[tuple[str, str, dict[str, str]]]:
         (settings.command_ask, "Ask Factbot a question; the answer quotes its source",
          {"usage_hint": "[your question]"}),
         (settings.command_facts, "The topics Factbot knows, or the facts of one topic", {"usage_hint": "[topic]"}),
-        (settings.command_digest, "A preview of today's Factbot digest for this channel", {}),
+        (settings.command_digest, "Preview today's Factbot digest, or subscribe this channel to it",
+         {"usage_hint": "[subscribe [HH:MM] [Area/City] [--curators] | unsubscribe]"}),
         (settings.command_help, "How to use Factbot, and where its answers come from", {}),
     ]
 

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import copy
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import date, time
 from typing import Any
 
 import aiohttp
@@ -17,13 +18,14 @@ import yarl
 from discord.gateway import DiscordWebSocket
 
 from bot.adapters import discord_bot
-from bot.adapters.discord_bot import DiscordConfigError, run_discord, sync_global
+from bot.adapters.discord_bot import DiscordConfigError, DiscordDigestPoster, run_discord, sync_global
+from bot.digest import ChannelGone, Subscription, build_digest
 from bot.engine import Engine
 from bot.models import Answer, Citation, Question, Status
 from bot.settings import Settings
 from bot.store import hash_user
 from tests.adapters.conftest import WatchedStore
-from tests.fakes.discord import EPHEMERAL, FakeDiscord, Request, user
+from tests.fakes.discord import EPHEMERAL, MANAGE_CHANNELS, MEMBER, FakeDiscord, Request, user
 
 TOKEN = "MTIzNDU2Nzg5MDEy.fake.token-for-tests"
 NONE: dict[str, list[str]] = {"parse": []}
@@ -72,7 +74,7 @@ async def bot(start_bot: StartBot) -> FakeDiscord:
     return await start_bot()
 
 
-async def ask(fake: FakeDiscord, name: str, options: dict[str, str] | None = None, **where: Any) -> Request:
+async def ask(fake: FakeDiscord, name: str, options: Mapping[str, str | bool] | None = None, **where: Any) -> Request:
     """Run a slash command and return the request that answered it."""
     interaction = await fake.dispatch("INTERACTION_CREATE", fake.command(name, options, **where))
     return await fake.reply_to(interaction)
@@ -112,7 +114,18 @@ SNAPSHOT: list[dict[str, Any]] = [
                   "required": True, "autocomplete": True}]},
     {"name": "facts", "description": "List the topics, or the facts on one topic (just for you).",
      "options": [{"type": 3, "name": "topic", "description": "Show the facts on this topic", "required": False}]},
-    {"name": "digest", "description": "Preview today's digest for this channel (just for you).", "options": []},
+    {"name": "digest",
+     "description": "Preview today's digest for this channel (just for you), or subscribe the channel.",
+     "options": [
+         {"type": 3, "name": "action", "description": "preview (the default), subscribe or unsubscribe this channel",
+          "required": False},
+         {"type": 3, "name": "time", "description": "subscribe: the local time to post, HH:MM (default 09:00)",
+          "required": False},
+         {"type": 3, "name": "timezone", "description": "subscribe: the time zone, Area/City (default UTC)",
+          "required": False, "autocomplete": True},
+         {"type": 5, "name": "curators", "description": "also list the questions the fact base could not answer",
+          "required": False},
+     ]},
     {"name": "factbot", "description": "What Factbot knows, where it comes from, how to ask.", "options": []},
 ]
 
@@ -129,6 +142,7 @@ async def test_commands_sync_to_the_guild_with_this_schema(bot: FakeDiscord, eng
         assert options == expected["options"]
     choices = put.body[1]["options"][0]["choices"]
     assert sorted(c["value"] for c in choices) == sorted(engine.base.topics())[:25]
+    assert [c["value"] for c in put.body[2]["options"][0]["choices"]] == ["preview", "subscribe", "unsubscribe"]
 
 
 async def test_a_guild_that_refuses_the_sync_does_not_stop_the_bot(
@@ -511,3 +525,112 @@ async def test_a_deferred_answer_is_remembered_by_its_follow_up(
     followup = await bot.reply_to(interaction)
     [kept] = await store.wait_for(lambda: store.posts)
     assert followup.path.startswith("/webhooks/") and kept.link == jump(followup.message_id)
+
+
+# -- the digest: /digest preview, subscribe, unsubscribe; posting -----------------------------------
+
+
+async def test_digest_preview_is_private_with_a_button_to_try(bot: FakeDiscord, engine: Engine) -> None:
+    intent = engine.base.intents["election-winner"]
+    await engine.answer(Question(text=intent.question, who="2001", where="300", platform="discord"))
+    await engine.drain()
+    reply = await ask(bot, "digest")
+    embed = embed_of(reply)
+    assert reply.data["flags"] & EPHEMERAL
+    assert embed["title"].startswith("Factbot digest for") and embed["description"].startswith("**Fact of the day:**")
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["What the team asked"].startswith(f"• {intent.question} — ")
+    [button] = custom_ids(reply)
+    assert button.startswith("factbot:ask:") and button != "factbot:ask:election-winner"
+
+
+async def test_managers_subscribe_with_time_zone_and_curators(bot: FakeDiscord, store: WatchedStore) -> None:
+    options: dict[str, str | bool] = {"action": "subscribe", "time": "07:45", "timezone": "america/new_york",
+                                      "curators": True}
+    reply = await ask(bot, "digest", options, permissions=MEMBER | MANAGE_CHANNELS)
+    assert reply.data["content"].startswith(
+        "This channel will get the Factbot digest every day at 07:45 (America/New_York), with what is not")
+    assert reply.data["flags"] & EPHEMERAL
+    assert await store.subscriptions() == [Subscription(platform="discord", channel="300", workspace="111",
+                                                        at=time(7, 45), timezone="America/New_York", curators=True)]
+    gone = await ask(bot, "digest", {"action": "unsubscribe"}, permissions=MANAGE_CHANNELS)
+    assert gone.data["content"].startswith("This channel will no longer get the Factbot digest.")
+    assert await store.subscriptions() == []
+
+
+async def test_defaults_are_nine_utc(bot: FakeDiscord, store: WatchedStore) -> None:
+    reply = await ask(bot, "digest", {"action": "subscribe"}, permissions=MANAGE_CHANNELS)
+    assert "every day at 09:00 (UTC)." in reply.data["content"]
+    [sub] = await store.subscriptions()
+    assert (sub.at, sub.timezone, sub.curators) == (time(9, 0), "UTC", False)
+
+
+@pytest.mark.parametrize("action", ["subscribe", "unsubscribe"])
+async def test_members_without_manage_channels_may_not(bot: FakeDiscord, store: WatchedStore, action: str) -> None:
+    reply = await ask(bot, "digest", {"action": action})
+    assert reply.data["content"] == discord_bot.NOT_ALLOWED and reply.data["flags"] & EPHEMERAL
+    assert await store.subscriptions() == []
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [({"time": "7pm"}, "“7pm” is not a time"), ({"time": "24:30"}, "“24:30” is not a time"),
+     ({"timezone": "Mars/Olympus_Mons"}, "“Mars/Olympus_Mons” is not a time zone")],
+)
+async def test_a_bad_time_or_zone_gets_one_line(bot: FakeDiscord, store: WatchedStore,
+                                                options: dict[str, str | bool], says: str) -> None:
+    reply = await ask(bot, "digest", {"action": "subscribe", **options}, permissions=MANAGE_CHANNELS)
+    assert reply.data["content"].startswith(says) and "\n" not in reply.data["content"]
+    assert await store.subscriptions() == []
+
+
+async def test_a_dm_cannot_subscribe(bot: FakeDiscord, store: WatchedStore) -> None:
+    reply = await ask(bot, "digest", {"action": "subscribe"}, guild_id=None, channel_id="501")
+    assert reply.data["content"].startswith("Digests are for server channels")
+    assert await store.subscriptions() == []
+
+
+@pytest.mark.parametrize(("typed", "first"), [("london", "Europe/London"), ("", "Africa/Abidjan"),
+                                              ("new_y", "America/New_York")])
+async def test_time_zones_autocomplete(bot: FakeDiscord, typed: str, first: str) -> None:
+    interaction = await bot.dispatch("INTERACTION_CREATE", bot.autocomplete("digest", "timezone", typed))
+    reply = await bot.wait_for(lambda r: r.path.startswith(f"/interactions/{interaction['id']}/"))
+    choices = reply.body["data"]["choices"]
+    assert reply.body["type"] == 8 and 1 <= len(choices) <= 25
+    assert choices[0] == {"name": first, "value": first}
+
+
+@pytest_asyncio.fixture
+async def poster(fake: FakeDiscord, engine: Engine) -> AsyncIterator[DiscordDigestPoster]:
+    """A logged-in client's DigestPoster (no gateway: what `factbot digest send` needs)."""
+    client = discord_bot.build_client(engine, settings())
+    async with client:
+        await client.login(TOKEN)
+        yield discord_bot.digest_poster(client)
+
+
+async def test_a_digest_is_posted_to_the_channel(poster: DiscordDigestPoster, fake: FakeDiscord,
+                                                 engine: Engine) -> None:
+    built = build_digest(engine, channel="300", day=date(2026, 5, 1))
+    assert poster.platform == "discord"
+    await poster.post_digest(Subscription(platform="discord", channel="300"), built)
+    [sent] = fake.sent()
+    assert sent.path == "/channels/300/messages" and sent.status == 200
+    assert embed_of(sent)["title"] == "Factbot digest for Friday 01 May 2026"
+    assert custom_ids(sent) == [f"factbot:ask:{built.try_asking.intent}"]
+    assert sent.data["allowed_mentions"] == NONE
+
+
+@pytest.mark.parametrize(("status", "reason"), [(404, "Unknown Channel"), (403, "Missing Access")])
+async def test_a_gone_channel_raises_channel_gone(poster: DiscordDigestPoster, fake: FakeDiscord, engine: Engine,
+                                                  status: int, reason: str) -> None:
+    fake.remove_channel("302", status=status)
+    with pytest.raises(ChannelGone, match=reason):
+        await poster.post_digest(Subscription(platform="discord", channel="302"),
+                                 build_digest(engine, channel="302", day=date(2026, 5, 1)))
+
+
+async def test_a_channel_id_that_is_not_one_is_gone(poster: DiscordDigestPoster, engine: Engine) -> None:
+    with pytest.raises(ChannelGone):
+        await poster.post_digest(Subscription(platform="discord", channel="general"),
+                                 build_digest(engine, channel="general", day=date(2026, 5, 1)))

@@ -255,14 +255,15 @@ def test_the_shipped_manifest_is_the_generated_one(default_settings: Settings) -
 def test_the_manifest_asks_for_exactly_what_is_used(default_settings: Settings) -> None:
     data = manifest(default_settings)
     assert data["display_information"]["name"] == "Factbot"
-    assert sorted(data["oauth_config"]["scopes"]["bot"]) == ["app_mentions:read", "chat:write", "commands",
-                                                             "im:history"]
+    assert sorted(data["oauth_config"]["scopes"]["bot"]) == ["app_mentions:read", "channels:read", "chat:write",
+                                                             "commands", "groups:read", "im:history", "users:read"]
     assert data["settings"]["event_subscriptions"]["bot_events"] == ["app_mention", "message.im"]
     assert data["settings"]["interactivity"]["is_enabled"] is True
     assert data["settings"]["socket_mode_enabled"] is True
     commands = data["features"]["slash_commands"]
     assert [c["command"] for c in commands] == ["/ask", "/facts", "/digest", "/factbot"]
     assert all(c["description"] and "url" not in c for c in commands)
+    assert "subscribe" in commands[2]["usage_hint"] and "unsubscribe" in commands[2]["usage_hint"]
     assert "url" not in yaml.safe_dump(data)
 
 

@@ -15,7 +15,7 @@ import itertools
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,9 @@ API = "/api/v10"
 JSON = "application/json"  # exactly: discord.py decodes a body only with this Content-Type
 TIMESTAMP = "2024-01-01T00:00:00.000000+00:00"
 EPHEMERAL = 64
+MEMBER = 2248473465835073
+"""A plain member's permissions in a channel (no Manage Channels)."""
+MANAGE_CHANNELS = 1 << 4
 
 
 @dataclass
@@ -68,6 +71,8 @@ class FakeDiscord:
     guilds: tuple[str, ...] = ("111",)
     requests: list[Request] = field(default_factory=list)
     identify: dict[str, Any] | None = None
+    gone: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    """Channels that refuse messages, with the status and error Discord answers (`remove_channel`)."""
 
     def __post_init__(self) -> None:
         self.bot_user = user(self.application_id, "factbot", bot=True)
@@ -231,8 +236,20 @@ class FakeDiscord:
             ("PUT", r"/applications/(\d+)/guilds/(\d+)/commands"): self._guild_sync,
             ("POST", r"/interactions/(\d+)/([^/]+)/callback"): self._callback,
             ("POST", r"/webhooks/(\d+)/([^/]+)"): self._followup,
-            ("POST", r"/channels/(\d+)/messages"): lambda r, channel: (200, self._message(r.body, channel)),
+            ("POST", r"/channels/(\d+)/messages"): self._channel_message,
         }
+
+    def remove_channel(self, channel_id: str, *, status: int = 404) -> None:
+        """Make a channel refuse messages as Discord does: 404 Unknown Channel (deleted) or 403 Missing Access
+        (the bot was removed)."""
+        error = {"message": "Unknown Channel", "code": 10003} if status == 404 else {"message": "Missing Access",
+                                                                                     "code": 50001}
+        self.gone[channel_id] = (status, error)
+
+    def _channel_message(self, r: Request, channel: str) -> tuple[int, Any]:
+        if channel in self.gone:
+            return self.gone[channel]
+        return 200, self._message(r.body, channel)
 
     def _application(self) -> dict[str, Any]:
         return {
@@ -302,9 +319,9 @@ class FakeDiscord:
 
     # -- builders for injected events ----------------------------------------------------------
 
-    def command(self, name: str, options: dict[str, str] | None = None, **where: Any) -> dict[str, Any]:
-        """An INTERACTION_CREATE payload for a slash command with string options."""
-        opts = [{"name": k, "type": 3, "value": v} for k, v in (options or {}).items()]
+    def command(self, name: str, options: Mapping[str, str | bool] | None = None, **where: Any) -> dict[str, Any]:
+        """An INTERACTION_CREATE payload for a slash command with string (type 3) and boolean (type 5) options."""
+        opts = [{"name": k, "type": 5 if isinstance(v, bool) else 3, "value": v} for k, v in (options or {}).items()]
         return self._interaction(2, {"id": self.snowflake(), "name": name, "type": 1, "options": opts}, **where)
 
     def autocomplete(self, name: str, option: str, value: str, **where: Any) -> dict[str, Any]:
@@ -322,7 +339,7 @@ class FakeDiscord:
 
     def _interaction(
         self, kind: int, data: dict[str, Any], *, user_id: str = "2001", guild_id: str | None = "111",
-        channel_id: str = "300",
+        channel_id: str = "300", permissions: int = MEMBER,
     ) -> dict[str, Any]:
         who = user(user_id, f"user{user_id}")
         payload: dict[str, Any] = {
@@ -351,7 +368,7 @@ class FakeDiscord:
             "channel": {"id": channel_id, "type": 0, "guild_id": guild_id, "name": "general", "position": 0,
                         "permission_overwrites": [], "nsfw": False, "parent_id": None},
             "member": {"user": who, "roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False,
-                       "permissions": "2248473465835073", "flags": 0},
+                       "permissions": str(permissions), "flags": 0},
         }
 
     def chat(

@@ -29,6 +29,23 @@ BOT_ID = "BFACTBOT"
 TEAM = "T0FAKE"
 WORKSPACE_URL = "https://fake.slack.com/"
 HUMAN = "U0HUMAN"
+ADMIN = "U0ADMIN"
+CREATOR = "U0CREATOR"
+GENERAL = "C0GENERAL"
+
+
+def member(user_id: str, *, admin: bool = False, owner: bool = False) -> dict[str, Any]:
+    """A users.info `user` object with the fields Factbot reads (and a few Slack always sends)."""
+    return {"id": user_id, "team_id": TEAM, "name": user_id.lower(), "deleted": False, "is_bot": False,
+            "is_admin": admin, "is_owner": owner, "is_primary_owner": owner, "is_restricted": False,
+            "is_ultra_restricted": False, "tz": "Europe/London"}
+
+
+def conversation(channel_id: str, *, creator: str = CREATOR, private: bool = False) -> dict[str, Any]:
+    """A conversations.info `channel` object: who created it, whether it is private or archived."""
+    return {"id": channel_id, "name": channel_id.lower(), "is_channel": not private, "is_group": private,
+            "is_im": False, "is_private": private, "is_archived": False, "created": 1700000000,
+            "creator": creator, "is_member": True}
 
 
 @dataclass
@@ -50,6 +67,9 @@ class FakeSlack:
     frames: list[dict[str, Any]] = field(default_factory=list)
     connections: int = 0
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=lambda: {
+        u["id"]: u for u in (member(HUMAN), member(CREATOR), member(ADMIN, admin=True))})
+    channels: dict[str, dict[str, Any]] = field(default_factory=lambda: {GENERAL: conversation(GENERAL)})
     _faults: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = field(default_factory=dict)
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -164,6 +184,12 @@ class FakeSlack:
             return self._post_message(call.args)
         if method == "chat.getPermalink":
             return self._permalink(call.args)
+        if method == "users.info":
+            found = self.users.get(str(call.args.get("user", "")))
+            return 200, ({"ok": True, "user": found} if found else {"ok": False, "error": "user_not_found"}), {}
+        if method == "conversations.info":
+            channel = self.channels.get(str(call.args.get("channel", "")))
+            return 200, ({"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}), {}
         if method == "chat.postEphemeral":
             return 200, {"ok": True, "message_ts": self._next_ts()}, {}
         return 200, {"ok": True}, {}

@@ -27,8 +27,6 @@ WINDOW = timedelta(days=1)
 """How far back "what the team asked" looks."""
 TOP_ASKED = 3
 TOP_UNANSWERED = 3
-DEFAULT_TIME = time(9, 0)
-DEFAULT_TIMEZONE = "UTC"
 USAGE = "subscribe [HH:MM] [Area/City] [--curators] · unsubscribe · preview [--curators]"
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"])")
@@ -186,15 +184,13 @@ def subscription(
 
 
 def default_time(settings: Settings) -> time:
-    """The settings' default digest time (`digest_time`), or 09:00."""
-    found = getattr(settings, "digest_time", None)
-    return found if isinstance(found, time) else parse_time(found) if isinstance(found, str) else DEFAULT_TIME
+    """The default digest time (FACTBOT_DIGEST_TIME, 09:00)."""
+    return settings.digest_time
 
 
 def default_timezone(settings: Settings) -> str:
-    """The settings' default digest time zone (`digest_timezone`), or UTC."""
-    found = getattr(settings, "digest_timezone", None)
-    return parse_timezone(found) if isinstance(found, str) and found else DEFAULT_TIMEZONE
+    """The default digest time zone (FACTBOT_DIGEST_TIMEZONE, UTC), spelled as the time-zone database does."""
+    return parse_timezone(settings.digest_timezone)
 
 
 def describe(sub: Subscription) -> str:

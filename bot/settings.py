@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -45,6 +46,8 @@ class Settings(BaseSettings):
 
     digest_grace_minutes: int = Field(default=60, ge=0, validation_alias="FACTBOT_DIGEST_GRACE_MINUTES")
     """How late a digest may still go out (the process was down at its time); later, that day is skipped."""
+    digest_time: time = Field(default=time(9, 0), validation_alias="FACTBOT_DIGEST_TIME")
+    digest_timezone: str = Field(default="UTC", min_length=1, validation_alias="FACTBOT_DIGEST_TIMEZONE")
     digest_stale_minutes: int = Field(default=10, ge=1, validation_alias="FACTBOT_DIGEST_STALE_MINUTES")
     """How long a claimed digest may stay unsent (a crash) before another try may claim it, once."""
     digest_reload_minutes: int = Field(default=5, ge=0, validation_alias="FACTBOT_DIGEST_RELOAD_MINUTES")

@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, cast
 
 import discord
@@ -49,9 +49,10 @@ from bot.digest import (
     timezones,
 )
 from bot.engine import Engine
-from bot.models import Answer, Question
+from bot.models import Question
+from bot.repeats import Repeats
 from bot.settings import ConfigError, Settings
-from bot.store import FeedbackRecord, PostRecord, Vote, earlier_post, hash_user, now
+from bot.store import FeedbackRecord, Vote, hash_user
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +221,7 @@ class FactbotClient(discord.Client):
                  **options: Any) -> None:
         super().__init__(intents=minimal_intents(), allowed_mentions=discord.AllowedMentions.none(), **options)
         self.engine = engine
+        self.repeats = Repeats(engine, platform="discord", window_minutes=settings.repeat_window_minutes)
         self.settings = settings
         self.subscriptions: Subscriptions = subscriptions or engine.store
         self.throttle = Throttle(settings.discord_cooldown_rate, settings.discord_cooldown_seconds)
@@ -290,40 +292,16 @@ class FactbotClient(discord.Client):
         """Ask the engine and render its Answer; in a channel, a pointer instead when it was given there lately."""
         question = Question(text=text, who=str(who), where=str(where), platform="discord")
         answer = await self.engine.answer(question)
-        facts = self._followed(answer) if in_channel and where is not None else ()
-        earlier = await self._earlier(str(where), facts) if facts else None
+        facts = self.repeats.followed(answer) if in_channel and where is not None else ()
+        earlier = await self.repeats.earlier(str(where), facts)
         if earlier is not None:
             return Reply(content=repeat_text(earlier), private=True)
         return Reply(embed=answer_embed(answer), view=answer_view(answer), facts=facts)
 
-    # -- repeat suppression ------------------------------------------------------------------------
-
-    def _followed(self, answer: Answer) -> tuple[str, ...]:
-        """The facts repeat suppression follows for a channel answer: none with a window of 0."""
-        if self.settings.repeat_window_minutes == 0:
-            return ()
-        return tuple(c.fact_id for c in answer.citations)
-
-    async def _earlier(self, channel: str, facts: tuple[str, ...]) -> PostRecord | None:
-        """The latest answer in `channel` within the repeat window that gave all of `facts`."""
-        since = now() - timedelta(minutes=self.settings.repeat_window_minutes)
-        try:
-            return await earlier_post(self.engine.store, platform="discord", channel=channel, fact_ids=facts,
-                                      since=since)
-        except Exception as exc:  # the store is best effort: answer in full
-            log.warning("could not look up earlier answers: %s", type(exc).__name__)
-            return None
-
     async def remember(self, reply: Reply, sent: discord.Message | None, *, guild_id: int | None) -> None:
         """Keep where a channel answer was sent (its jump URL), for the same question asked there soon after."""
-        if not reply.facts or sent is None:
-            return
-        record = PostRecord(platform="discord", channel=str(sent.channel.id), fact_ids=list(reply.facts),
-                            link=jump_url(sent, guild_id=guild_id))
-        try:
-            await self.engine.store.remember_post(record)
-        except Exception as exc:  # the store is best effort: the answer is already sent
-            log.warning("could not remember a posted answer: %s", type(exc).__name__)
+        if reply.facts and sent is not None:
+            await self.repeats.remember(str(sent.channel.id), reply.facts, jump_url(sent, guild_id=guild_id))
 
     # -- the digest -------------------------------------------------------------------------------
 

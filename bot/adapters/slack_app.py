@@ -69,8 +69,9 @@ from bot.digest import (
 )
 from bot.engine import Engine
 from bot.models import Answer, Question
+from bot.repeats import Repeats
 from bot.settings import ConfigError, Settings
-from bot.store import FeedbackRecord, PostRecord, earlier_post, hash_user, now
+from bot.store import FeedbackRecord, hash_user
 
 __all__ = [
     "SlackConfigError", "SlackDigestPoster", "build_app", "close_app", "digest_poster", "manifest", "manifest_yaml",
@@ -205,6 +206,7 @@ class SlackAdapter:
     def __init__(self, engine: Engine, settings: Settings, *, session: ClientSession,
                  subscriptions: Subscriptions | None = None) -> None:
         self.engine = engine
+        self.repeats = Repeats(engine, platform="slack", window_minutes=settings.repeat_window_minutes)
         self.settings = settings
         self.session = session
         self.subscriptions: Subscriptions = subscriptions or engine.store
@@ -348,38 +350,17 @@ class SlackAdapter:
 
         A full channel answer carries the facts it gives, so that it is remembered once posted.
         """
-        facts = self._followed(answer, channel)
-        earlier = await self._earlier(channel, facts) if channel and facts else None
+        facts = self.repeats.followed(answer) if channel else ()
+        earlier = await self.repeats.earlier(channel, facts) if channel else None
         if earlier is not None:
             return Reply(repeat_message(earlier))
         return Reply(answer_message(answer, asker=asker, about=self.engine.covers()), "in_channel", facts)
 
-    def _followed(self, answer: Answer, channel: str | None) -> tuple[str, ...]:
-        """The facts repeat suppression follows for this answer: none in DMs or with a window of 0."""
-        if channel is None or self.settings.repeat_window_minutes == 0:
-            return ()
-        return tuple(c.fact_id for c in answer.citations)
-
-    async def _earlier(self, channel: str, facts: tuple[str, ...]) -> PostRecord | None:
-        """The latest answer in `channel` within the repeat window that gave all of `facts`."""
-        since = now() - timedelta(minutes=self.settings.repeat_window_minutes)
-        try:
-            return await earlier_post(self.engine.store, platform="slack", channel=channel, fact_ids=facts,
-                                      since=since)
-        except Exception as exc:  # the store is best effort: answer in full
-            log.warning("Slack: could not look up earlier answers: %s", type(exc).__name__)
-            return None
-
     async def _remember(self, client: AsyncWebClient, channel: str, ts: str, facts: tuple[str, ...]) -> None:
         """Keep a posted channel answer's permalink, for the same question asked there soon after."""
         link = await _permalink(client, channel=channel, ts=ts)
-        if link is None:
-            return
-        try:
-            await self.engine.store.remember_post(PostRecord(platform="slack", channel=channel,
-                                                             fact_ids=list(facts), link=link))
-        except Exception as exc:  # the store is best effort: the answer is already posted
-            log.warning("Slack: could not remember a posted answer: %s", type(exc).__name__)
+        if link is not None:
+            await self.repeats.remember(channel, facts, link)
 
     # events: acknowledged by bolt at once, answered with chat.postMessage
 

@@ -33,6 +33,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack_blocks import (
@@ -528,31 +529,30 @@ async def _ack(ack: AsyncAck, reply: Reply) -> None:
 
 async def _post(client: AsyncWebClient, *, channel: str, thread_ts: str | None, message: Message) -> str | None:
     """chat.postMessage, returning the message's `ts`; a refusal or network failure is logged in one line."""
-    try:
-        response = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message.text,
-                                                 blocks=message.blocks, unfurl_links=False, unfurl_media=False)
-    except SlackApiError as exc:
-        log.warning("Slack: chat.postMessage to %s failed: %s", channel, _error(exc))
-        return None
-    except (TimeoutError, ClientError) as exc:
-        log.warning("Slack: chat.postMessage to %s failed: %s", channel, type(exc).__name__)
-        return None
-    ts = response.get("ts")
+    response = await _web_call("chat.postMessage", channel, client.chat_postMessage(
+        channel=channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks,
+        unfurl_links=False, unfurl_media=False,
+    ))
+    ts = response.get("ts") if response is not None else None
     return ts if isinstance(ts, str) else None
 
 
 async def _permalink(client: AsyncWebClient, *, channel: str, ts: str) -> str | None:
     """chat.getPermalink for a posted message; None, logged in one line, when Slack does not give one."""
-    try:
-        response = await client.chat_getPermalink(channel=channel, message_ts=ts)
-    except SlackApiError as exc:
-        log.warning("Slack: chat.getPermalink in %s failed: %s", channel, _error(exc))
-        return None
-    except (TimeoutError, ClientError) as exc:
-        log.warning("Slack: chat.getPermalink in %s failed: %s", channel, type(exc).__name__)
-        return None
-    link = response.get("permalink")
+    response = await _web_call("chat.getPermalink", channel, client.chat_getPermalink(channel=channel, message_ts=ts))
+    link = response.get("permalink") if response is not None else None
     return link if isinstance(link, str) else None
+
+
+async def _web_call(method: str, channel: str, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse | None:
+    """Await one Web API call; a refusal or a network failure is one log line and None, never an exception."""
+    try:
+        return await call
+    except SlackApiError as exc:
+        log.warning("Slack: %s in %s failed: %s", method, channel, _error(exc))
+    except (TimeoutError, ClientError) as exc:
+        log.warning("Slack: %s in %s failed: %s", method, channel, type(exc).__name__)
+    return None
 
 
 async def _respond(session: ClientSession, url: str, message: Message, **options: Any) -> None:

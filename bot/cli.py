@@ -98,16 +98,33 @@ def ask(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the answer as JSON (JSON Lines when reading standard input).")
     ] = False,
+    why: Annotated[
+        bool, typer.Option("--why", help="Explain the decision: the matched example, scores, runner-up, thresholds.")
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Answer one question (or each line of standard input) and exit."""
     engine = _engine(data_dir)
+    if question and why:
+        _explain(engine, " ".join(question), as_json)
+        return
     if question:
         _print(engine, " ".join(question), as_json)
         return
     for line in _stdin():
         if line.strip() or as_json:
             _print(engine, line.rstrip("\r\n"), as_json)
+
+
+def _explain(engine: Engine, text: str, as_json: bool) -> None:
+    """Why `text` gets the answer it gets: plain words, then the numbers (or the Explanation as JSON)."""
+    from bot.explain import explain, explanation_text
+
+    explanation = explain(engine, text)
+    if as_json:
+        print(explanation.model_dump_json())
+    else:
+        print(explanation_text(explanation))
 
 
 def _print(engine: Engine, text: str, as_json: bool) -> None:
@@ -805,6 +822,236 @@ def _print_applied(applied: Applied, chosen: list[Proposal], engine: Engine) -> 
         answer = after.respond(proposal.phrasing)
         by = f" by {answer.intent}" if answer.intent else ""
         out.print(f"  “{proposal.phrasing}” is now {answer.status.value}{by}", markup=False, highlight=False)
+
+
+# == Answer quality: factbot eval [FILE] [--json] [--fail-under X] [--plot DIR] [--calibrate [--write]] ==========
+#
+# bot.evaluate does the scoring; this section only reads the options and prints. It is imported when
+# `factbot eval` runs, and matplotlib only with --plot.
+
+import yaml  # noqa: E402
+
+from bot.settings import PROJECT_ROOT  # noqa: E402
+
+if TYPE_CHECKING:
+    from bot import evaluate as evaluation
+
+EVAL_WORST = 10
+"""Intents shown in the per-intent table: the worst by F1."""
+
+
+def _eval_file(path: Path | None, data_dir: Path | None) -> Path:
+    """The labelled file: the one given, else the fact base's tests/data/eval.yaml, else the shipped one."""
+    if path is not None:
+        return path
+    settings = _settings(data_dir)
+    own = settings.data_dir / "tests" / "data" / "eval.yaml"
+    return own if own.is_file() else PROJECT_ROOT / "tests" / "data" / "eval.yaml"
+
+
+def _eval_items(path: Path, engine: Engine) -> list[evaluation.Item]:
+    """The labelled questions, or stop with one line saying what is wrong with the file."""
+    from bot import evaluate as evaluation
+
+    try:
+        items = evaluation.load_items(path)
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # pydantic's ValidationError is a ValueError
+        err.print(f"factbot: cannot read {path}: {getattr(exc, 'strerror', None) or exc}", markup=False)
+        raise typer.Exit(2) from None
+    unknown = evaluation.unknown_intents(engine, items)
+    if unknown:
+        err.print(f"factbot: {path} names intents the fact base lacks: {', '.join(unknown)}", markup=False)
+        raise typer.Exit(2)
+    return items
+
+
+@app.command("eval")
+def eval_command(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Labelled questions (YAML: q, expect); default: the project's own set.", show_default=False
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report (or calibration) as JSON.")] = False,
+    fail_under: Annotated[
+        float | None,
+        typer.Option("--fail-under", min=0.0, max=1.0, help="Exit 1 when accuracy or abstention is below this."),
+    ] = None,
+    plot_dir: Annotated[
+        Path | None, typer.Option("--plot", help="Write confidence.png and coverage.png into this folder.")
+    ] = None,
+    calibrate: Annotated[
+        bool, typer.Option("--calibrate", help="Propose thresholds by 5-fold cross-validation, with the trade-off.")
+    ] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="With --calibrate, write the proposal into .env in the working folder.")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Measure answer quality on labelled questions: accuracy, abstention, misses; --calibrate the thresholds."""
+    from bot import evaluate as evaluation
+
+    engine = _engine(data_dir)
+    path = _eval_file(file, data_dir)
+    items = _eval_items(path, engine)
+    if calibrate:
+        _calibrate(engine, items, as_json=as_json, write=write)
+        return
+    if write:
+        raise typer.BadParameter("only with --calibrate", param_hint="--write")
+    ranked = evaluation.rank_all(engine, items)
+    report = evaluation.evaluate(engine, items, ranked=ranked)
+    if as_json:
+        print(report.model_dump_json(indent=2))
+    else:
+        _print_report(report, path)
+    if plot_dir is not None:
+        _eval_plots(engine, ranked, plot_dir)
+    if fail_under is not None and min(report.accuracy, report.abstention) < fail_under:
+        err.print(
+            f"factbot: accuracy {report.accuracy:.1%} / abstention {report.abstention:.1%} "
+            f"is below --fail-under {fail_under:.1%}",
+            markup=False,
+        )
+        raise typer.Exit(1)
+
+
+def _eval_plots(engine: Engine, ranked: list[evaluation.Ranked], folder: Path) -> None:
+    """Draw both charts, or say in one line why they could not be written."""
+    from bot import evaluate as evaluation
+
+    try:
+        paths = evaluation.plot(engine, ranked, folder)
+    except (OSError, ValueError) as exc:
+        err.print(f"factbot: cannot write charts to {folder}: {getattr(exc, 'strerror', None) or exc}", markup=False)
+        raise typer.Exit(1) from None
+    for path in paths:
+        err.print(f"Chart written to {path}", markup=False, highlight=False)
+
+
+def _print_report(report: evaluation.Report, path: Path) -> None:
+    """The summary, the worst intents, the confused pairs and every miss."""
+    out.print(_eval_summary(report, path))
+    out.print(_worst_intents(report))
+    if report.confused:
+        out.print(_confused_table(report))
+    if report.misses:
+        out.print(_misses_table(report))
+
+
+def _eval_summary(report: evaluation.Report, path: Path) -> Table:
+    """Accuracy, abstention and clarify rate overall and per group."""
+    t = report.thresholds
+    caption = f"thresholds: answer ≥ {t['answer']:g}, clarify ≥ {t['clarify']:g}, margin {t['margin']:g}"
+    table = Table(
+        title=f"{report.questions} questions from {path.name}",
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+    )
+    for name in ("measure", "right", "of", "rate"):
+        table.add_column(name, justify="left" if name == "measure" else "right")
+    right_in = round(report.accuracy * report.in_scope)
+    right_out = round(report.abstention * report.must_not_answer)
+    table.add_row("in-scope accuracy", str(right_in), str(report.in_scope), f"{report.accuracy:.1%}", style="bold")
+    table.add_row("abstention on none", str(right_out), str(report.must_not_answer), f"{report.abstention:.1%}")
+    table.add_row("clarify rate", "", str(report.questions), f"{report.clarify_rate:.1%}")
+    for group in report.groups:
+        table.add_row(f"  group {group.group}", str(group.right), str(group.total), f"{group.rate:.1%}", style="dim")
+    return table
+
+
+def _worst_intents(report: evaluation.Report) -> Table:
+    """The intents with the lowest F1."""
+    table = Table(title=f"Worst {EVAL_WORST} intents by F1", title_justify="left")
+    table.add_column("intent", no_wrap=True)
+    for name in ("meant", "answered", "right", "precision", "recall", "F1"):
+        table.add_column(name, justify="right")
+    for row in report.intents[:EVAL_WORST]:
+        numbers = (row.precision, row.recall, row.f1)
+        table.add_row(row.intent, str(row.support), str(row.answered), str(row.right), *(f"{n:.2f}" for n in numbers))
+    return table
+
+
+def _confused_table(report: evaluation.Report) -> Table:
+    """The (expected, ranked first) pairs seen most often."""
+    table = Table(title="Most confused: meant → ranked first", title_justify="left")
+    for name in ("meant", "ranked first", "times"):
+        table.add_column(name, justify="right" if name == "times" else "left")
+    for pair in report.confused:
+        table.add_row(pair.expected, pair.got, str(pair.count))
+    return table
+
+
+def _misses_table(report: evaluation.Report) -> Group:
+    """Every question handled wrongly, one line each: what was done, best and runner-up with their scores."""
+    lines: list[Text | str] = [Text(f"Misses ({len(report.misses)})", style="italic")]
+    for miss in report.misses:
+        expected = (
+            miss.expect[0] + (f" +{len(miss.expect) - 1}" if len(miss.expect) > 1 else "") if miss.expect else "none"
+        )
+        best = f"{miss.intent} {miss.score:.2f}" if miss.intent else "no candidate"
+        runner = f", runner-up {miss.runner_up} {miss.runner_up_score:.2f}" if miss.runner_up else ""
+        lines.append(
+            Text.assemble(
+                (f"{miss.status.value:9}", "bold"),
+                f"{best}{runner}",
+                (f"  (expected {expected})", "dim"),
+                "\n    ",
+                miss.q,
+            )
+        )
+    return Group(*lines)
+
+
+def _calibrate(engine: Engine, items: list[evaluation.Item], *, as_json: bool, write: bool) -> None:
+    """Print the proposed thresholds, the held-out numbers and the trade-off; write .env when asked."""
+    from bot import evaluate as evaluation
+
+    found = evaluation.calibrate(engine, items)
+    if as_json:
+        print(found.model_dump_json(indent=2))
+    else:
+        _print_calibration(found)
+    if write:
+        target = Path.cwd() / ".env"
+        evaluation.write_thresholds(target, found.proposed)
+        err.print(f"Thresholds written to {target}", markup=False, highlight=False)
+    elif not as_json:
+        out.print("Write them to .env with --calibrate --write.", style="dim", markup=False)
+
+
+def _print_calibration(found: evaluation.Calibration) -> None:
+    """The proposal, the numbers it reaches on held-out questions, and the trade-off table."""
+    p, held, now_ = found.proposed, found.held_out, found.current
+    out.print(f"Proposed: answer ≥ {p.answer:g}, clarify ≥ {p.clarify:g}, margin {p.margin:g}", style="bold")
+    out.print(
+        f"Held out ({len(found.folds)}-fold cross-validation, never the fitted numbers): accuracy {held.accuracy:.1%}, "
+        f"abstention {held.abstention:.1%}, unrelated abstention {held.unrelated_abstention:.1%}, "
+        f"clarify rate {held.clarify_rate:.1%}",
+        markup=False,
+    )
+    out.print(
+        f"Current (answer ≥ {now_.answer:g}, clarify ≥ {now_.clarify:g}, margin {now_.margin:g}): "
+        f"accuracy {now_.accuracy:.1%}, abstention {now_.abstention:.1%}, clarify rate {now_.clarify_rate:.1%}",
+        markup=False,
+    )
+    folds = "; ".join(f"{f.answer:g}/{f.clarify:g}/{f.margin:g}" for f in found.folds)
+    out.print(f"Chosen per fold (answer/clarify/margin): {folds}", style="dim", markup=False)
+    out.print(f"Objective: {found.objective}.", style="dim", markup=False)
+    out.print(_trade_off_table(found.trade_off))
+
+
+def _trade_off_table(points: list[evaluation.Point]) -> Table:
+    """Accuracy, abstention and coverage at a few answer thresholds."""
+    table = Table(title="Trade-off over the answer threshold (fixed thresholds: nothing fitted)", title_justify="left")
+    for name in ("answer ≥", "accuracy", "abstention", "unrelated abst.", "answered", "clarify"):
+        table.add_column(name, justify="right")
+    for point in points:
+        shares = (point.accuracy, point.abstention, point.unrelated_abstention, point.coverage, point.clarify_rate)
+        table.add_row(f"{point.answer:g}", *(f"{share:.1%}" for share in shares))
+    return table
 
 
 def main() -> None:

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     command_digest: str = Field(
         default="digest", pattern=r"^[a-z0-9_-]{1,32}$", validation_alias="FACTBOT_COMMAND_DIGEST"
     )
+    command_why: str = Field(default="why", pattern=r"^[a-z0-9_-]{1,32}$", validation_alias="FACTBOT_COMMAND_WHY")
     command_help: str = Field(default="factbot", pattern=r"^[a-z0-9_-]{1,32}$", validation_alias="FACTBOT_COMMAND_HELP")
 
     digest_grace_minutes: int = Field(default=60, ge=0, validation_alias="FACTBOT_DIGEST_GRACE_MINUTES")

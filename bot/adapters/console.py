@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.engine import Engine
+from bot.explain import explain, explanation_text
 from bot.models import Answer, Question, Status
 
 STYLES = {
@@ -27,6 +28,7 @@ STYLES = {
 HELP = """Ask a question in your own words, or type one of these:
   /facts [topic]  list topics, or the facts of one topic
   /sources        the documents the answers come from
+  /why [question] why the last answer (or this question's) came out as it did
   /help           this help
   /quit           leave (Ctrl-D works too)"""
 
@@ -79,16 +81,19 @@ class ConsoleAdapter:
     def __init__(self, engine: Engine, *, console: Console | None = None) -> None:
         self.engine = engine
         self.console = console or Console()
+        self._last = ""
         self._commands: dict[str, Callable[[str], bool]] = {
             "/help": self._help,
             "/facts": self._facts,
             "/sources": self._sources,
+            "/why": self._why,
             "/quit": self._quit,
             "/exit": self._quit,
         }
 
     async def ask(self, text: str) -> Answer:
         """Push one question in and print the answer; return it too."""
+        self._last = text
         answer = await self.engine.answer(Question(text=text, who="you", where="terminal"))
         self.console.print(render_answer(answer))
         return answer
@@ -131,6 +136,14 @@ class ConsoleAdapter:
 
     def _sources(self, _: str) -> bool:
         self.console.print(sources_table(self.engine))
+        return True
+
+    def _why(self, question: str) -> bool:
+        text = question or self._last
+        if not text:
+            self.console.print("Ask something first, or give a question: /why who won?", style="yellow")
+            return True
+        self.console.print(explanation_text(explain(self.engine, text)), markup=False, highlight=False)
         return True
 
     def _quit(self, _: str) -> bool:

@@ -34,6 +34,7 @@ from bot.adapters.discord_embeds import (
     repeat_text,
     topic_embed,
     topics_embed,
+    why_embed,
 )
 from bot.digest import (
     ChannelGone,
@@ -49,6 +50,7 @@ from bot.digest import (
     timezones,
 )
 from bot.engine import Engine
+from bot.explain import LastAsked, explain
 from bot.models import Question
 from bot.repeats import Repeats
 from bot.settings import ConfigError, Settings
@@ -227,6 +229,7 @@ class FactbotClient(discord.Client):
         self.throttle = Throttle(settings.discord_cooldown_rate, settings.discord_cooldown_seconds)
         self.tree = FactbotTree(self)
         self.browse = browse_order(engine)
+        self.last_asked = LastAsked()
         _add_commands(self)
 
     async def setup_hook(self) -> None:
@@ -291,6 +294,8 @@ class FactbotClient(discord.Client):
     async def answer(self, text: str, *, who: int, where: int | None, in_channel: bool = False) -> Reply:
         """Ask the engine and render its Answer; in a channel, a pointer instead when it was given there lately."""
         question = Question(text=text, who=str(who), where=str(where), platform="discord")
+        if where is not None:
+            self.last_asked.remember(str(where), text)
         answer = await self.engine.answer(question)
         facts = self.repeats.followed(answer) if in_channel and where is not None else ()
         earlier = await self.repeats.earlier(str(where), facts)
@@ -302,6 +307,15 @@ class FactbotClient(discord.Client):
         """Keep where a channel answer was sent (its jump URL), for the same question asked there soon after."""
         if reply.facts and sent is not None:
             await self.repeats.remember(str(sent.channel.id), reply.facts, jump_url(sent, guild_id=guild_id))
+
+    def why(self, question: str | None, *, where: int | None) -> Reply:
+        """`/why`: the explanation of `question`, or of the last answer in channel `where`; else a hint."""
+        text = (question or "").strip() or (self.last_asked.last(str(where)) if where is not None else None)
+        if not text:
+            s = self.settings
+            return Reply(content=f"Nothing to explain here yet: ask with `/{s.command_ask}`, then `/{s.command_why}`, "
+                         f"or `/{s.command_why} question:` with your question.", private=True)
+        return Reply(embed=why_embed(explain(self.engine, text)), private=True)
 
     # -- the digest -------------------------------------------------------------------------------
 
@@ -399,7 +413,7 @@ async def _guarded(interaction: discord.Interaction[Any], work: Awaitable[object
 
 
 def _add_commands(client: FactbotClient) -> None:
-    """Register /ask, /facts, /digest and /factbot (names from the settings) on the client's tree."""
+    """Register /ask, /facts, /digest, /why and /factbot (names from the settings) on the client's tree."""
     settings, engine, tree = client.settings, client.engine, client.tree
     topics = {name: len(facts) for name, facts in engine.base.topics().items()}
     choices = [app_commands.Choice(name=clip(t, CHOICE), value=t) for t in sorted(topics, key=lambda t: -topics[t])]
@@ -452,6 +466,12 @@ def _add_commands(client: FactbotClient) -> None:
         interaction: discord.Interaction[FactbotClient], current: str
     ) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=zone, value=zone) for zone in timezones(current, limit=MAX_CHOICES)]
+
+    @tree.command(name=settings.command_why,
+                  description="Why I answered the last question here (or yours) as I did (just for you).")
+    @app_commands.describe(question="Explain this question instead of the last one asked here")
+    async def why(interaction: discord.Interaction[FactbotClient], question: str | None = None) -> None:
+        await send(interaction, client.why(question, where=interaction.channel_id), ephemeral=True)
 
     @tree.command(name=settings.command_help, description="What Factbot knows, where it comes from, how to ask.")
     async def factbot(interaction: discord.Interaction[FactbotClient]) -> None:

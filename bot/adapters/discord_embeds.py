@@ -14,9 +14,10 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 import discord
-from discord.utils import escape_markdown
+from discord.utils import escape_markdown, escape_mentions
 
 from bot.digest import Digest
+from bot.explain import Explanation, details, summary
 from bot.models import Answer, Citation, Overview, Status
 from bot.settings import Settings
 from bot.store import PostRecord, now
@@ -108,6 +109,7 @@ def help_embed(overview: Overview, settings: Settings) -> discord.Embed:
         f"`/{settings.command_facts} [topic]` list topics, or the facts on one",
         f"`/{settings.command_digest}` preview today's digest for this channel; `action:subscribe` posts it daily "
         "(members with Manage Channels)",
+        f"`/{settings.command_why} [question]` why I answered the last question here (or yours) as I did",
         f"`/{settings.command_help}` this help",
     ]
     embed = _embed("Factbot", f"I answer questions about {overview.covers}, quoting it word for word.\n\n"
@@ -117,6 +119,19 @@ def help_embed(overview: Overview, settings: Settings) -> discord.Embed:
     _field(embed, "Counts", f"{overview.facts} facts · {overview.intents} questions · {len(overview.topics)} topics")
     _field(embed, "Try asking", "\n".join(f"• {s.question}" for s in overview.try_asking))
     return fit(embed)
+
+
+def why_embed(explanation: Explanation) -> discord.Embed:
+    """Why an answer was given: the plain words in the description, the numbers in a field; markdown escaped."""
+    numbers = "\n".join(_inert(" ".join(line.split())) for line in details(explanation))
+    embed = _embed("Why I said that", _inert(summary(explanation)), colour=COLOURS[explanation.status])
+    _field(embed, "The numbers", numbers)
+    return fit(embed)
+
+
+def _inert(text: str) -> str:
+    """Text that renders as typed: no markdown, and no @everyone or mention even where pings are allowed."""
+    return escape_mentions(escape_markdown(text))
 
 
 def topics_embed(topics: dict[str, int], *, command: str) -> discord.Embed:

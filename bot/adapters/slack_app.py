@@ -56,6 +56,7 @@ from bot.adapters.slack_blocks import (
     read_vote,
     repeat_message,
     topics_message,
+    why_message,
 )
 from bot.digest import (
     ChannelGone,
@@ -69,6 +70,7 @@ from bot.digest import (
     subscription,
 )
 from bot.engine import Engine
+from bot.explain import LastAsked, explain
 from bot.models import Answer, Question
 from bot.repeats import Repeats
 from bot.settings import ConfigError, Settings
@@ -212,6 +214,7 @@ class SlackAdapter:
         self.session = session
         self.subscriptions: Subscriptions = subscriptions or engine.store
         self.recent = RecentEvents()
+        self.last_asked = LastAsked()
 
     def register(self, app: AsyncApp) -> None:
         """Attach the middleware, listeners and error handler to `app`."""
@@ -219,6 +222,7 @@ class SlackAdapter:
         app.command(f"/{s.command_ask}")(self.on_ask)
         app.command(f"/{s.command_facts}")(self.on_facts)
         app.command(f"/{s.command_digest}")(self.on_digest)
+        app.command(f"/{s.command_why}")(self.on_why)
         app.command(f"/{s.command_help}")(self.on_help)
         app.event("app_mention", middleware=[self.dedupe])(self.on_mention)  # only events are retried
         app.event("message", middleware=[self.dedupe])(self.on_message)
@@ -279,11 +283,25 @@ class SlackAdapter:
         """`/factbot`: help, sources and counts, for the asker only."""
         await _ack(ack, await _safely(self._help()))
 
+    async def on_why(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        """`/why [question]`: why the channel's last answer (or the question given) came out as it did; asker only."""
+        await _ack(ack, await _safely(self._why(command)))
+
+    async def _why(self, command: dict[str, Any]) -> Reply:
+        slash = SlashCommand.model_validate(command)
+        text = slash.question().text or self.last_asked.last(slash.channel_id)
+        if not text:
+            return Reply(notice_message(f"Nothing to explain here yet: ask with `/{self.settings.command_ask}`, "
+                                        f"then `/{self.settings.command_why}`, or `/{self.settings.command_why} "
+                                        "your question`."))
+        return Reply(why_message(explain(self.engine, text)))
+
     async def _ask(self, command: dict[str, Any]) -> Reply:
         slash = SlashCommand.model_validate(command)
         question = slash.question()
         if not question.text:
             return await self._help()
+        self.last_asked.remember(slash.channel_id, question.text)
         answer = await self.engine.answer(question)
         log.info("Slack: /%s answered: status=%s intent=%s", self.settings.command_ask, answer.status, answer.intent)
         in_dm = slash.channel_id.startswith("D") or not slash.channel_id
@@ -383,7 +401,9 @@ class SlackAdapter:
     async def _answer_event(self, client: AsyncWebClient, event: MessageEvent, bot_user: str | None,
                             *, thread_ts: str | None, channel: str | None) -> None:
         try:
-            answer = await self.engine.answer(event.question(bot_user))
+            question = event.question(bot_user)
+            self.last_asked.remember(event.channel, question.text)
+            answer = await self.engine.answer(question)
             reply = await self._reply_to(answer, channel=channel)
             log.info("Slack: %s answered: status=%s intent=%s", event.type, answer.status, answer.intent)
         except Exception:
@@ -414,6 +434,8 @@ class SlackAdapter:
         if intent is None:
             return notice_message("That suggestion is out of date. Please ask again in your own words.")
         question = Question(text=intent.question, who=click.user, where=click.channel, platform="slack")
+        if click.channel:
+            self.last_asked.remember(click.channel, question.text)
         answer = await self.engine.answer(question)
         return answer_message(answer, asker=click.user, about=self.engine.covers())
 

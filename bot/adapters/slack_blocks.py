@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.digest import Digest
+from bot.explain import Explanation, details, summary
 from bot.models import Answer, Citation, Overview, Status, Suggestion
 from bot.settings import Settings
 from bot.store import PostRecord, Vote, now
@@ -259,6 +260,7 @@ def help_message(overview: Overview, settings: Settings) -> Message:
         (settings.command_digest, "", "a preview of today's digest for this channel"),
         (settings.command_digest, "subscribe [HH:MM] [Area/City] [--curators]",
          "a daily digest here (admins and the channel's creator; `unsubscribe` stops it)"),
+        (settings.command_why, "[question]", "why I answered the channel's last question (or this one) as I did"),
         (settings.command_help, "", "this help"),
     ]
     usage = "\n".join(f"• `/{name}{' ' + escape(arg) if arg else ''}`: {what}" for name, arg, what in commands)
@@ -351,6 +353,13 @@ def ago(moment: datetime, *, at: datetime | None = None) -> str:
     return "just now" if minutes < 1 else "a minute ago" if minutes == 1 else f"{minutes} minutes ago"
 
 
+def why_message(explanation: Explanation) -> Message:
+    """Why an answer was given: the plain words, then the numbers; everything escaped, nothing can mention anyone."""
+    numbers = "\n".join(escape(" ".join(line.split())) for line in details(explanation))
+    blocks: list[Block | None] = [section(escape(summary(explanation))), section(numbers)]
+    return _finish(blocks, escape(summary(explanation)))
+
+
 def notice_message(text: str) -> Message:
     """A one-line reply (a problem, a thank-you); `text` must already be mrkdwn-safe."""
     return _finish([section(text)], text)
@@ -418,6 +427,8 @@ def _commands(settings: Settings) -> list[tuple[str, str, dict[str, str]]]:
         (settings.command_facts, "The topics Factbot knows, or the facts of one topic", {"usage_hint": "[topic]"}),
         (settings.command_digest, "Preview today's Factbot digest, or subscribe this channel to it",
          {"usage_hint": "[subscribe [HH:MM] [Area/City] [--curators] | unsubscribe]"}),
+        (settings.command_why, "Why Factbot answered the last question here (or yours) as it did",
+         {"usage_hint": "[question]"}),
         (settings.command_help, "How to use Factbot, and where its answers come from", {}),
     ]
 

@@ -126,6 +126,9 @@ SNAPSHOT: list[dict[str, Any]] = [
          {"type": 5, "name": "curators", "description": "also list the questions the fact base could not answer",
           "required": False},
      ]},
+    {"name": "why", "description": "Why I answered the last question here (or yours) as I did (just for you).",
+     "options": [{"type": 3, "name": "question", "description": "Explain this question instead of the last one asked here",
+                  "required": False}]},
     {"name": "factbot", "description": "What Factbot knows, where it comes from, how to ask.", "options": []},
 ]
 
@@ -174,7 +177,7 @@ def bot_requests(fake: FakeDiscord) -> list[str]:
 
 
 async def test_sync_global_puts_every_command_and_returns_the_count(fake: FakeDiscord, engine: Engine) -> None:
-    assert await sync_global(engine, settings()) == 4
+    assert await sync_global(engine, settings()) == 5
     assert [r.path for r in fake.requests if r.method == "PUT"] == ["/applications/9000/commands"]
 
 
@@ -634,3 +637,44 @@ async def test_a_channel_id_that_is_not_one_is_gone(poster: DiscordDigestPoster,
     with pytest.raises(ChannelGone):
         await poster.post_digest(Subscription(platform="discord", channel="general"),
                                  build_digest(engine, channel="general", day=date(2026, 5, 1)))
+
+
+# -- /why ------------------------------------------------------------------------------------------
+
+
+async def test_why_with_a_question_explains_it_privately(bot: FakeDiscord) -> None:
+    reply = await ask(bot, "why", {"question": "how many votes did ismailov get"})
+    assert reply.data["flags"] & EPHEMERAL
+    embed = embed_of(reply)
+    assert embed["title"] == "Why I said that"
+    assert embed["description"].startswith("I answered with “What was Ismailov's vote count?” because your question")
+    [numbers] = embed["fields"]
+    assert "score 0.89 ≥ answer threshold 0.70 and margin" in numbers["value"]
+    assert "Runner-up: " in numbers["value"] and len(numbers["value"]) <= 1024
+
+
+async def test_why_alone_explains_the_last_answer_in_that_channel(bot: FakeDiscord) -> None:
+    await ask(bot, "ask", {"question": "Where is the ITU headquartered?"}, channel_id="301")
+    await ask(bot, "ask", {"question": "how many votes did ismailov get"}, channel_id="300")
+    here = embed_of(await ask(bot, "why", channel_id="301"))
+    assert here["description"].startswith("I didn't answer") and "“headquartered”" in here["description"]
+    await bot.dispatch("MESSAGE_CREATE", bot.chat("who won?", guild_id=None, channel_id="504"))
+    await bot.wait_for(lambda r: r.path == "/channels/504/messages")
+    in_dm = embed_of(await ask(bot, "why", guild_id=None, channel_id="504"))
+    assert in_dm["description"].startswith("I asked which you meant")
+
+
+async def test_why_in_a_fresh_channel_gives_a_one_line_hint(bot: FakeDiscord) -> None:
+    reply = await ask(bot, "why", channel_id="301")
+    assert reply.data["flags"] & EPHEMERAL and "embeds" not in reply.data or not reply.data["embeds"]
+    assert reply.data["content"].startswith("Nothing to explain here yet: ask with `/ask`, then `/why`")
+
+
+async def test_why_keeps_hostile_text_inert(bot: FakeDiscord) -> None:
+    hostile = "@everyone @here <@123> <@!123> <@&9> **bold** zzqx"
+    await ask(bot, "ask", {"question": hostile}, channel_id="301")
+    for options in ({}, {"question": hostile}):
+        reply = await ask(bot, "why", options, channel_id="301")
+        assert reply.data["allowed_mentions"] == NONE
+        text = str(embed_of(reply))
+        assert "@everyone" not in text and "@here" not in text and "**bold**" not in text

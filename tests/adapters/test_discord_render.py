@@ -145,7 +145,7 @@ async def test_throttle_warns_once_per_cooldown() -> None:
 async def test_command_names_come_from_the_settings(engine: Engine) -> None:
     settings = Settings.model_validate({"FACTBOT_COMMAND_ASK": "question", "FACTBOT_COMMAND_HELP": "help"})
     client = build_client(engine, settings)
-    assert sorted(c.name for c in client.tree.get_commands()) == ["digest", "facts", "help", "question"]
+    assert sorted(c.name for c in client.tree.get_commands()) == ["digest", "facts", "help", "question", "why"]
     assert "`/question question`" in (help_embed(engine.overview(), settings).description or "")
     await client.close()
 

@@ -242,7 +242,7 @@ def test_recent_events_answer_a_retry_once_and_stay_bounded() -> None:
 
 @pytest.fixture
 def default_settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
-    for name in ("ASK", "FACTS", "DIGEST", "HELP"):
+    for name in ("ASK", "FACTS", "DIGEST", "WHY", "HELP"):
         monkeypatch.delenv(f"FACTBOT_COMMAND_{name}", raising=False)
     return Settings()
 
@@ -261,7 +261,7 @@ def test_the_manifest_asks_for_exactly_what_is_used(default_settings: Settings) 
     assert data["settings"]["interactivity"]["is_enabled"] is True
     assert data["settings"]["socket_mode_enabled"] is True
     commands = data["features"]["slash_commands"]
-    assert [c["command"] for c in commands] == ["/ask", "/facts", "/digest", "/factbot"]
+    assert [c["command"] for c in commands] == ["/ask", "/facts", "/digest", "/why", "/factbot"]
     assert all(c["description"] and "url" not in c for c in commands)
     assert "subscribe" in commands[2]["usage_hint"] and "unsubscribe" in commands[2]["usage_hint"]
     assert "url" not in yaml.safe_dump(data)
@@ -272,7 +272,7 @@ def test_renamed_commands_and_http_mode_show_in_the_manifest(monkeypatch: pytest
     monkeypatch.setenv("FACTBOT_COMMAND_HELP", "factbot-help")
     data = manifest(Settings(), request_url="https://bot.example.com/slack/events")
     commands = {c["command"]: c for c in data["features"]["slash_commands"]}
-    assert set(commands) == {"/question", "/facts", "/digest", "/factbot-help"}
+    assert set(commands) == {"/question", "/facts", "/digest", "/why", "/factbot-help"}
     assert commands["/question"]["url"] == "https://bot.example.com/slack/events"
     assert data["settings"]["socket_mode_enabled"] is False
     assert data["settings"]["event_subscriptions"]["request_url"] == "https://bot.example.com/slack/events"

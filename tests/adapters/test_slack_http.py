@@ -58,9 +58,10 @@ class Slack:
             text = await response.text()
             return response.status, json.loads(text) if text.startswith("{") else text
 
-    async def command(self, text: str, *, command: str = "/ask", user: str = HUMAN) -> tuple[int, Any]:
-        """Run a slash command; its acknowledgement body."""
-        form = slash_form(command, text, response_url=self.fake.hook_url(), user=user)
+    async def command(self, text: str, *, command: str = "/ask", user: str = HUMAN,
+                      channel: str = "C0GENERAL") -> tuple[int, Any]:
+        """Run a slash command in `channel`; its acknowledgement body."""
+        form = slash_form(command, text, response_url=self.fake.hook_url(), user=user, channel=channel)
         return await self.post(form_body(form), "application/x-www-form-urlencoded")
 
     async def event(self, event: dict[str, Any], *, event_id: str = "Ev001", retry: int = 0) -> int:
@@ -451,3 +452,49 @@ async def test_one_http_session_serves_every_call(slack: Slack, monkeypatch: pyt
     await slack.click("factbot_feedback_up", "up:election-winner")
     await slack.fake.wait_for(lambda: slack.fake.posts() and len(slack.fake.hooks) == 2)
     assert created == []  # chat.postMessage, auth.test and response_url replies reuse the app's session
+
+
+# -- /why ------------------------------------------------------------------------------------------
+
+
+async def test_why_with_a_question_explains_it_to_the_asker_only(slack: Slack) -> None:
+    status, body = await slack.command("how many votes did ismailov get", command="/why")
+    assert status == 200 and body["response_type"] == "ephemeral"
+    text = section_texts(body)
+    assert "I answered with “What was Ismailov's vote count?” because your question matched the example" in text
+    assert "score 0.89 ≥ answer threshold 0.70 and margin" in text and "Runner-up: " in text
+    assert block_problems(body["blocks"]) == [] and slack.fake.posts() == []
+
+
+async def test_why_alone_explains_the_last_answer_in_that_channel(slack: Slack) -> None:
+    await slack.command("Where is the ITU headquartered?", channel="C0OTHER")
+    await slack.command("how many votes did ismailov get", channel="C0GENERAL")
+    _, here = await slack.command("", command="/why", channel="C0OTHER")
+    assert "I didn't answer" in section_texts(here) and "“headquartered”" in section_texts(here)
+    await slack.event(app_mention(f"<@{BOT_USER}> who won?", channel="C0THIRD"))
+    await slack.posted()
+    _, mentioned = await slack.command("", command="/why", channel="C0THIRD")
+    assert "I asked which you meant" in section_texts(mentioned)
+
+
+async def test_why_in_a_fresh_channel_gives_a_one_line_hint(slack: Slack) -> None:
+    status, body = await slack.command("  ", command="/why", channel="C0FRESH")
+    assert status == 200 and body["response_type"] == "ephemeral"
+    assert body["text"].startswith("Nothing to explain here yet: ask with `/ask`, then `/why`")
+
+
+async def test_why_keeps_hostile_text_inert(slack: Slack) -> None:
+    slack_escaped = HOSTILE.replace("&", "&amp;")  # as Slack delivers a literal "&"
+    await slack.command(slack_escaped, channel="C0HOSTILE")
+    for text in ("", slack_escaped):
+        _, body = await slack.command(text, command="/why", channel="C0HOSTILE")
+        assert live_mentions(body) == []
+        assert "&lt;!channel&gt; &amp; &lt;!here&gt;" in section_texts(body)
+        assert block_problems(body["blocks"]) == []
+
+
+async def test_why_follows_its_renamed_command(engine: Engine, fake: FakeSlack) -> None:
+    async with serving(engine, fake, settings_for(fake, command_why="explain")) as slack:
+        status, body = await slack.command("who won?", command="/explain")
+        assert status == 200 and "almost equally well" in section_texts(body)
+        assert (await slack.command("who won?", command="/why"))[0] == 404

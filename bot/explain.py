@@ -1,0 +1,291 @@
+"""Why the bot said what it said: the matcher's ranking and the thresholds, in plain words, then the numbers.
+
+`explain(engine, text)` re-ranks a question (no store writes, no answer memory) and names the example
+phrasing that matched, the runner-up, the margin between them and the rule that decided.
+`explanation_text` renders it for people; adapters render `summary` and `details` their own way.
+`LastAsked` is the bounded per-channel memory adapters keep so that `/why` alone explains the last answer.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from bot import smalltalk
+from bot.engine import Engine
+from bot.matcher import MAX_CHARS, Candidate, Ranking
+from bot.models import Status
+from bot.normalise import normalise
+
+Reason = Literal["smalltalk", "no-match", "low-score", "off-topic", "clear", "same-facts", "middling", "close"]
+"""Which rule decided: the branch of `Engine.decide` (plus small talk, which never reaches it)."""
+
+WELL_BEHIND = 0.1
+"""A runner-up this far below the best match is "well behind" in the plain-words summary."""
+
+REMEMBERED_CHANNELS = 10_000
+"""How many channels' last questions an adapter keeps for `/why`; the least recently used go first."""
+
+
+class Contender(BaseModel):
+    """One scored intent: its id, its canonical question, the example phrasing that matched best, its score."""
+
+    model_config = ConfigDict(frozen=True)
+
+    intent: str
+    question: str
+    example: str
+    score: float
+
+
+class Applied(BaseModel):
+    """The thresholds the decision used."""
+
+    model_config = ConfigDict(frozen=True)
+
+    answer: float
+    clarify: float
+    margin: float
+
+
+class Explanation(BaseModel):
+    """Everything behind one decision: the match, the runner-up, the thresholds and the rule that applied."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str
+    status: Status
+    intent: str | None
+    best: Contender | None
+    runner_up: Contender | None
+    margin: float | None
+    thresholds: Applied
+    reason: Reason
+    rule: str
+    terms: list[str]
+    unknown: list[str]
+    corrections: dict[str, str]
+    truncated: bool
+
+    @property
+    def score(self) -> float:
+        """The best match's score (0 when nothing matched)."""
+        return self.best.score if self.best else 0.0
+
+
+# -- working it out -----------------------------------------------------------------------------
+
+
+def explain(engine: Engine, text: str) -> Explanation:
+    """Why `engine` answers `text` as it does: the same ranking and decision as `Engine.compose`."""
+    ranking = engine.matcher.rank(text)
+    status = engine.decide(ranking) if ranking.terms else Status.smalltalk
+    reason = _reason(engine, ranking, status)
+    best, runner = _contender(engine, ranking.best), _contender(engine, _runner(ranking))
+    margin = round(best.score - runner.score, 4) if best and runner else None
+    t = engine.thresholds
+    thresholds = Applied(answer=t.answer, clarify=t.clarify, margin=t.margin)
+    return Explanation(
+        question=text[:MAX_CHARS],
+        status=status,
+        intent=_intent(ranking, status, text),
+        best=best,
+        runner_up=runner,
+        margin=margin,
+        thresholds=thresholds,
+        reason=reason,
+        rule=_rule(reason, best, margin, thresholds),
+        terms=list(ranking.terms),
+        unknown=unknown_words(engine, text, ranking),
+        corrections=dict(ranking.corrected),
+        truncated=ranking.truncated,
+    )
+
+
+def _runner(ranking: Ranking) -> Candidate | None:
+    """The second-best candidate, if there is one."""
+    return ranking.candidates[1] if len(ranking.candidates) > 1 else None
+
+
+def _contender(engine: Engine, candidate: Candidate | None) -> Contender | None:
+    """A candidate with its intent's canonical question."""
+    if candidate is None:
+        return None
+    intent = engine.base.intents[candidate.intent]
+    return Contender(intent=candidate.intent, question=intent.question, example=candidate.example,
+                     score=candidate.score)
+
+
+def _intent(ranking: Ranking, status: Status, text: str) -> str | None:
+    """The intent the answer carries: as `Engine.compose` sets it (none for a fallback)."""
+    if status is Status.smalltalk:
+        return smalltalk.classify(normalise(text[:MAX_CHARS]).split()).id
+    if status is Status.fallback or ranking.best is None:
+        return None
+    return ranking.best.intent
+
+
+def _reason(engine: Engine, ranking: Ranking, status: Status) -> Reason:
+    """Which branch of `Engine.decide` gave `status` (it mirrors that method's order of checks)."""
+    best, runner, t = ranking.best, _runner(ranking), engine.thresholds
+    if status is Status.smalltalk:
+        return "smalltalk"
+    if best is None:
+        return "no-match"
+    if best.score < t.clarify:
+        return "low-score"
+    if status is Status.fallback:
+        return "off-topic"
+    close = runner is not None and best.score - runner.score < t.margin
+    if status is Status.answered:
+        return "same-facts" if close else "clear"
+    return "middling" if best.score < t.answer else "close"
+
+
+def unknown_words(engine: Engine, text: str, ranking: Ranking) -> list[str]:
+    """The question's words the fact base never uses, as typed; its unknown terms when no single word is one."""
+    if not ranking.unknown:
+        return []
+    words = dict.fromkeys(normalise(text[:MAX_CHARS]).split())
+    found = [w for w in words if engine.matcher.rank(w).unknown]
+    return found or list(ranking.unknown)
+
+
+# -- the rule, in numbers ------------------------------------------------------------------------
+
+
+def _pair(value: float, limit: float) -> tuple[str, str]:
+    """Two numbers with the fewest decimals (2 to 4) that show the limit exactly and unequal numbers unequal."""
+    start = next((p for p in (2, 3) if round(limit, p) == limit), 4)
+    for places in range(start, 5):
+        shown = f"{value:.{places}f}", f"{limit:.{places}f}"
+        if shown[0] != shown[1] or value == limit:
+            return shown
+    return f"{value:.4f}", f"{limit:.4f}"
+
+
+def _versus(name: str, value: float, sign: str, limit_name: str, limit: float) -> str:
+    """"score 0.82 ≥ answer threshold 0.70", or "margin 0.21 ≥ 0.005" when the limit needs no name."""
+    shown, bound = _pair(value, limit)
+    return " ".join(part for part in (name, shown, sign, limit_name, bound) if part)
+
+
+def _rule(reason: Reason, best: Contender | None, margin: float | None, t: Applied) -> str:
+    """The rule that decided, with its numbers: "score 0.82 ≥ answer threshold 0.70 and margin 0.21 ≥ 0.005"."""
+    score = best.score if best else 0.0
+    answer = _versus("score", score, "≥", "answer threshold", t.answer)
+    wide = "no runner-up" if margin is None else _versus("margin", margin, "≥", "", t.margin)
+    narrow = _versus("margin", margin or 0.0, "<", "", t.margin)
+    rules: dict[Reason, str] = {
+        "smalltalk": "no words to look up: small talk",
+        "no-match": "no intent shares a term with the question",
+        "low-score": _versus("score", score, "<", "clarify threshold", t.clarify),
+        "off-topic": "none of the question's terms occur in the source's text",
+        "clear": f"{answer} and {wide}",
+        "same-facts": f"{answer}; {narrow}, but the runner-up gives the same facts",
+        "middling": f"{_versus('score', score, '≥', 'clarify threshold', t.clarify)} but "
+        f"{_versus('score', score, '<', 'answer threshold', t.answer).removeprefix('score ')}",
+        "close": f"{answer} but {narrow} and the runner-up gives different facts",
+    }
+    return rules[reason]
+
+
+# -- in words ------------------------------------------------------------------------------------
+
+
+def summary(e: Explanation) -> str:
+    """The decision in plain words, one or two sentences, no numbers needed."""
+    best, runner = e.best, e.runner_up
+    if e.reason == "smalltalk":
+        return f"I took that as small talk ({e.intent}): it has no words I could look up in my source."
+    if best is None or e.reason == "no-match":
+        return "I didn't answer: no question I know shares a word with yours." + _never_used(e)
+    if e.reason in ("low-score", "off-topic"):
+        why = "the closest question I know" if e.reason == "low-score" else "even the closest question I know"
+        return (f"I didn't answer: {why}, “{best.question}”, matched yours only loosely "
+                f"(through the example “{best.example}”)." + _never_used(e))
+    if e.status is Status.clarify:
+        return _clarify_words(e, best, runner)
+    return (f"I answered with “{best.question}” because your question matched the example “{best.example}” "
+            f"closely; {_behind(e, runner)}")
+
+
+def _behind(e: Explanation, runner: Contender | None) -> str:
+    """How the runner-up compared, for an answer."""
+    if runner is None:
+        return "no other question came close."
+    if e.reason == "same-facts":
+        return f"the next best, “{runner.question}”, was as close but gives the same answer."
+    distance = "well behind" if (e.margin or 0.0) >= WELL_BEHIND else "behind"
+    return f"the next best, “{runner.question}”, was {distance}."
+
+
+def _clarify_words(e: Explanation, best: Contender, runner: Contender | None) -> str:
+    """Why the bot asked which question was meant."""
+    if e.reason == "close" and runner is not None:
+        return (f"I asked which you meant because your question matched “{best.question}” and “{runner.question}” "
+                "almost equally well, and they have different answers.")
+    return (f"I asked which you meant because the closest question, “{best.question}” (through the example "
+            f"“{best.example}”), matched only partly: not closely enough to answer outright.")
+
+
+def _never_used(e: Explanation) -> str:
+    """" My source never uses “headquartered”." when the question has such words."""
+    if not e.unknown:
+        return ""
+    quoted = [f"“{w}”" for w in e.unknown]
+    words = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+    return f" My source never uses {'the word' if len(e.unknown) == 1 else 'the words'} {words}."
+
+
+def details(e: Explanation) -> list[str]:
+    """The numbers behind the decision, one per line."""
+    t = e.thresholds
+    cut = "…" if e.truncated else ""
+    lines = [f"Question: “{' '.join(e.question.split())}{cut}”", f"Decision: {e.status.value} ({e.rule})"]
+    if e.best is not None:
+        lines.append(f"Best match: {e.best.intent} “{e.best.question}” via the example “{e.best.example}”, "
+                     f"score {e.best.score:.4f}")
+    if e.runner_up is not None:
+        lines.append(f"Runner-up: {e.runner_up.intent} “{e.runner_up.question}”, score {e.runner_up.score:.4f} "
+                     f"(margin {e.margin:.4f})")
+    else:
+        lines.append("Runner-up: none")
+    lines.append(f"Thresholds: answer {t.answer:.2f} · clarify {t.clarify:.2f} · margin {t.margin:g}")
+    lines.append(f"Terms: {', '.join(e.terms) or 'none'}")
+    if e.unknown:
+        lines.append(f"Words the fact base never uses: {', '.join(e.unknown)}")
+    if e.corrections:
+        lines.append("Spelling corrections: " + ", ".join(f"{a} → {b}" for a, b in e.corrections.items()))
+    if e.truncated:
+        lines.append(f"Cut: only the first {MAX_CHARS} characters of a longer message were read.")
+    return lines
+
+
+def explanation_text(e: Explanation) -> str:
+    """Plain words first, then the numbers on the following lines."""
+    return "\n".join([summary(e), "", *details(e)])
+
+
+# -- what was asked where ------------------------------------------------------------------------
+
+
+class LastAsked:
+    """The last question answered in each channel, for `/why` with no question; bounded, oldest channels go first."""
+
+    def __init__(self, *, size: int = REMEMBERED_CHANNELS) -> None:
+        self._questions: OrderedDict[str, str] = OrderedDict()
+        self._size = size
+
+    def remember(self, channel: str, text: str) -> None:
+        """Keep `text` (cut to what the matcher reads) as the last question answered in `channel`."""
+        self._questions[channel] = text[: MAX_CHARS + 1]  # one more: the explanation still says it was cut
+        self._questions.move_to_end(channel)
+        if len(self._questions) > self._size:
+            self._questions.popitem(last=False)
+
+    def last(self, channel: str) -> str | None:
+        """The last question answered in `channel`, if any."""
+        return self._questions.get(channel)

@@ -156,6 +156,7 @@ class Matcher:
         self._spellings = [*self._vocabulary, *sorted(STOPWORDS)]
         self._spelled = frozenset(self._vocabulary)
         self._corrections: dict[str, str | None] = {}
+        self._by_length: dict[tuple[int, int, int], list[str]] = {}
         example_terms = {
             intent.id: [(e, self._terms_of(e)) for e in intent.examples] for intent in base.intents.values()
         }
@@ -254,15 +255,26 @@ class Matcher:
         if len(word) < 2 or word.isdigit():
             return None
         limit = 1 if len(word) < 8 else 2
+        spellings = self._of_length(self._spellings, len(word), limit)
         found = [
             f[0]
-            for f in process.extract(word, self._spellings, scorer=OSA.distance, score_cutoff=limit, limit=12)
+            for f in process.extract(word, spellings, scorer=OSA.distance, score_cutoff=limit, limit=12)
             if len(word) >= 4 or (len(f[0]) == len(word) + 1 and f[0][0] == word[0])
         ]
         if found:
             return min(found, key=lambda w: (OSA.distance(word, w), Indel.distance(word, w), w not in STOPWORDS))
-        near = process.extractOne(stem(word), self._known_list, scorer=OSA.distance, score_cutoff=1)
+        stemmed = stem(word)
+        near = process.extractOne(
+            stemmed, self._of_length(self._known_list, len(stemmed), 1), scorer=OSA.distance, score_cutoff=1
+        )
         return str(near[0]) if near and len(word) >= 5 else None
+
+    def _of_length(self, words: list[str], length: int, limit: int) -> list[str]:
+        """The words of `words` within `limit` letters of `length`, in order: no others can be that few edits away."""
+        key = (id(words), length, limit)
+        if key not in self._by_length:
+            self._by_length[key] = [w for w in words if abs(len(w) - length) <= limit]
+        return self._by_length[key]
 
     def _score(self, terms: list[str], kind: str | None) -> list[Candidate]:
         """Score intents by their two best examples (weighted F1) blended with intent coverage."""

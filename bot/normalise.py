@@ -58,10 +58,14 @@ IRREGULAR = {form: forms.split()[0] for forms in _IRREGULAR_FORMS.split("|") for
 
 def strip_markup(text: str) -> str:
     """Remove Slack and Discord markup: mentions, channel links, URLs, emoji; keep link labels."""
-    text = _LABELLED.sub(r" \1 ", text)
-    text = _ANGLED.sub(" ", text)
-    text = _URL.sub(" ", text)
-    text = _EMOJI_CODE.sub(" ", text)
+    if "<" in text:  # the checks skip work most texts never need; the result is the same
+        text = _LABELLED.sub(r" \1 ", text)
+        text = _ANGLED.sub(" ", text)
+    if ":" in text:
+        text = _URL.sub(" ", text)
+        text = _EMOJI_CODE.sub(" ", text)
+    if text.isascii():
+        return text
     return "".join(" " if _is_symbol(ch) else ch for ch in text)
 
 

@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Indel
 
@@ -27,6 +28,9 @@ from bot.normalise import normalise, stem
 
 MAX_CHARS = 300
 """Only this much of a question is matched, so a huge message costs what a short one does."""
+
+TOP_CANDIDATES = 25
+"""Candidates a ranking keeps: enough for suggestions, explanations and Discord's 25 autocomplete choices."""
 
 MAX_REMEMBERED_CORRECTIONS = 50_000
 """Spelling corrections kept for reuse; the memory is cleared when it is full."""
@@ -174,6 +178,29 @@ class Matcher:
                 self._postings[term].append(index)
         self._coverage = self._intent_vocabulary(base, example_terms)
         self._types = {intent.id: _answer_types(base, intent) for intent in base.intents.values()}
+        self._build_arrays()
+
+    def _build_arrays(self) -> None:
+        """The index as arrays, so that a question's overlap with every example is summed in one pass.
+
+        Examples are stored intent by intent, so each intent is one contiguous run of them.
+        """
+        self._intent_ids = list(dict.fromkeys(e.intent for e in self._examples))
+        position = {intent: n for n, intent in enumerate(self._intent_ids)}
+        owner = np.array([position[e.intent] for e in self._examples], dtype=np.int64)
+        self._starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else owner
+        self._ends = np.r_[self._starts[1:], len(owner)].astype(np.int64)
+        self._example_weights = np.array([e.weight for e in self._examples], dtype=np.float64)
+        self._posting_arrays = {t: np.array(ix, dtype=np.int64) for t, ix in self._postings.items()}
+        self._coverage_arrays = {
+            term: (
+                np.array([position[i] for i in owners if i in position], dtype=np.int64),
+                np.array([c for i, c in owners.items() if i in position], dtype=np.float64),
+            )
+            for term, owners in self._coverage.items()
+        }
+        kinds = [kind for kind, _ in _QUESTION_TYPES]
+        self._kind_ok = {k: np.array([k in self._types[i] for i in self._intent_ids]) for k in kinds}
 
     def rank(self, text: str) -> Ranking:
         """Score every intent that shares a term with `text`, best first."""
@@ -277,29 +304,68 @@ class Matcher:
         return self._by_length[key]
 
     def _score(self, terms: list[str], kind: str | None) -> list[Candidate]:
-        """Score intents by their two best examples (weighted F1) blended with intent coverage."""
+        """Score intents by their two best examples (weighted F1) blended with intent coverage, best first.
+
+        Every intent is scored at once over arrays; the best `TOP_CANDIDATES` are then worked out exactly,
+        example by example, and returned in the order the question's terms first reached them on ties.
+        """
         weights = {t: self._idf.get(t, self._unknown_weight) for t in terms}
         total = sum(weights.values())
-        shared: dict[int, float] = defaultdict(float)
-        covered: dict[str, float] = defaultdict(float)
-        for term, weight in weights.items():
-            for index in self._postings.get(term, ()):
-                shared[index] += weight
-            for intent, credit in self._coverage.get(term, {}).items():
-                covered[intent] += weight * credit
-        best: dict[str, tuple[tuple[float, str], float]] = {}
-        for index, overlap in shared.items():
+        shared = np.zeros(len(self._examples))
+        first = np.full(len(self._examples), len(weights), dtype=np.int64)
+        covered = np.zeros(len(self._intent_ids))
+        for order, (term, weight) in enumerate(weights.items()):
+            if (postings := self._posting_arrays.get(term)) is not None:
+                shared[postings] += weight
+                first[postings] = np.minimum(first[postings], order)
+            if (owners := self._coverage_arrays.get(term)) is not None:
+                covered[owners[0]] += weight * owners[1]
+        if not shared.any():
+            return []
+        chosen = self._leaders(shared, covered, total, kind)
+        ranked = [self._exact(int(i), shared, first, float(covered[i]) / total, total, kind) for i in chosen]
+        ranked.sort(key=lambda entry: (-entry[1].score, entry[0]))
+        return [candidate for _, candidate in ranked[:TOP_CANDIDATES]]
+
+    def _leaders(self, shared: np.ndarray, covered: np.ndarray, total: float, kind: str | None) -> np.ndarray:
+        """The intents that can be among the best `TOP_CANDIDATES` (ties at the edge included)."""
+        f1 = 2 * shared / (self._example_weights + total)
+        best = np.maximum.reduceat(f1, self._starts)
+        is_best = f1 == np.repeat(best, self._ends - self._starts)
+        runner = np.maximum.reduceat(np.where(is_best, 0.0, f1), self._starts)
+        second = np.where(np.add.reduceat(is_best, self._starts) >= 2, best, runner)
+        score = EXAMPLE_SHARE * ((1 - SUPPORT_SHARE) * best + SUPPORT_SHARE * second)
+        score += (1 - EXAMPLE_SHARE) * covered / total
+        if kind is not None:
+            score = np.where(self._kind_ok[kind], score, score * TYPE_PENALTY)
+        touched = best > 0
+        if int(touched.sum()) <= TOP_CANDIDATES:
+            return np.flatnonzero(touched)
+        score = np.where(touched, score, -1.0)
+        edge = np.partition(score, len(score) - TOP_CANDIDATES)[len(score) - TOP_CANDIDATES]
+        return np.flatnonzero(score >= edge - 1e-4)
+
+    def _exact(
+        self, intent: int, shared: np.ndarray, first: np.ndarray, coverage: float, total: float, kind: str | None
+    ) -> tuple[tuple[int, int], Candidate]:
+        """One intent's candidate from its examples, with the (term, example) that first reached it."""
+        top: tuple[float, str] = (0.0, "")
+        support = 0.0
+        reached: tuple[int, int] | None = None
+        for index in range(int(self._starts[intent]), int(self._ends[intent])):
+            if not shared[index]:
+                continue
             example = self._examples[index]
-            scored = (2 * overlap / (example.weight + total), example.text)  # F1 of precision and recall
-            top, support = best.get(example.intent, ((0.0, ""), 0.0))
-            best[example.intent] = (scored, top[0]) if scored > top else (top, max(support, scored[0]))
-        candidates = [
-            self._candidate(
-                intent, (1 - SUPPORT_SHARE) * f1 + SUPPORT_SHARE * support, text, covered[intent] / total, kind
-            )
-            for intent, ((f1, text), support) in best.items()
-        ]
-        return sorted(candidates, key=lambda c: -c.score)
+            key = (int(first[index]), index)
+            reached = key if reached is None or key < reached else reached
+            scored = (2 * float(shared[index]) / (example.weight + total), example.text)  # F1 of precision, recall
+            if scored > top:
+                support, top = max(support, top[0]), scored
+            else:
+                support = max(support, scored[0])
+        f1 = (1 - SUPPORT_SHARE) * top[0] + SUPPORT_SHARE * support
+        assert reached is not None
+        return reached, self._candidate(self._intent_ids[intent], f1, top[1], coverage, kind)
 
     def _candidate(self, intent: str, f1: float, example: str, coverage: float, kind: str | None) -> Candidate:
         """Blend an intent's example score with how much of the question it covers."""

@@ -6,25 +6,33 @@ import asyncio
 import io
 import json
 import logging
+import re
 import sys
-from collections.abc import Coroutine, Sequence
-from datetime import date
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
+import yaml
+from pydantic import BaseModel, ValidationError
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
 
+from bot import reports
 from bot.adapters.console import ConsoleAdapter, facts_table, render_answer, sources_table
 from bot.digest import ChannelGone, Digest, Subscription
 from bot.engine import Engine, Thresholds
 from bot.knowledge import read_factbase
-from bot.settings import ConfigError, Settings
-from bot.store import MemoryStore, Store
+from bot.settings import PROJECT_ROOT, ConfigError, Settings
+from bot.store import FeedbackRecord, MemoryStore, QuestionRecord, Store
 
 if TYPE_CHECKING:
+    from bot import evaluate as evaluation
     from bot.scheduler import DigestScheduler
+    from bot.suggest import Applied, Proposal, Suggestions
 
 app = typer.Typer(
     help="Factbot answers questions from a curated fact base, quoting its source verbatim.",
@@ -479,25 +487,7 @@ def _run_or_exit(work: Coroutine[Any, Any, str]) -> str:
 # == Curator reports: factbot report unanswered|feedback|usage, factbot suggest =====================
 #
 # They read the question log from the store FACTBOT_DB_URL names (bot.sqlstore, imported only when a
-# report runs). The imports sit here, with the section they serve; `bot.suggest` (ruamel.yaml) and
-# matplotlib load only when used, so `factbot ask` starts as fast as before.
-
-import re  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from datetime import datetime  # noqa: E402
-from enum import StrEnum  # noqa: E402
-from typing import TYPE_CHECKING  # noqa: E402
-
-from pydantic import BaseModel  # noqa: E402
-from rich.console import Group  # noqa: E402
-from rich.table import Table  # noqa: E402
-from rich.text import Text  # noqa: E402
-
-from bot import reports  # noqa: E402
-from bot.store import FeedbackRecord, QuestionRecord  # noqa: E402
-
-if TYPE_CHECKING:
-    from bot.suggest import Applied, Proposal, Suggestions
+# report runs); `bot.suggest` (ruamel.yaml) and matplotlib load only when used.
 
 
 class OutputFormat(StrEnum):
@@ -829,12 +819,6 @@ def _print_applied(applied: Applied, chosen: list[Proposal], engine: Engine) -> 
 # bot.evaluate does the scoring; this section only reads the options and prints. It is imported when
 # `factbot eval` runs, and matplotlib only with --plot.
 
-import yaml  # noqa: E402
-
-from bot.settings import PROJECT_ROOT  # noqa: E402
-
-if TYPE_CHECKING:
-    from bot import evaluate as evaluation
 
 EVAL_WORST = 10
 """Intents shown in the per-intent table: the worst by F1."""

@@ -172,15 +172,14 @@ class Matcher:
             for text, terms in pairs
             if terms
         ]
-        self._postings: dict[str, list[int]] = defaultdict(list)
+        postings: dict[str, list[int]] = defaultdict(list)
         for index, example in enumerate(self._examples):
             for term in example.terms:
-                self._postings[term].append(index)
-        self._coverage = self._intent_vocabulary(base, example_terms)
+                postings[term].append(index)
         self._types = {intent.id: _answer_types(base, intent) for intent in base.intents.values()}
-        self._build_arrays()
+        self._build_arrays(postings, self._intent_vocabulary(base, example_terms))
 
-    def _build_arrays(self) -> None:
+    def _build_arrays(self, postings: dict[str, list[int]], coverage: dict[str, dict[str, float]]) -> None:
         """The index as arrays, so that a question's overlap with every example is summed in one pass.
 
         Examples are stored intent by intent, so each intent is one contiguous run of them.
@@ -191,13 +190,13 @@ class Matcher:
         self._starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else owner
         self._ends = np.r_[self._starts[1:], len(owner)].astype(np.int64)
         self._example_weights = np.array([e.weight for e in self._examples], dtype=np.float64)
-        self._posting_arrays = {t: np.array(ix, dtype=np.int64) for t, ix in self._postings.items()}
+        self._posting_arrays = {t: np.array(ix, dtype=np.int64) for t, ix in postings.items()}
         self._coverage_arrays = {
             term: (
                 np.array([position[i] for i in owners if i in position], dtype=np.int64),
                 np.array([c for i, c in owners.items() if i in position], dtype=np.float64),
             )
-            for term, owners in self._coverage.items()
+            for term, owners in coverage.items()
         }
         kinds = [kind for kind, _ in _QUESTION_TYPES]
         self._kind_ok = {k: np.array([k in self._types[i] for i in self._intent_ids]) for k in kinds}

@@ -46,9 +46,9 @@ class Document:
     @classmethod
     def parse(cls, source: Source, text: str) -> Document:
         """Split `text` into header, body and chrome passages as `source` describes them."""
-        blocks = [b.strip() for b in _BLOCKS.split(text.replace("\r\n", "\n")) if b.strip()]
-        headers = set(source.header)
-        starts = _body_start(blocks, source.body_starts)
+        blocks = [unwrapped(b) for b in _BLOCKS.split(text.replace("\r\n", "\n")) if b.strip()]
+        headers = {unwrapped(h) for h in source.header}
+        starts = _body_start(blocks, unwrapped(source.body_starts or ""))
         passages, number = [], 0
         for index, block in enumerate(blocks):
             if index >= starts:
@@ -64,18 +64,20 @@ class Document:
         return [p for p in self.passages if p.part is not Part.chrome]
 
     def find(self, quote: str) -> Passage | None:
-        """The quotable passage holding `quote` verbatim, if any."""
+        """The quotable passage holding `quote` verbatim (line breaks aside), if any."""
+        quote = unwrapped(quote)
         return next((p for p in self.quotable if quote in p.text), None)
 
     def in_chrome(self, quote: str) -> bool:
         """Whether `quote` is found only in page chrome."""
+        quote = unwrapped(quote)
         return any(quote in p.text for p in self.passages if p.part is Part.chrome)
 
     def closest(self, quote: str) -> tuple[Passage, str] | None:
         """The quotable passage and span that look most like `quote`, to help fix a bad quote."""
         best: tuple[float, Passage, str] | None = None
         for passage in self.quotable:
-            found = fuzz.partial_ratio_alignment(quote, passage.text)
+            found = fuzz.partial_ratio_alignment(unwrapped(quote), passage.text)
             if found is not None and (best is None or found.score > best[0]):
                 span = passage.text[found.dest_start : found.dest_end]
                 best = (found.score, passage, span)
@@ -87,6 +89,15 @@ def _body_start(blocks: list[str], marker: str | None) -> int:
     if not marker:
         return 0
     return next((i for i, b in enumerate(blocks) if b.startswith(marker)), len(blocks))
+
+
+def unwrapped(text: str) -> str:
+    """`text` with every run of whitespace (line breaks, indentation) as one space.
+
+    Plain-text sources are often wrapped at a fixed width; the wrapping is not part of the
+    words, so a quote matches its source whatever the line breaks.
+    """
+    return " ".join(text.split())
 
 
 def sentence_count(text: str) -> int:

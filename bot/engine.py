@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot import smalltalk
 from bot.knowledge import FactBase
+from bot.documents import unwrapped
 from bot.matcher import MAX_CHARS, Candidate, Matcher, Ranking
 from bot.models import Answer, Citation, Fact, Intent, Overview, Question, Status, Suggestion
 from bot.normalise import normalise
@@ -247,7 +248,7 @@ class Engine:
             author=source.author,
             publisher=source.publisher,
             url=source.url,
-            quote=fact.quote,
+            quote=unwrapped(fact.quote),
             paragraph=passage.paragraph if passage else None,
         )
 

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.engine import Engine
 from bot.knowledge import FactBaseError, load_factbase, read_factbase
 
 FACTS = "knowledge/facts/tiny.yaml"
@@ -25,6 +26,17 @@ def test_tiny_fact_base_is_valid(tiny: Path) -> None:
     base, problems = read_factbase(tiny)
     assert problems == []
     assert set(base.facts) == {"built", "keeper", "author"}
+
+
+def test_quotes_match_a_hard_wrapped_source_whatever_its_line_breaks(tiny: Path) -> None:
+    seed = tiny / "seeds" / "tiny.txt"
+    text = seed.read_text(encoding="utf-8")
+    seed.write_text(text.replace("was built in 1871 from local granite.", "was built\n    in 1871 from\n    local granite."))
+    base, problems = read_factbase(tiny)
+    assert problems == []
+    citation = Engine(base).respond("When was the lighthouse built?").citations[0]
+    assert citation.quote == "The lighthouse on Gull Rock was built in 1871 from local granite."
+    assert citation.paragraph == 1
 
 
 BREAKAGES = [

@@ -10,8 +10,8 @@ from collections import deque
 from dataclasses import dataclass
 
 from bot import smalltalk
-from bot.knowledge import FactBase
 from bot.documents import unwrapped
+from bot.knowledge import FactBase
 from bot.matcher import MAX_CHARS, Candidate, Matcher, Ranking
 from bot.models import Answer, Citation, Fact, Intent, Overview, Question, Status, Suggestion
 from bot.normalise import normalise

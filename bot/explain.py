@@ -114,8 +114,9 @@ def _contender(engine: Engine, candidate: Candidate | None) -> Contender | None:
     if candidate is None:
         return None
     intent = engine.base.intents[candidate.intent]
-    return Contender(intent=candidate.intent, question=intent.question, example=candidate.example,
-                     score=candidate.score)
+    return Contender(
+        intent=candidate.intent, question=intent.question, example=candidate.example, score=candidate.score
+    )
 
 
 def _intent(ranking: Ranking, status: Status, text: str) -> str | None:
@@ -167,7 +168,7 @@ def _pair(value: float, limit: float) -> tuple[str, str]:
 
 
 def _versus(name: str, value: float, sign: str, limit_name: str, limit: float) -> str:
-    """"score 0.82 ≥ answer threshold 0.70", or "margin 0.21 ≥ 0.005" when the limit needs no name."""
+    """ "score 0.82 ≥ answer threshold 0.70", or "margin 0.21 ≥ 0.005" when the limit needs no name."""
     shown, bound = _pair(value, limit)
     return " ".join(part for part in (name, shown, sign, limit_name, bound) if part)
 
@@ -204,12 +205,16 @@ def summary(e: Explanation) -> str:
         return "I didn't answer: no question I know shares a word with yours." + _never_used(e)
     if e.reason in ("low-score", "off-topic"):
         why = "the closest question I know" if e.reason == "low-score" else "even the closest question I know"
-        return (f"I didn't answer: {why}, “{best.question}”, matched yours only loosely "
-                f"(through the example “{best.example}”)." + _never_used(e))
+        return (
+            f"I didn't answer: {why}, “{best.question}”, matched yours only loosely "
+            f"(through the example “{best.example}”)." + _never_used(e)
+        )
     if e.status is Status.clarify:
         return _clarify_words(e, best, runner)
-    return (f"I answered with “{best.question}” because your question matched the example “{best.example}” "
-            f"closely; {_behind(e, runner)}")
+    return (
+        f"I answered with “{best.question}” because your question matched the example “{best.example}” "
+        f"closely; {_behind(e, runner)}"
+    )
 
 
 def _behind(e: Explanation, runner: Contender | None) -> str:
@@ -225,14 +230,18 @@ def _behind(e: Explanation, runner: Contender | None) -> str:
 def _clarify_words(e: Explanation, best: Contender, runner: Contender | None) -> str:
     """Why the bot asked which question was meant."""
     if e.reason == "close" and runner is not None:
-        return (f"I asked which you meant because your question matched “{best.question}” and “{runner.question}” "
-                "almost equally well, and they have different answers.")
-    return (f"I asked which you meant because the closest question, “{best.question}” (through the example "
-            f"“{best.example}”), matched only partly: not closely enough to answer outright.")
+        return (
+            f"I asked which you meant because your question matched “{best.question}” and “{runner.question}” "
+            "almost equally well, and they have different answers."
+        )
+    return (
+        f"I asked which you meant because the closest question, “{best.question}” (through the example "
+        f"“{best.example}”), matched only partly: not closely enough to answer outright."
+    )
 
 
 def _never_used(e: Explanation) -> str:
-    """" My source never uses “headquartered”." when the question has such words."""
+    """ " My source never uses “headquartered”." when the question has such words."""
     if not e.unknown:
         return ""
     quoted = [f"“{w}”" for w in e.unknown]
@@ -246,11 +255,15 @@ def details(e: Explanation) -> list[str]:
     cut = "…" if e.truncated else ""
     lines = [f"Question: “{' '.join(e.question.split())}{cut}”", f"Decision: {e.status.value} ({e.rule})"]
     if e.best is not None:
-        lines.append(f"Best match: {e.best.intent} “{e.best.question}” via the example “{e.best.example}”, "
-                     f"score {e.best.score:.4f}")
+        lines.append(
+            f"Best match: {e.best.intent} “{e.best.question}” via the example “{e.best.example}”, "
+            f"score {e.best.score:.4f}"
+        )
     if e.runner_up is not None:
-        lines.append(f"Runner-up: {e.runner_up.intent} “{e.runner_up.question}”, score {e.runner_up.score:.4f} "
-                     f"(margin {e.margin:.4f})")
+        lines.append(
+            f"Runner-up: {e.runner_up.intent} “{e.runner_up.question}”, score {e.runner_up.score:.4f} "
+            f"(margin {e.margin:.4f})"
+        )
     else:
         lines.append("Runner-up: none")
     lines.append(f"Thresholds: answer {t.answer:.2f} · clarify {t.clarify:.2f} · margin {t.margin:g}")

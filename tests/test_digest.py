@@ -70,18 +70,33 @@ def fresh(engine: Engine) -> Engine:
     return copied
 
 
-async def ask(engine: Engine, intent: str | None, *, status: str = "answered", channel: str = "C1",
-              platform: str = "slack", hours_ago: float = 1, text: str = "q", times: int = 1) -> None:
+async def ask(
+    engine: Engine,
+    intent: str | None,
+    *,
+    status: str = "answered",
+    channel: str = "C1",
+    platform: str = "slack",
+    hours_ago: float = 1,
+    text: str = "q",
+    times: int = 1,
+) -> None:
     """Log `times` questions as the adapters would, `hours_ago` before MOMENT."""
     for _ in range(times):
-        await engine.store.log_question(QuestionRecord(
-            at=MOMENT - timedelta(hours=hours_ago), platform=platform, channel=channel, text=text,
-            status=status, intent=intent))
+        await engine.store.log_question(
+            QuestionRecord(
+                at=MOMENT - timedelta(hours=hours_ago),
+                platform=platform,
+                channel=channel,
+                text=text,
+                status=status,
+                intent=intent,
+            )
+        )
 
 
 async def collect(engine: Engine, **options: object) -> Digest:
-    return await collect_digest(engine, channel="C1", platform="slack", day=MOMENT.date(), until=MOMENT,
-                                **options)  # type: ignore[arg-type]
+    return await collect_digest(engine, channel="C1", platform="slack", day=MOMENT.date(), until=MOMENT, **options)  # type: ignore[arg-type]
 
 
 async def test_the_top_three_answered_intents_of_the_last_day_with_one_line_each(fresh: Engine) -> None:
@@ -94,7 +109,8 @@ async def test_the_top_three_answered_intents_of_the_last_day_with_one_line_each
     await ask(fresh, intents[5], status="clarify", times=9)  # not answered
     digest = await collect(fresh)
     assert [(a.question, a.count) for a in digest.asked] == [
-        (fresh.base.intents[i].question, 4 - n) for n, i in enumerate(intents[:3])]
+        (fresh.base.intents[i].question, 4 - n) for n, i in enumerate(intents[:3])
+    ]
     for item, intent in zip(digest.asked, intents, strict=False):
         facts = " ".join(fresh.base.facts[f].answer for f in fresh.base.intents[intent].facts)
         assert item.answer == first_sentence(facts) and facts.startswith(item.answer)
@@ -108,8 +124,10 @@ async def test_curators_get_the_unanswered_groups_of_the_day(fresh: Engine) -> N
     await ask(fresh, None, status="fallback", text="Old question", hours_ago=48)
     assert (await collect(fresh)).unanswered == []
     digest = await collect(fresh, curators=True)
-    assert [(a.question, a.count) for a in digest.unanswered] == [("What is the capital of Mars?", 4),
-                                                                  ("Who bakes the best bread?", 1)]
+    assert [(a.question, a.count) for a in digest.unanswered] == [
+        ("What is the capital of Mars?", 4),
+        ("Who bakes the best bread?", 1),
+    ]
 
 
 async def test_try_asking_is_never_a_question_the_channel_asked_before(fresh: Engine) -> None:
@@ -129,8 +147,13 @@ async def test_a_quiet_day_still_gets_the_fact_and_a_question(fresh: Engine) -> 
 
 @pytest.mark.parametrize(
     ("text", "first"),
-    [("One. Two.", "One."), ("The U.S. vote was 5.5 per cent. Next.", "The U.S. vote was 5.5 per cent."),
-     ("No full stop", "No full stop"), ("Is it? “Yes.”", "Is it?"), ("  spaced \n out.  More", "spaced out.")],
+    [
+        ("One. Two.", "One."),
+        ("The U.S. vote was 5.5 per cent. Next.", "The U.S. vote was 5.5 per cent."),
+        ("No full stop", "No full stop"),
+        ("Is it? “Yes.”", "Is it?"),
+        ("  spaced \n out.  More", "spaced out."),
+    ],
 )
 def test_first_sentence(text: str, first: str) -> None:
     assert first_sentence(text) == first
@@ -146,8 +169,10 @@ def test_first_sentence(text: str, first: str) -> None:
         ("preview --curators", DigestRequest(curators=True)),
         ("subscribe", DigestRequest(action="subscribe")),
         ("SUBSCRIBE 8:30", DigestRequest(action="subscribe", at=time(8, 30))),
-        ("subscribe europe/london 17:05 --curators",
-         DigestRequest(action="subscribe", at=time(17, 5), timezone="Europe/London", curators=True)),
+        (
+            "subscribe europe/london 17:05 --curators",
+            DigestRequest(action="subscribe", at=time(17, 5), timezone="Europe/London", curators=True),
+        ),
         ("subscribe America/New_York", DigestRequest(action="subscribe", timezone="America/New_York")),
         ("unsubscribe", DigestRequest(action="unsubscribe")),
     ],
@@ -174,8 +199,10 @@ def test_bad_digest_commands_get_one_clear_line(text: str, says: str) -> None:
     assert "\n" not in str(error.value)
 
 
-@pytest.mark.parametrize(("typed", "first"), [("lond", "Europe/London"), ("america/new", "America/New_York"),
-                                              ("", "Africa/Abidjan"), ("utc", "UTC")])
+@pytest.mark.parametrize(
+    ("typed", "first"),
+    [("lond", "Europe/London"), ("america/new", "America/New_York"), ("", "Africa/Abidjan"), ("utc", "UTC")],
+)
 def test_time_zones_autocomplete(typed: str, first: str) -> None:
     found = timezones(typed)
     assert found[0] == first and len(found) <= 25
@@ -188,6 +215,7 @@ def test_subscriptions_default_to_nine_utc(tmp_path: Path) -> None:
     assert describe(sub) == "every day at 09:00 (UTC)"
     chosen = DigestRequest(action="subscribe", at=time(7, 5), timezone="Asia/Tokyo", curators=True)
     sub = subscription(chosen, platform="discord", channel="42", settings=Settings(), workspace="111")
-    assert sub == Subscription(platform="discord", channel="42", workspace="111", at=time(7, 5),
-                               timezone="Asia/Tokyo", curators=True)
+    assert sub == Subscription(
+        platform="discord", channel="42", workspace="111", at=time(7, 5), timezone="Asia/Tokyo", curators=True
+    )
     assert describe(sub) == "every day at 07:05 (Asia/Tokyo), with what is not answered yet"

@@ -35,7 +35,9 @@ def test_preview_differs_by_day_and_by_channel(runner: CliRunner) -> None:
         return next(line for line in output.splitlines() if line.startswith("Fact of the day"))
 
     assert fact("--date", "2026-12-01") != fact("--date", "2026-12-02")
-    assert fact("--channel", "slack:C1", "--date", "2026-12-01") != fact("--channel", "slack:C2", "--date", "2026-12-01")
+    assert fact("--channel", "slack:C1", "--date", "2026-12-01") != fact(
+        "--channel", "slack:C2", "--date", "2026-12-01"
+    )
 
 
 @pytest.mark.parametrize(
@@ -54,8 +56,11 @@ def test_bad_requests_get_one_line(runner: CliRunner, args: list[str], message: 
 
 
 async def test_send_posts_once_a_day_to_slack(fake_slack: FakeSlack, tmp_path: Path) -> None:
-    env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake_slack.api_url,
-           "FACTBOT_DB_URL": f"sqlite+aiosqlite:///{tmp_path / 'log.db'}"}
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": fake_slack.api_url,
+        "FACTBOT_DB_URL": f"sqlite+aiosqlite:///{tmp_path / 'log.db'}",
+    }
     command = ["digest", "send", "--to", "slack:C0GENERAL", "--date", "2026-12-01"]
     first = await asyncio.to_thread(CliRunner().invoke, app, command, env=env)
     second = await asyncio.to_thread(CliRunner().invoke, app, command, env=env)

@@ -14,8 +14,11 @@ def test_an_answer_names_its_example_runner_up_and_the_rule(engine: Engine) -> N
     question = "how many votes did ismailov get"
     e = explain(engine, question)
     answer = engine.compose(question)
-    assert (e.status, e.intent, e.reason) == (answer.status, answer.intent, "clear") == (
-        Status.answered, "loser-votes", "clear")
+    assert (
+        (e.status, e.intent, e.reason)
+        == (answer.status, answer.intent, "clear")
+        == (Status.answered, "loser-votes", "clear")
+    )
     assert e.best is not None and e.runner_up is not None and e.margin is not None
     assert e.best.example in engine.base.intents["loser-votes"].examples
     assert e.score == answer.confidence
@@ -24,18 +27,24 @@ def test_an_answer_names_its_example_runner_up_and_the_rule(engine: Engine) -> N
     assert e.rule.endswith("≥ 0.005")
     text = explanation_text(e)
     first, *numbers = text.splitlines()
-    assert first.startswith(f"I answered with “{e.best.question}” because your question matched the example "
-                            f"“{e.best.example}” closely; the next best, “{e.runner_up.question}”")
+    assert first.startswith(
+        f"I answered with “{e.best.question}” because your question matched the example "
+        f"“{e.best.example}” closely; the next best, “{e.runner_up.question}”"
+    )
     assert any(line.startswith(f"Runner-up: {e.runner_up.intent}") for line in numbers)
     assert "Thresholds: answer 0.70 · clarify 0.40 · margin 0.005" in numbers
 
 
-@pytest.mark.parametrize(("question", "never_used"), [
-    ("Where is the ITU headquartered?", ["headquartered"]),
-    ("zzqx blorp", ["zzqx", "blorp"]),
-])
-def test_a_fallback_says_which_words_the_source_never_uses(engine: Engine, question: str,
-                                                          never_used: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("question", "never_used"),
+    [
+        ("Where is the ITU headquartered?", ["headquartered"]),
+        ("zzqx blorp", ["zzqx", "blorp"]),
+    ],
+)
+def test_a_fallback_says_which_words_the_source_never_uses(
+    engine: Engine, question: str, never_used: list[str]
+) -> None:
     e = explain(engine, question)
     assert e.status is Status.fallback is engine.compose(question).status
     assert e.intent is None and e.unknown == never_used
@@ -55,10 +64,13 @@ def test_a_clarify_names_the_close_runner_up(engine: Engine) -> None:
     assert e.best.question in first and e.runner_up.question in first and "almost equally well" in first
 
 
-@pytest.mark.parametrize(("question", "corrections"), [
-    ("wat did ismailov gett in votse", {"gett": "get", "votse": "vote"}),
-    ("who won the electoin", {"electoin": "election"}),
-])
+@pytest.mark.parametrize(
+    ("question", "corrections"),
+    [
+        ("wat did ismailov gett in votse", {"gett": "get", "votse": "vote"}),
+        ("who won the electoin", {"electoin": "election"}),
+    ],
+)
 def test_typos_show_their_corrections(engine: Engine, question: str, corrections: dict[str, str]) -> None:
     e = explain(engine, question)
     assert corrections.items() <= e.corrections.items()
@@ -78,8 +90,18 @@ def test_small_talk_is_explained_as_such(engine: Engine) -> None:
     assert "small talk" in explanation_text(e).splitlines()[0]
 
 
-@pytest.mark.parametrize("question", ["who won the election", "what is the weather in paris", "vote", "ismailov",
-                                      "how much did bogdan-martin win by", "thanks", ""])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "who won the election",
+        "what is the weather in paris",
+        "vote",
+        "ismailov",
+        "how much did bogdan-martin win by",
+        "thanks",
+        "",
+    ],
+)
 def test_the_explanation_agrees_with_the_answer(engine: Engine, question: str) -> None:
     e, answer = explain(engine, question), engine.compose(question)
     assert (e.status, e.intent) == (answer.status, answer.intent)

@@ -583,12 +583,32 @@ def test_a_vote_from_chat_is_tied_to_the_question_its_answer_replied_to() -> Non
 
     t = _now()
     asked = [
-        Asked(id=1, at=t - _td(minutes=9), platform="slack", channel="C1", text="who won?", status="answered", intent="w"),
-        Asked(id=2, at=t - _td(minutes=5), platform="slack", channel="C2", text="winner?", status="answered", intent="w"),
-        Asked(id=3, at=t - _td(minutes=2), platform="discord", channel="9", text="who got it", status="answered", intent="w"),
+        Asked(
+            id=1, at=t - _td(minutes=9), platform="slack", channel="C1", text="who won?", status="answered", intent="w"
+        ),
+        Asked(
+            id=2, at=t - _td(minutes=5), platform="slack", channel="C2", text="winner?", status="answered", intent="w"
+        ),
+        Asked(
+            id=3,
+            at=t - _td(minutes=2),
+            platform="discord",
+            channel="9",
+            text="who got it",
+            status="answered",
+            intent="w",
+        ),
     ]
     votes = [
-        Vote(answer_key="C1:1700000000.1", at=t, platform="slack", user_hash="h1", vote="down", intent="w", fact_ids=["f"]),
+        Vote(
+            answer_key="C1:1700000000.1",
+            at=t,
+            platform="slack",
+            user_hash="h1",
+            vote="down",
+            intent="w",
+            fact_ids=["f"],
+        ),
         Vote(answer_key="123456", at=t, platform="discord", user_hash="h2", vote="down", intent="w", fact_ids=["f"]),
     ]
     [row, _fact_row] = feedback_rows(votes, asked)

@@ -91,7 +91,9 @@ def test_half_configured_slack_says_what_is_missing_and_chats(runner: CliRunner)
 
 
 async def test_run_logs_questions_to_the_sql_store_and_flushes_on_stop(
-    shipped, fake_discord: FakeDiscord, tmp_path  # type: ignore[no-untyped-def]
+    shipped,
+    fake_discord: FakeDiscord,
+    tmp_path,  # type: ignore[no-untyped-def]
 ) -> None:
     from bot.cli import _run_adapters
     from bot.sqlstore import open_store

@@ -15,7 +15,12 @@ async def test_engine_logs_each_question_with_a_hashed_user(shipped) -> None:  #
     await engine.answer(Question(text="ismailov votes", who="U123", where="C1", platform="slack"))
     await engine.drain()
     [record] = await store.questions()
-    assert (record.status, record.intent, record.text, record.channel) == ("answered", "loser-votes", "ismailov votes", "C1")
+    assert (record.status, record.intent, record.text, record.channel) == (
+        "answered",
+        "loser-votes",
+        "ismailov votes",
+        "C1",
+    )
     assert record.user_hash == hash_user("slack", "U123", salt="pepper") and "U123" not in record.user_hash
     assert record.fact_ids == ["loser-votes"]
 
@@ -59,4 +64,7 @@ async def test_recent_post_finds_the_latest_answer_citing_a_fact() -> None:
     await store.remember_post(PostRecord(platform="slack", channel="C1", fact_ids=["f1"], link="https://x/1"))
     found = await store.recent_post(platform="slack", channel="C1", fact_id="f1", since=now() - timedelta(minutes=30))
     assert found is not None and found.link == "https://x/1"
-    assert await store.recent_post(platform="slack", channel="C2", fact_id="f1", since=now() - timedelta(minutes=30)) is None
+    assert (
+        await store.recent_post(platform="slack", channel="C2", fact_id="f1", since=now() - timedelta(minutes=30))
+        is None
+    )

@@ -31,7 +31,9 @@ def test_tiny_fact_base_is_valid(tiny: Path) -> None:
 def test_quotes_match_a_hard_wrapped_source_whatever_its_line_breaks(tiny: Path) -> None:
     seed = tiny / "seeds" / "tiny.txt"
     text = seed.read_text(encoding="utf-8")
-    seed.write_text(text.replace("was built in 1871 from local granite.", "was built\n    in 1871 from\n    local granite."))
+    seed.write_text(
+        text.replace("was built in 1871 from local granite.", "was built\n    in 1871 from\n    local granite.")
+    )
     base, problems = read_factbase(tiny)
     assert problems == []
     citation = Engine(base).respond("When was the lighthouse built?").citations[0]

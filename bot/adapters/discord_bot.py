@@ -219,8 +219,9 @@ class FactbotTree(app_commands.CommandTree["FactbotClient"]):
 class FactbotClient(discord.Client):
     """A Discord client that holds the engine and translates between Discord and it."""
 
-    def __init__(self, engine: Engine, settings: Settings, *, subscriptions: Subscriptions | None = None,
-                 **options: Any) -> None:
+    def __init__(
+        self, engine: Engine, settings: Settings, *, subscriptions: Subscriptions | None = None, **options: Any
+    ) -> None:
         super().__init__(intents=minimal_intents(), allowed_mentions=discord.AllowedMentions.none(), **options)
         self.engine = engine
         self.repeats = Repeats(engine, platform="discord", window_minutes=settings.repeat_window_minutes)
@@ -245,8 +246,12 @@ class FactbotClient(discord.Client):
         try:
             synced = await self.tree.sync(guild=guild)
         except discord.HTTPException as exc:
-            log.warning("could not sync commands to guild %s (is the bot in it, invited with the "
-                        "applications.commands scope?): %s", guild_id, exc)
+            log.warning(
+                "could not sync commands to guild %s (is the bot in it, invited with the "
+                "applications.commands scope?): %s",
+                guild_id,
+                exc,
+            )
             return
         log.info("synced %d commands to guild %s", len(synced), guild_id)
 
@@ -275,8 +280,9 @@ class FactbotClient(discord.Client):
         try:
             sent = await message.reply(**reply.kwargs())
         except discord.HTTPException as exc:
-            log.warning("could not reply in channel %s (check the bot's permissions there): %s",
-                        message.channel.id, exc)
+            log.warning(
+                "could not reply in channel %s (check the bot's permissions there): %s", message.channel.id, exc
+            )
             return
         await self.remember(reply, sent, guild_id=message.guild.id if message.guild else _guild_id(message.channel))
 
@@ -313,18 +319,23 @@ class FactbotClient(discord.Client):
         text = (question or "").strip() or (self.last_asked.last(str(where)) if where is not None else None)
         if not text:
             s = self.settings
-            return Reply(content=f"Nothing to explain here yet: ask with `/{s.command_ask}`, then `/{s.command_why}`, "
-                         f"or `/{s.command_why} question:` with your question.", private=True)
+            return Reply(
+                content=f"Nothing to explain here yet: ask with `/{s.command_ask}`, then `/{s.command_why}`, "
+                f"or `/{s.command_why} question:` with your question.",
+                private=True,
+            )
         return Reply(embed=why_embed(explain(self.engine, text)), private=True)
 
     # -- the digest -------------------------------------------------------------------------------
 
-    async def digest_reply(self, request: DigestRequest, *, channel: int | None, guild: int | None,
-                           may_manage: bool) -> Reply:
+    async def digest_reply(
+        self, request: DigestRequest, *, channel: int | None, guild: int | None, may_manage: bool
+    ) -> Reply:
         """`/digest`: a private preview, or this channel's subscription changed by someone who may manage it."""
         if request.action == "preview":
-            digest = await collect_digest(self.engine, channel=str(channel), platform="discord", day=date.today(),
-                                          curators=request.curators)
+            digest = await collect_digest(
+                self.engine, channel=str(channel), platform="discord", day=date.today(), curators=request.curators
+            )
             return Reply(embed=digest_embed(digest), view=digest_view(digest), private=True)
         if guild is None or channel is None:
             return Reply(content="Digests are for server channels: use this command in the channel itself.")
@@ -337,8 +348,11 @@ class FactbotClient(discord.Client):
         command = self.settings.command_digest
         if request.action == "unsubscribe":
             had = await self.subscriptions.unsubscribe("discord", channel)
-            said = "This channel will no longer get the Factbot digest." if had else \
-                "This channel was not getting the Factbot digest."
+            said = (
+                "This channel will no longer get the Factbot digest."
+                if had
+                else "This channel was not getting the Factbot digest."
+            )
             return f"{said} `/{command} action:subscribe` starts it."
         sub = subscription(request, platform="discord", channel=channel, settings=self.settings, workspace=guild)
         await self.subscriptions.subscribe(sub)
@@ -358,8 +372,7 @@ class FactbotClient(discord.Client):
         work = self.answer(found.question, who=interaction.user.id, where=interaction.channel_id)
         await _guarded(interaction, respond_in_time(interaction, work, ephemeral=False))
 
-    async def press_vote(self, interaction: discord.Interaction[Any], vote: str, intent: str,
-                         facts: list[str]) -> None:
+    async def press_vote(self, interaction: discord.Interaction[Any], vote: str, intent: str, facts: list[str]) -> None:
         """Keep a 👍/👎 (one per person and answer: a second press changes it) and thank the user privately."""
         if await self._cooling(interaction):
             return
@@ -367,15 +380,17 @@ class FactbotClient(discord.Client):
         await self._keep_vote(interaction, vote, intent, facts)
         await send(interaction, Reply(content=THANKS), ephemeral=True)
 
-    async def _keep_vote(self, interaction: discord.Interaction[Any], vote: str, intent: str,
-                         facts: list[str]) -> None:
+    async def _keep_vote(self, interaction: discord.Interaction[Any], vote: str, intent: str, facts: list[str]) -> None:
         """Store a vote under the answer's message id and the voter's salted hash."""
         if interaction.message is None or vote not in ("up", "down"):
             log.warning("a vote without its message was not kept")
             return
         found = self.engine.base.intents.get(intent)
         record = FeedbackRecord(
-            answer_key=str(interaction.message.id), platform="discord", vote=cast(Vote, vote), intent=intent,
+            answer_key=str(interaction.message.id),
+            platform="discord",
+            vote=cast(Vote, vote),
+            intent=intent,
             user_hash=hash_user("discord", str(interaction.user.id), salt=self.engine.salt),
             fact_ids=facts or (list(found.facts) if found else []),
         )
@@ -443,22 +458,35 @@ def _add_commands(client: FactbotClient) -> None:
             embed = topic_embed(topic, [(f.answer, engine.cite(f)) for f in engine.base.topics().get(topic, [])])
         await send(interaction, Reply(embed=embed), ephemeral=True)
 
-    @tree.command(name=settings.command_digest,
-                  description="Preview today's digest for this channel (just for you), or subscribe the channel.")
-    @app_commands.describe(action="preview (the default), subscribe or unsubscribe this channel",
-                           time="subscribe: the local time to post, HH:MM (default 09:00)",
-                           timezone="subscribe: the time zone, Area/City (default UTC)",
-                           curators="also list the questions the fact base could not answer")
+    @tree.command(
+        name=settings.command_digest,
+        description="Preview today's digest for this channel (just for you), or subscribe the channel.",
+    )
+    @app_commands.describe(
+        action="preview (the default), subscribe or unsubscribe this channel",
+        time="subscribe: the local time to post, HH:MM (default 09:00)",
+        timezone="subscribe: the time zone, Area/City (default UTC)",
+        curators="also list the questions the fact base could not answer",
+    )
     @app_commands.choices(action=[app_commands.Choice(name=a, value=a) for a in ACTIONS])
-    async def digest(interaction: discord.Interaction[FactbotClient], action: str = "preview",
-                     time: str | None = None, timezone: str | None = None, curators: bool = False) -> None:
+    async def digest(
+        interaction: discord.Interaction[FactbotClient],
+        action: str = "preview",
+        time: str | None = None,
+        timezone: str | None = None,
+        curators: bool = False,
+    ) -> None:
         try:
             request = digest_request(action, time=time, timezone=timezone, curators=curators)
         except ValueError as exc:
             await send(interaction, Reply(content=str(exc)), ephemeral=True)
             return
-        reply = await client.digest_reply(request, channel=interaction.channel_id, guild=interaction.guild_id,
-                                          may_manage=interaction.permissions.manage_channels)
+        reply = await client.digest_reply(
+            request,
+            channel=interaction.channel_id,
+            guild=interaction.guild_id,
+            may_manage=interaction.permissions.manage_channels,
+        )
         await send(interaction, reply, ephemeral=True)
 
     @digest.autocomplete("timezone")
@@ -467,8 +495,10 @@ def _add_commands(client: FactbotClient) -> None:
     ) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=zone, value=zone) for zone in timezones(current, limit=MAX_CHOICES)]
 
-    @tree.command(name=settings.command_why,
-                  description="Why I answered the last question here (or yours) as I did (just for you).")
+    @tree.command(
+        name=settings.command_why,
+        description="Why I answered the last question here (or yours) as I did (just for you).",
+    )
     @app_commands.describe(question="Explain this question instead of the last one asked here")
     async def why(interaction: discord.Interaction[FactbotClient], question: str | None = None) -> None:
         await send(interaction, client.why(question, where=interaction.channel_id), ephemeral=True)
@@ -482,12 +512,14 @@ def digest_request(action: str, *, time: str | None, timezone: str | None, curat
     """`/digest`'s options as a request; ValueError, in one line, for a bad time or time zone."""
     if action not in ACTIONS:
         raise ValueError(f"Unknown action “{action}”: choose preview, subscribe or unsubscribe.")
-    return DigestRequest.model_validate({
-        "action": action,
-        "at": parse_time(time) if time else None,
-        "timezone": parse_timezone(timezone) if timezone else None,
-        "curators": curators,
-    })
+    return DigestRequest.model_validate(
+        {
+            "action": action,
+            "at": parse_time(time) if time else None,
+            "timezone": parse_timezone(timezone) if timezone else None,
+            "curators": curators,
+        }
+    )
 
 
 # -- posting digests --------------------------------------------------------------------------------
@@ -526,8 +558,9 @@ def digest_poster(client: discord.Client) -> DiscordDigestPoster:
 # -- entry points for the CLI -------------------------------------------------------------------
 
 
-def build_client(engine: Engine, settings: Settings, *, subscriptions: Subscriptions | None = None,
-                 **options: Any) -> FactbotClient:
+def build_client(
+    engine: Engine, settings: Settings, *, subscriptions: Subscriptions | None = None, **options: Any
+) -> FactbotClient:
     """A ready-to-start Discord client for `engine`; `options` go to discord.Client (e.g. guild_ready_timeout).
 
     `/digest subscribe` and `unsubscribe` go to `subscriptions` (the digest scheduler, so it reschedules at
@@ -551,8 +584,9 @@ async def _login(client: discord.Client, token: str) -> None:
         raise DiscordConfigError("DISCORD_TOKEN was rejected by Discord") from None
 
 
-async def run_discord(engine: Engine, settings: Settings, *, client: FactbotClient | None = None,
-                      **options: Any) -> None:
+async def run_discord(
+    engine: Engine, settings: Settings, *, client: FactbotClient | None = None, **options: Any
+) -> None:
     """Connect to Discord and answer until cancelled; commands sync to DISCORD_GUILD_IDS at start.
 
     `client` (from `build_client`) lets the caller hold the client, e.g. for `digest_poster(client)`.

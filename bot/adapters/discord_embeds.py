@@ -53,9 +53,7 @@ def fit(embed: discord.Embed) -> discord.Embed:
 
 def _embed(title: str, description: str, *, colour: discord.Colour, url: str | None = None) -> discord.Embed:
     """An embed with a clipped title and description."""
-    return discord.Embed(
-        title=clip(title, TITLE), description=clip(description, DESCRIPTION), colour=colour, url=url
-    )
+    return discord.Embed(title=clip(title, TITLE), description=clip(description, DESCRIPTION), colour=colour, url=url)
 
 
 def _field(embed: discord.Embed, name: str, value: str) -> None:
@@ -78,7 +76,7 @@ def credit(citations: Sequence[Citation]) -> str:
 
 
 def _paragraphs(found: Sequence[int | None]) -> str:
-    """"paragraph 3", "paragraphs 3, 7", with "source record" for facts drawn from the record."""
+    """ "paragraph 3", "paragraphs 3, 7", with "source record" for facts drawn from the record."""
     numbers = sorted({p for p in found if p is not None})
     parts = [f"paragraph{'s' * (len(numbers) > 1)} {', '.join(map(str, numbers))}"] if numbers else []
     return ", ".join(parts + ["source record"] * (None in found))
@@ -90,8 +88,9 @@ def answer_embed(answer: Answer) -> discord.Embed:
     if answer.truncated:
         description += "\n*(Only the start of a very long message was read.)*"
     url = answer.citations[0].url if answer.citations else None
-    embed = _embed(escape_markdown(answer.question.strip()) or "Factbot", description,
-                   colour=COLOURS[answer.status], url=url)
+    embed = _embed(
+        escape_markdown(answer.question.strip()) or "Factbot", description, colour=COLOURS[answer.status], url=url
+    )
     for citation in answer.citations:
         _field(embed, f"Quote, {_where(citation)}", f"“{escape_markdown(citation.quote)}”")
     if answer.suggestions:
@@ -112,8 +111,11 @@ def help_embed(overview: Overview, settings: Settings) -> discord.Embed:
         f"`/{settings.command_why} [question]` why I answered the last question here (or yours) as I did",
         f"`/{settings.command_help}` this help",
     ]
-    embed = _embed("Factbot", f"I answer questions about {overview.covers}, quoting it word for word.\n\n"
-                   + "\n".join(usage), colour=discord.Colour.blurple())
+    embed = _embed(
+        "Factbot",
+        f"I answer questions about {overview.covers}, quoting it word for word.\n\n" + "\n".join(usage),
+        colour=discord.Colour.blurple(),
+    )
     sources = [f"[{escape_markdown(s.title)}]({s.url}) — {s.author}, {s.publisher}" for s in overview.sources]
     _field(embed, "Sources", "\n".join(sources))
     _field(embed, "Counts", f"{overview.facts} facts · {overview.intents} questions · {len(overview.topics)} topics")
@@ -153,13 +155,25 @@ def topic_embed(topic: str, facts: Sequence[tuple[str, Citation]]) -> discord.Em
 def digest_embed(digest: Digest) -> discord.Embed:
     """A channel's digest: the fact of the day with its quote, what was asked and missed, a question to try."""
     fact = digest.fact
-    embed = _embed(f"Factbot digest for {digest.day:%A %d %B %Y}", f"**Fact of the day:** "
-                   f"{escape_markdown(digest.fact_answer)}", colour=discord.Colour.teal(), url=fact.url)
+    embed = _embed(
+        f"Factbot digest for {digest.day:%A %d %B %Y}",
+        f"**Fact of the day:** {escape_markdown(digest.fact_answer)}",
+        colour=discord.Colour.teal(),
+        url=fact.url,
+    )
     _field(embed, f"Quote, {_where(fact)}", f"“{escape_markdown(fact.quote)}”")
-    _field(embed, "What the team asked", "\n".join(
-        f"• {escape_markdown(a.question)}{_times(a.count)} — {escape_markdown(a.answer)}" for a in digest.asked))
-    _field(embed, "Not answered yet", "\n".join(
-        f"• {escape_markdown(a.question)}{_times(a.count)}" for a in digest.unanswered))
+    _field(
+        embed,
+        "What the team asked",
+        "\n".join(
+            f"• {escape_markdown(a.question)}{_times(a.count)} — {escape_markdown(a.answer)}" for a in digest.asked
+        ),
+    )
+    _field(
+        embed,
+        "Not answered yet",
+        "\n".join(f"• {escape_markdown(a.question)}{_times(a.count)}" for a in digest.unanswered),
+    )
     _field(embed, "Try asking", escape_markdown(digest.try_asking.question))
     embed.set_footer(text=clip(credit([fact]), FOOTER))
     return fit(embed)
@@ -201,13 +215,13 @@ class ButtonHandler(Protocol):
     async def press_suggestion(self, interaction: discord.Interaction[Any], intent: str) -> None:
         """Answer the suggested question."""
 
-    async def press_vote(self, interaction: discord.Interaction[Any], vote: str, intent: str,
-                         facts: list[str]) -> None:
+    async def press_vote(self, interaction: discord.Interaction[Any], vote: str, intent: str, facts: list[str]) -> None:
         """Record feedback on an answer (`facts` empty when the button could not carry them)."""
 
 
-class SuggestionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                       template=rf"factbot:ask:(?P<intent>{INTENT_ID})"):
+class SuggestionButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"factbot:ask:(?P<intent>{INTENT_ID})"
+):
     """A suggested question; pressing it asks that question."""
 
     def __init__(self, intent: str, label: str = "") -> None:
@@ -229,8 +243,10 @@ class SuggestionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         await cast(ButtonHandler, interaction.client).press_suggestion(interaction, self.intent)
 
 
-class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                 template=rf"factbot:vote:(?P<vote>up|down):(?P<intent>{INTENT_ID})(?::(?P<facts>{FACT_IDS}))?"):
+class VoteButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=rf"factbot:vote:(?P<vote>up|down):(?P<intent>{INTENT_ID})(?::(?P<facts>{FACT_IDS}))?",
+):
     """👍 or 👎 on an answer, carrying the facts it cited when they fit in the custom_id."""
 
     def __init__(self, vote: str, intent: str, facts: Sequence[str] = ()) -> None:

@@ -77,8 +77,16 @@ from bot.settings import ConfigError, Settings
 from bot.store import FeedbackRecord, hash_user
 
 __all__ = [
-    "SlackConfigError", "SlackDigestPoster", "build_app", "close_app", "digest_poster", "manifest", "manifest_yaml",
-    "run_http", "run_socket_mode", "start_http",
+    "SlackConfigError",
+    "SlackDigestPoster",
+    "build_app",
+    "close_app",
+    "digest_poster",
+    "manifest",
+    "manifest_yaml",
+    "run_http",
+    "run_socket_mode",
+    "start_http",
 ]
 
 log = logging.getLogger(__name__)
@@ -206,8 +214,9 @@ class RecentEvents:
 class SlackAdapter:
     """Bolt listeners around one engine: Slack inputs become Questions, Answers become messages."""
 
-    def __init__(self, engine: Engine, settings: Settings, *, session: ClientSession,
-                 subscriptions: Subscriptions | None = None) -> None:
+    def __init__(
+        self, engine: Engine, settings: Settings, *, session: ClientSession, subscriptions: Subscriptions | None = None
+    ) -> None:
         self.engine = engine
         self.repeats = Repeats(engine, platform="slack", window_minutes=settings.repeat_window_minutes)
         self.settings = settings
@@ -248,8 +257,11 @@ class SlackAdapter:
         try:
             return await self.engine.store.claim_event(event_id, ttl=EVENT_TTL)
         except Exception as exc:  # the store is best effort: answer rather than drop
-            log.warning("Slack: could not claim event %s in the store (%s); deduplicating in this process only",
-                        event_id, type(exc).__name__)
+            log.warning(
+                "Slack: could not claim event %s in the store (%s); deduplicating in this process only",
+                event_id,
+                type(exc).__name__,
+            )
             return True
 
     # slash commands: answered inside the acknowledgement (a channel answer to remember: posted after it)
@@ -291,9 +303,13 @@ class SlackAdapter:
         slash = SlashCommand.model_validate(command)
         text = slash.question().text or self.last_asked.last(slash.channel_id)
         if not text:
-            return Reply(notice_message(f"Nothing to explain here yet: ask with `/{self.settings.command_ask}`, "
-                                        f"then `/{self.settings.command_why}`, or `/{self.settings.command_why} "
-                                        "your question`."))
+            return Reply(
+                notice_message(
+                    f"Nothing to explain here yet: ask with `/{self.settings.command_ask}`, "
+                    f"then `/{self.settings.command_why}`, or `/{self.settings.command_why} "
+                    "your question`."
+                )
+            )
         return Reply(why_message(explain(self.engine, text)))
 
     async def _ask(self, command: dict[str, Any]) -> Reply:
@@ -325,12 +341,21 @@ class SlackAdapter:
         except ValueError as exc:
             return Reply(notice_message(escape(str(exc))))
         if request.action == "preview":
-            digest = await collect_digest(self.engine, channel=slash.channel_id or "slack", platform="slack",
-                                          day=date.today(), curators=request.curators)
+            digest = await collect_digest(
+                self.engine,
+                channel=slash.channel_id or "slack",
+                platform="slack",
+                day=date.today(),
+                curators=request.curators,
+            )
             return Reply(digest_message(digest, preview=True))
         if slash.channel_id.startswith("D") or not slash.channel_id:
-            return Reply(notice_message(f"Digests are for channels: run `/{self.settings.command_digest} "
-                                        f"{request.action}` in the channel itself."))
+            return Reply(
+                notice_message(
+                    f"Digests are for channels: run `/{self.settings.command_digest} "
+                    f"{request.action}` in the channel itself."
+                )
+            )
         if not await may_manage(client, user=slash.user_id, channel=slash.channel_id):
             return Reply(notice_message(NOT_ALLOWED))
         return Reply(notice_message(escape(await self._change(slash, request))))
@@ -339,15 +364,21 @@ class SlackAdapter:
         """Subscribe or unsubscribe the command's channel; what to tell the asker."""
         if request.action == "unsubscribe":
             had = await self.subscriptions.unsubscribe("slack", slash.channel_id)
-            said = ("This channel will no longer get the Factbot digest." if had
-                    else "This channel was not getting the Factbot digest.")
+            said = (
+                "This channel will no longer get the Factbot digest."
+                if had
+                else "This channel was not getting the Factbot digest."
+            )
             said += f" `/{self.settings.command_digest} subscribe` starts it."
         else:
-            sub = subscription(request, platform="slack", channel=slash.channel_id, settings=self.settings,
-                               workspace=slash.team_id)
+            sub = subscription(
+                request, platform="slack", channel=slash.channel_id, settings=self.settings, workspace=slash.team_id
+            )
             await self.subscriptions.subscribe(sub)
-            said = f"This channel will get the Factbot digest {describe(sub)}. " \
-                   f"`/{self.settings.command_digest} unsubscribe` stops it."
+            said = (
+                f"This channel will get the Factbot digest {describe(sub)}. "
+                f"`/{self.settings.command_digest} unsubscribe` stops it."
+            )
         log.info("Slack: digest %s in %s", request.action, slash.channel_id)
         return said
 
@@ -388,8 +419,9 @@ class SlackAdapter:
         message = MessageEvent.model_validate(event)
         if message.channel.startswith("D") or not message.from_person(context.bot_user_id):
             return  # DMs are answered by on_message; bots and edits never
-        await self._answer_event(client, message, context.bot_user_id, thread_ts=message.thread_ts or message.ts,
-                                 channel=message.channel)
+        await self._answer_event(
+            client, message, context.bot_user_id, thread_ts=message.thread_ts or message.ts, channel=message.channel
+        )
 
     async def on_message(self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
         """A direct message: answered in the DM (in its thread, if it was written in one)."""
@@ -398,8 +430,15 @@ class SlackAdapter:
             return
         await self._answer_event(client, message, context.bot_user_id, thread_ts=message.thread_ts, channel=None)
 
-    async def _answer_event(self, client: AsyncWebClient, event: MessageEvent, bot_user: str | None,
-                            *, thread_ts: str | None, channel: str | None) -> None:
+    async def _answer_event(
+        self,
+        client: AsyncWebClient,
+        event: MessageEvent,
+        bot_user: str | None,
+        *,
+        thread_ts: str | None,
+        channel: str | None,
+    ) -> None:
         try:
             question = event.question(bot_user)
             self.last_asked.remember(event.channel, question.text)
@@ -451,8 +490,7 @@ class SlackAdapter:
         await self._keep_vote(click, vote)
         if click.response_url:  # a thank-you is only ever shown to the voter
             thanks = notice_message(f"Thanks, your {VOTES[vote.vote]} is noted.")
-            await _respond(self.session, click.response_url, thanks, replace_original=False,
-                           response_type="ephemeral")
+            await _respond(self.session, click.response_url, thanks, replace_original=False, response_type="ephemeral")
 
     async def _keep_vote(self, click: ButtonClick, vote: VoteValue) -> None:
         """Store a vote under the answer's message (`channel:ts`) and the voter's salted hash."""
@@ -460,8 +498,11 @@ class SlackAdapter:
             log.warning("Slack: a vote without its message or voter was not kept")
             return
         record = FeedbackRecord(
-            answer_key=f"{click.channel}:{click.message_ts}", platform="slack",
-            user_hash=hash_user("slack", click.user, salt=self.engine.salt), vote=vote.vote, intent=vote.intent,
+            answer_key=f"{click.channel}:{click.message_ts}",
+            platform="slack",
+            user_hash=hash_user("slack", click.user, salt=self.engine.salt),
+            vote=vote.vote,
+            intent=vote.intent,
             fact_ids=vote.facts or self._facts_of(vote.intent),
         )
         try:
@@ -521,8 +562,13 @@ class SlackDigestPoster:
         """
         message = digest_message(digest, preview=False)
         try:
-            await self.client.chat_postMessage(channel=subscription.channel, text=message.text,
-                                               blocks=message.blocks, unfurl_links=False, unfurl_media=False)
+            await self.client.chat_postMessage(
+                channel=subscription.channel,
+                text=message.text,
+                blocks=message.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
         except SlackApiError as exc:
             if _error(exc) in GONE:
                 raise ChannelGone(f"slack channel {subscription.channel}: {_error(exc)}") from None
@@ -545,16 +591,29 @@ async def _safely(work: Awaitable[Reply]) -> Reply:
 
 async def _ack(ack: AsyncAck, reply: Reply) -> None:
     """Acknowledge a slash command with its reply."""
-    await ack(text=reply.message.text, blocks=reply.message.blocks, response_type=reply.response_type,
-              unfurl_links=False, unfurl_media=False)
+    await ack(
+        text=reply.message.text,
+        blocks=reply.message.blocks,
+        response_type=reply.response_type,
+        unfurl_links=False,
+        unfurl_media=False,
+    )
 
 
 async def _post(client: AsyncWebClient, *, channel: str, thread_ts: str | None, message: Message) -> str | None:
     """chat.postMessage, returning the message's `ts`; a refusal or network failure is logged in one line."""
-    response = await _web_call("chat.postMessage", channel, client.chat_postMessage(
-        channel=channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks,
-        unfurl_links=False, unfurl_media=False,
-    ))
+    response = await _web_call(
+        "chat.postMessage",
+        channel,
+        client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text=message.text,
+            blocks=message.blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+        ),
+    )
     ts = response.get("ts") if response is not None else None
     return ts if isinstance(ts, str) else None
 
@@ -581,8 +640,9 @@ async def _respond(session: ClientSession, url: str, message: Message, **options
     """Reply through a `response_url` on the shared session (the URL is a credential: never logged)."""
     hook = AsyncWebhookClient(url=url, session=session, retry_handlers=retry_handlers())
     try:
-        response = await hook.send(text=message.text, blocks=message.blocks, unfurl_links=False,
-                                   unfurl_media=False, **options)
+        response = await hook.send(
+            text=message.text, blocks=message.blocks, unfurl_links=False, unfurl_media=False, **options
+        )
     except (TimeoutError, ClientError) as exc:
         log.warning("Slack: response_url reply failed: %s", type(exc).__name__)
         return
@@ -606,8 +666,9 @@ def web_client(settings: Settings) -> AsyncWebClient:
     """The Web API client: bot token, `SLACK_API_URL`, one shared session, retry handlers."""
     token = _secret(settings.slack_bot_token, "SLACK_BOT_TOKEN", prefix="xoxb-")
     session = ClientSession(timeout=ClientTimeout(total=30))
-    return AsyncWebClient(token=token, base_url=settings.slack_api_url, session=session,
-                          retry_handlers=retry_handlers())
+    return AsyncWebClient(
+        token=token, base_url=settings.slack_api_url, session=session, retry_handlers=retry_handlers()
+    )
 
 
 class _ClientGivenFilter(logging.Filter):
@@ -620,8 +681,13 @@ class _ClientGivenFilter(logging.Filter):
 _CLIENT_GIVEN = _ClientGivenFilter()
 
 
-def build_app(engine: Engine, settings: Settings, *, client: AsyncWebClient | None = None,
-              subscriptions: Subscriptions | None = None) -> AsyncApp:
+def build_app(
+    engine: Engine,
+    settings: Settings,
+    *,
+    client: AsyncWebClient | None = None,
+    subscriptions: Subscriptions | None = None,
+) -> AsyncApp:
     """The bolt app with every Factbot listener. Call it inside a running event loop; `close_app` ends it.
 
     `/digest subscribe` and `unsubscribe` go to `subscriptions` (the digest scheduler, so it reschedules at
@@ -670,8 +736,9 @@ async def start_http(app: AsyncApp, *, host: str = "0.0.0.0", port: int = 3000) 
     return runner
 
 
-async def run_http(engine: Engine, settings: Settings, *, port: int, host: str = "0.0.0.0",
-                   app: AsyncApp | None = None) -> None:
+async def run_http(
+    engine: Engine, settings: Settings, *, port: int, host: str = "0.0.0.0", app: AsyncApp | None = None
+) -> None:
     """HTTP mode: check the token, serve /slack/events and /healthz until cancelled, then close cleanly.
 
     `app` (from `build_app`) lets the caller hold the app, e.g. for `digest_poster(app)`; it is closed at the end.
@@ -741,8 +808,9 @@ async def check_bot_token(client: AsyncWebClient) -> None:
     except SlackApiError as exc:
         raise SlackConfigError(f"SLACK_BOT_TOKEN was rejected by Slack ({_error(exc)})") from None
     except (TimeoutError, ClientError) as exc:
-        raise SlackConfigError(f"cannot reach Slack at {client.base_url} ({type(exc).__name__}); "
-                               "check SLACK_API_URL and the network") from None
+        raise SlackConfigError(
+            f"cannot reach Slack at {client.base_url} ({type(exc).__name__}); check SLACK_API_URL and the network"
+        ) from None
     log.info("Slack: signed in as %s to %s", auth.get("user"), auth.get("team"))
 
 

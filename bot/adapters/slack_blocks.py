@@ -164,8 +164,11 @@ def read_vote(value: str) -> VoteValue | None:
 def feedback_buttons(intent: str, facts: Sequence[str] = ()) -> Block:
     """👍 / 👎 under an answer; the value carries the vote, the intent and the facts cited."""
     elements = [
-        button(f"{emoji} {'Helpful' if vote == 'up' else 'Not helpful'}", action_id=f"{FEEDBACK}_{vote}",
-               value=VoteValue(vote=vote, intent=intent, facts=list(facts)).encode())
+        button(
+            f"{emoji} {'Helpful' if vote == 'up' else 'Not helpful'}",
+            action_id=f"{FEEDBACK}_{vote}",
+            value=VoteValue(vote=vote, intent=intent, facts=list(facts)).encode(),
+        )
         for vote, emoji in VOTES.items()
     ]
     return {"type": "actions", "block_id": "factbot_feedback", "elements": elements}
@@ -258,8 +261,11 @@ def help_message(overview: Overview, settings: Settings) -> Message:
         (settings.command_ask, "<question>", "answer in the channel, for everyone to see"),
         (settings.command_facts, "[topic]", "the topics, or the facts of one topic"),
         (settings.command_digest, "", "a preview of today's digest for this channel"),
-        (settings.command_digest, "subscribe [HH:MM] [Area/City] [--curators]",
-         "a daily digest here (admins and the channel's creator; `unsubscribe` stops it)"),
+        (
+            settings.command_digest,
+            "subscribe [HH:MM] [Area/City] [--curators]",
+            "a daily digest here (admins and the channel's creator; `unsubscribe` stops it)",
+        ),
         (settings.command_why, "[question]", "why I answered the channel's last question (or this one) as I did"),
         (settings.command_help, "", "this help"),
     ]
@@ -311,8 +317,9 @@ def digest_message(digest: Digest, *, preview: bool = True) -> Message:
         section(f"*Fact of the day:* {escape(digest.fact_answer)}"),
         quote(digest.fact.quote),
         source_line(digest.fact),
-        _listing("What the team asked", [f"{echo(a.question)}{_times(a.count)} — {escape(a.answer)}"
-                                         for a in digest.asked]),
+        _listing(
+            "What the team asked", [f"{echo(a.question)}{_times(a.count)} — {escape(a.answer)}" for a in digest.asked]
+        ),
         _listing("Not answered yet", [f"{echo(a.question)}{_times(a.count)}" for a in digest.unanswered]),
         try_asking(digest.try_asking),
     ]
@@ -382,8 +389,7 @@ def _chunks(lines: list[str], limit: int) -> list[str]:
 
 # -- the app manifest -------------------------------------------------------------------------
 
-BOT_SCOPES = ["app_mentions:read", "channels:read", "chat:write", "commands", "groups:read", "im:history",
-              "users:read"]
+BOT_SCOPES = ["app_mentions:read", "channels:read", "chat:write", "commands", "groups:read", "im:history", "users:read"]
 """app_mention events; conversations.info (who created a public or private channel: `/digest subscribe`);
 chat.postMessage (channels it is in, and DMs); slash commands; message.im events; users.info (admins)."""
 BOT_EVENTS = ["app_mention", "message.im"]
@@ -404,8 +410,11 @@ def manifest(settings: Settings, *, request_url: str | None = None) -> dict[str,
             "background_color": "#1d3557",
         },
         "features": {
-            "app_home": {"home_tab_enabled": False, "messages_tab_enabled": True,
-                         "messages_tab_read_only_enabled": False},
+            "app_home": {
+                "home_tab_enabled": False,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": False,
+            },
             "bot_user": {"display_name": "Factbot", "always_online": True},
             "slash_commands": commands,
         },
@@ -422,13 +431,22 @@ def manifest(settings: Settings, *, request_url: str | None = None) -> dict[str,
 
 def _commands(settings: Settings) -> list[tuple[str, str, dict[str, str]]]:
     return [
-        (settings.command_ask, "Ask Factbot a question; the answer quotes its source",
-         {"usage_hint": "[your question]"}),
+        (
+            settings.command_ask,
+            "Ask Factbot a question; the answer quotes its source",
+            {"usage_hint": "[your question]"},
+        ),
         (settings.command_facts, "The topics Factbot knows, or the facts of one topic", {"usage_hint": "[topic]"}),
-        (settings.command_digest, "Preview today's Factbot digest, or subscribe this channel to it",
-         {"usage_hint": "[subscribe [HH:MM] [Area/City] [--curators] | unsubscribe]"}),
-        (settings.command_why, "Why Factbot answered the last question here (or yours) as it did",
-         {"usage_hint": "[question]"}),
+        (
+            settings.command_digest,
+            "Preview today's Factbot digest, or subscribe this channel to it",
+            {"usage_hint": "[subscribe [HH:MM] [Area/City] [--curators] | unsubscribe]"},
+        ),
+        (
+            settings.command_why,
+            "Why Factbot answered the last question here (or yours) as it did",
+            {"usage_hint": "[question]"},
+        ),
         (settings.command_help, "How to use Factbot, and where its answers come from", {}),
     ]
 

@@ -17,10 +17,20 @@ DIGEST = Digest(
     day=date(2026, 5, 1),
     channel="C0GENERAL",
     fact_answer="Doreen Bogdan-Martin won the election & became Secretary-General.",
-    fact=Citation(fact_id="election-winner", source_id="odi", title="Russia's loss", author="Olena Borodyna",
-                  publisher="ODI", url="https://odi.org/a", quote="Doreen Bogdan-Martin <won> the vote.", paragraph=2),
-    asked=[AskedItem(question="Who won the ITU election?", answer="Doreen Bogdan-Martin won.", count=3),
-           AskedItem(question="When was the vote?", answer="On 29 September 2022.", count=1)],
+    fact=Citation(
+        fact_id="election-winner",
+        source_id="odi",
+        title="Russia's loss",
+        author="Olena Borodyna",
+        publisher="ODI",
+        url="https://odi.org/a",
+        quote="Doreen Bogdan-Martin <won> the vote.",
+        paragraph=2,
+    ),
+    asked=[
+        AskedItem(question="Who won the ITU election?", answer="Doreen Bogdan-Martin won.", count=3),
+        AskedItem(question="When was the vote?", answer="On 29 September 2022.", count=1),
+    ],
     unanswered=[AskedItem(question="<!channel> what about *Mars*?", answer="", count=2)],
     try_asking=Suggestion(intent="vote-margin", question="By how much did Bogdan-Martin win?"),
 )
@@ -51,14 +61,29 @@ BLOCKS: list[dict[str, Any]] = [
     {"type": "header", "text": {"type": "plain_text", "text": "Factbot digest for Friday 01 May 2026", "emoji": True}},
     mrkdwn("*Fact of the day:* Doreen Bogdan-Martin won the election &amp; became Secretary-General."),
     mrkdwn(">Doreen Bogdan-Martin &lt;won&gt; the vote."),
-    {"type": "context", "elements": [{"type": "mrkdwn", "text": "*Russia's loss* · Olena Borodyna · ODI · "
-                                      "paragraph 2 · <https://odi.org/a|read the article>"}]},
-    mrkdwn("*What the team asked*\n• Who won the ITU election? (×3) — Doreen Bogdan-Martin won.\n"
-           "• When was the vote? — On 29 September 2022."),
+    {
+        "type": "context",
+        "elements": [
+            {
+                "type": "mrkdwn",
+                "text": "*Russia's loss* · Olena Borodyna · ODI · paragraph 2 · <https://odi.org/a|read the article>",
+            }
+        ],
+    },
+    mrkdwn(
+        "*What the team asked*\n• Who won the ITU election? (×3) — Doreen Bogdan-Martin won.\n"
+        "• When was the vote? — On 29 September 2022."
+    ),
     mrkdwn("*Not answered yet*\n• &lt;!channel&gt; what about *Mars*? (×2)"),
-    mrkdwn("*Try asking:* By how much did Bogdan-Martin win?") | {"accessory": {
-        "type": "button", "text": {"type": "plain_text", "text": "Ask it", "emoji": True},
-        "action_id": "factbot_suggest_digest", "value": "vote-margin"}},
+    mrkdwn("*Try asking:* By how much did Bogdan-Martin win?")
+    | {
+        "accessory": {
+            "type": "button",
+            "text": {"type": "plain_text", "text": "Ask it", "emoji": True},
+            "action_id": "factbot_suggest_digest",
+            "value": "vote-margin",
+        }
+    },
 ]
 
 EMBED: dict[str, Any] = {
@@ -70,9 +95,12 @@ EMBED: dict[str, Any] = {
     "flags": 0,
     "fields": [
         {"name": "Quote, paragraph 2", "value": "“Doreen Bogdan-Martin <won> the vote.”", "inline": False},
-        {"name": "What the team asked", "inline": False,
-         "value": "• Who won the ITU election? (×3) — Doreen Bogdan-Martin won.\n"
-                  "• When was the vote? — On 29 September 2022."},
+        {
+            "name": "What the team asked",
+            "inline": False,
+            "value": "• Who won the ITU election? (×3) — Doreen Bogdan-Martin won.\n"
+            "• When was the vote? — On 29 September 2022.",
+        },
         {"name": "Not answered yet", "value": "• <!channel> what about \\*Mars\\*? (×2)", "inline": False},
         {"name": "Try asking", "value": "By how much did Bogdan-Martin win?", "inline": False},
     ],
@@ -87,8 +115,10 @@ def test_plain_text_snapshot() -> None:
 def test_block_kit_snapshot() -> None:
     message = digest_message(DIGEST, preview=False)
     assert message.blocks == BLOCKS
-    assert message.text == "Factbot digest. Fact of the day: Doreen Bogdan-Martin won the election &amp; became " \
-                           "Secretary-General."
+    assert (
+        message.text == "Factbot digest. Fact of the day: Doreen Bogdan-Martin won the election &amp; became "
+        "Secretary-General."
+    )
     assert block_problems(message.blocks) == []
 
 
@@ -106,8 +136,10 @@ async def test_the_embeds_button_asks_the_question_to_try() -> None:
 
 def test_a_preview_says_so_and_a_post_does_not() -> None:
     preview = digest_message(DIGEST, preview=True)
-    assert preview.blocks[1] == {"type": "context", "elements": [
-        {"type": "mrkdwn", "text": "Preview: only you can see this."}]}
+    assert preview.blocks[1] == {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": "Preview: only you can see this."}],
+    }
     assert preview.blocks[2:] == BLOCKS[1:]
 
 
@@ -136,8 +168,7 @@ def test_long_digests_stay_within_both_platforms_limits(changes: dict[str, Any])
 
 
 def test_nothing_a_user_asked_becomes_a_live_slack_mention() -> None:
-    hostile = DIGEST.model_copy(update={"unanswered": [AskedItem(question="<!here> <@U0BOSS> hi", answer="",
-                                                                 count=1)]})
+    hostile = DIGEST.model_copy(update={"unanswered": [AskedItem(question="<!here> <@U0BOSS> hi", answer="", count=1)]})
     message = digest_message(hostile)
     assert not [t for t in strings(message.blocks) if "<!" in t or "<@" in t]
 

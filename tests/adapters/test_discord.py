@@ -94,9 +94,7 @@ def custom_ids(request: Request) -> list[str]:
 # -- start-up -----------------------------------------------------------------------------------
 
 
-async def test_login_and_ready_with_no_privileged_intent(
-    start_bot: StartBot, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_login_and_ready_with_no_privileged_intent(start_bot: StartBot, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     bot = await start_bot()
     await ask(bot, "factbot")
@@ -109,26 +107,67 @@ async def test_login_and_ready_with_no_privileged_intent(
 
 
 SNAPSHOT: list[dict[str, Any]] = [
-    {"name": "ask", "description": "Ask a question; the answer quotes its source word for word.",
-     "options": [{"type": 3, "name": "question", "description": "Your question, in your own words",
-                  "required": True, "autocomplete": True}]},
-    {"name": "facts", "description": "List the topics, or the facts on one topic (just for you).",
-     "options": [{"type": 3, "name": "topic", "description": "Show the facts on this topic", "required": False}]},
-    {"name": "digest",
-     "description": "Preview today's digest for this channel (just for you), or subscribe the channel.",
-     "options": [
-         {"type": 3, "name": "action", "description": "preview (the default), subscribe or unsubscribe this channel",
-          "required": False},
-         {"type": 3, "name": "time", "description": "subscribe: the local time to post, HH:MM (default 09:00)",
-          "required": False},
-         {"type": 3, "name": "timezone", "description": "subscribe: the time zone, Area/City (default UTC)",
-          "required": False, "autocomplete": True},
-         {"type": 5, "name": "curators", "description": "also list the questions the fact base could not answer",
-          "required": False},
-     ]},
-    {"name": "why", "description": "Why I answered the last question here (or yours) as I did (just for you).",
-     "options": [{"type": 3, "name": "question", "description": "Explain this question instead of the last one asked here",
-                  "required": False}]},
+    {
+        "name": "ask",
+        "description": "Ask a question; the answer quotes its source word for word.",
+        "options": [
+            {
+                "type": 3,
+                "name": "question",
+                "description": "Your question, in your own words",
+                "required": True,
+                "autocomplete": True,
+            }
+        ],
+    },
+    {
+        "name": "facts",
+        "description": "List the topics, or the facts on one topic (just for you).",
+        "options": [{"type": 3, "name": "topic", "description": "Show the facts on this topic", "required": False}],
+    },
+    {
+        "name": "digest",
+        "description": "Preview today's digest for this channel (just for you), or subscribe the channel.",
+        "options": [
+            {
+                "type": 3,
+                "name": "action",
+                "description": "preview (the default), subscribe or unsubscribe this channel",
+                "required": False,
+            },
+            {
+                "type": 3,
+                "name": "time",
+                "description": "subscribe: the local time to post, HH:MM (default 09:00)",
+                "required": False,
+            },
+            {
+                "type": 3,
+                "name": "timezone",
+                "description": "subscribe: the time zone, Area/City (default UTC)",
+                "required": False,
+                "autocomplete": True,
+            },
+            {
+                "type": 5,
+                "name": "curators",
+                "description": "also list the questions the fact base could not answer",
+                "required": False,
+            },
+        ],
+    },
+    {
+        "name": "why",
+        "description": "Why I answered the last question here (or yours) as I did (just for you).",
+        "options": [
+            {
+                "type": 3,
+                "name": "question",
+                "description": "Explain this question instead of the last one asked here",
+                "required": False,
+            }
+        ],
+    },
     {"name": "factbot", "description": "What Factbot knows, where it comes from, how to ask.", "options": []},
 ]
 
@@ -305,8 +344,9 @@ async def test_hostile_input_cannot_ping_anyone(bot: FakeDiscord) -> None:
     me = bot.bot_user
     hostile = "@everyone @here <@123> <@!123> <@&9> who won?"
     await ask(bot, "ask", {"question": hostile})
-    mention = bot.chat(f"<@{me['id']}> {hostile}", mentions=[me, user("123", "victim")], mention_roles=["9"],
-                       mention_everyone=True)
+    mention = bot.chat(
+        f"<@{me['id']}> {hostile}", mentions=[me, user("123", "victim")], mention_roles=["9"], mention_everyone=True
+    )
     await bot.dispatch("MESSAGE_CREATE", mention)
     await bot.dispatch("MESSAGE_CREATE", bot.chat(hostile, guild_id=None, channel_id="503"))
     await bot.wait_for(lambda r: r.path == "/channels/300/messages")
@@ -322,12 +362,26 @@ async def test_hostile_input_cannot_ping_anyone(bot: FakeDiscord) -> None:
 async def test_a_huge_answer_is_trimmed_within_discords_limits(
     bot: FakeDiscord, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    citation = Citation(fact_id="f", source_id="s", title="T" * 300, author="A" * 900, publisher="P" * 900,
-                        url="https://example.org/", quote="q" * 5000, paragraph=1)
+    citation = Citation(
+        fact_id="f",
+        source_id="s",
+        title="T" * 300,
+        author="A" * 900,
+        publisher="P" * 900,
+        url="https://example.org/",
+        quote="q" * 5000,
+        paragraph=1,
+    )
 
     async def huge(question: Question) -> Answer:
-        return Answer(question=question.text, status=Status.answered, intent="article-title", confidence=1.0,
-                      answer="a" * 10_000, citations=[citation.model_copy(update={"paragraph": n}) for n in range(40)])
+        return Answer(
+            question=question.text,
+            status=Status.answered,
+            intent="article-title",
+            confidence=1.0,
+            answer="a" * 10_000,
+            citations=[citation.model_copy(update={"paragraph": n}) for n in range(40)],
+        )
 
     monkeypatch.setattr(engine, "answer", huge)
     embed = embed_of(await ask(bot, "ask", {"question": "q" * 2000}))
@@ -376,8 +430,9 @@ async def test_a_flood_of_dms_is_told_once_then_ignored(start_bot: StartBot) -> 
     for _ in range(4):
         await fake.dispatch("MESSAGE_CREATE", fake.chat("who won?", guild_id=None, channel_id="501"))
     other = user("2002", "someone-else")
-    sentinel = await fake.dispatch("MESSAGE_CREATE", fake.chat("who won?", author=other, guild_id=None,
-                                                                channel_id="501"))
+    sentinel = await fake.dispatch(
+        "MESSAGE_CREATE", fake.chat("who won?", author=other, guild_id=None, channel_id="501")
+    )
     await fake.wait_for(lambda r: str(r.data.get("message_reference", {}).get("message_id")) == sentinel["id"])
     await fake.wait_for(lambda r: (r.data.get("content") or "").startswith("Slow down a little"))
     replies = [r.body for r in fake.requests if r.path == "/channels/501/messages"]
@@ -395,7 +450,9 @@ async def test_the_fake_enforces_discords_interaction_deadlines(bot: FakeDiscord
     async with aiohttp.ClientSession() as session:
         async with session.post(url, json={"type": 4, "data": {"content": "again", "allowed_mentions": NONE}}) as again:
             assert (again.status, (await again.json())["code"]) == (400, 40060)
-        async with session.post(late_url, json={"type": 4, "data": {"content": "late", "allowed_mentions": NONE}}) as too_late:
+        async with session.post(
+            late_url, json={"type": 4, "data": {"content": "late", "allowed_mentions": NONE}}
+        ) as too_late:
             assert (too_late.status, (await too_late.json())["code"]) == (404, 10062)
 
 
@@ -417,8 +474,9 @@ def pointer(link: str, when: str = "just now") -> str:
     return f"I answered that here {when}: {link}"
 
 
-async def test_a_vote_is_kept_once_per_person_and_answer(bot: FakeDiscord, engine: Engine, store: WatchedStore,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_vote_is_kept_once_per_person_and_answer(
+    bot: FakeDiscord, engine: Engine, store: WatchedStore, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     shown = await ask(bot, "ask", {"question": "By how much did Bogdan-Martin win?"})
     up, down = custom_ids(shown)
@@ -427,12 +485,17 @@ async def test_a_vote_is_kept_once_per_person_and_answer(bot: FakeDiscord, engin
         thanks = await press(bot, custom_id, shown, user_id=user_id)  # thanked once the vote is kept
         assert thanks.data["content"] == "Thanks for the feedback!"
     kept = sorted(await store.feedback(), key=lambda f: f.vote)
-    assert [(f.vote, f.user_hash) for f in kept] == [("down", hash_user("discord", "2002", salt=engine.salt)),
-                                                     ("up", hash_user("discord", "2003", salt=engine.salt))]
+    assert [(f.vote, f.user_hash) for f in kept] == [
+        ("down", hash_user("discord", "2002", salt=engine.salt)),
+        ("up", hash_user("discord", "2003", salt=engine.salt)),
+    ]
     for record in kept:
         assert shown.message_id and record.answer_key == shown.message_id  # the message holding the buttons
-        assert (record.platform, record.intent, record.fact_ids) == ("discord", "vote-margin",
-                                                                     ["mandate-size", "vote-margin"])
+        assert (record.platform, record.intent, record.fact_ids) == (
+            "discord",
+            "vote-margin",
+            ["mandate-size", "vote-margin"],
+        )
     assert "2002" not in bot_log(caplog) and "2003" not in bot_log(caplog)
 
 
@@ -479,8 +542,7 @@ async def test_a_mention_after_an_ask_points_to_the_ask(bot: FakeDiscord, store:
     assert reply.data["content"] == pointer(jump(first.message_id))
 
 
-async def test_other_channels_dms_and_other_facts_get_the_whole_answer(bot: FakeDiscord,
-                                                                       store: WatchedStore) -> None:
+async def test_other_channels_dms_and_other_facts_get_the_whole_answer(bot: FakeDiscord, store: WatchedStore) -> None:
     await ask(bot, "ask", {"question": "Who won the ITU election?"})
     await store.wait_for(lambda: store.posts)
     replies = [
@@ -492,7 +554,10 @@ async def test_other_channels_dms_and_other_facts_get_the_whole_answer(bot: Fake
     assert all(r.data.get("embeds") for r in replies)
     await store.wait_for(lambda: len(store.posts) == 3)
     assert [(p.channel, p.fact_ids) for p in store.posts] == [
-        ("300", ["election-winner"]), ("301", ["election-winner"]), ("300", ["mandate-size", "vote-margin"])]
+        ("300", ["election-winner"]),
+        ("301", ["election-winner"]),
+        ("300", ["mandate-size", "vote-margin"]),
+    ]
     assert store.posts[1].link == jump(replies[0].message_id, channel="301")
 
 
@@ -522,7 +587,9 @@ async def test_a_deferred_answer_is_remembered_by_its_follow_up(
 
     monkeypatch.setattr(discord_bot, "DEFER_AFTER", 0.01)
     monkeypatch.setattr(engine, "answer", slow)
-    interaction = await bot.dispatch("INTERACTION_CREATE", bot.command("ask", {"question": "Who won the ITU election?"}))
+    interaction = await bot.dispatch(
+        "INTERACTION_CREATE", bot.command("ask", {"question": "Who won the ITU election?"})
+    )
     await bot.wait_for(lambda r: r.path.startswith(f"/interactions/{interaction['id']}/"))
     reached.set()
     followup = await bot.reply_to(interaction)
@@ -548,14 +615,27 @@ async def test_digest_preview_is_private_with_a_button_to_try(bot: FakeDiscord, 
 
 
 async def test_managers_subscribe_with_time_zone_and_curators(bot: FakeDiscord, store: WatchedStore) -> None:
-    options: dict[str, str | bool] = {"action": "subscribe", "time": "07:45", "timezone": "america/new_york",
-                                      "curators": True}
+    options: dict[str, str | bool] = {
+        "action": "subscribe",
+        "time": "07:45",
+        "timezone": "america/new_york",
+        "curators": True,
+    }
     reply = await ask(bot, "digest", options, permissions=MEMBER | MANAGE_CHANNELS)
     assert reply.data["content"].startswith(
-        "This channel will get the Factbot digest every day at 07:45 (America/New_York), with what is not")
+        "This channel will get the Factbot digest every day at 07:45 (America/New_York), with what is not"
+    )
     assert reply.data["flags"] & EPHEMERAL
-    assert await store.subscriptions() == [Subscription(platform="discord", channel="300", workspace="111",
-                                                        at=time(7, 45), timezone="America/New_York", curators=True)]
+    assert await store.subscriptions() == [
+        Subscription(
+            platform="discord",
+            channel="300",
+            workspace="111",
+            at=time(7, 45),
+            timezone="America/New_York",
+            curators=True,
+        )
+    ]
     gone = await ask(bot, "digest", {"action": "unsubscribe"}, permissions=MANAGE_CHANNELS)
     assert gone.data["content"].startswith("This channel will no longer get the Factbot digest.")
     assert await store.subscriptions() == []
@@ -577,11 +657,15 @@ async def test_members_without_manage_channels_may_not(bot: FakeDiscord, store: 
 
 @pytest.mark.parametrize(
     ("options", "says"),
-    [({"time": "7pm"}, "“7pm” is not a time"), ({"time": "24:30"}, "“24:30” is not a time"),
-     ({"timezone": "Mars/Olympus_Mons"}, "“Mars/Olympus_Mons” is not a time zone")],
+    [
+        ({"time": "7pm"}, "“7pm” is not a time"),
+        ({"time": "24:30"}, "“24:30” is not a time"),
+        ({"timezone": "Mars/Olympus_Mons"}, "“Mars/Olympus_Mons” is not a time zone"),
+    ],
 )
-async def test_a_bad_time_or_zone_gets_one_line(bot: FakeDiscord, store: WatchedStore,
-                                                options: dict[str, str | bool], says: str) -> None:
+async def test_a_bad_time_or_zone_gets_one_line(
+    bot: FakeDiscord, store: WatchedStore, options: dict[str, str | bool], says: str
+) -> None:
     reply = await ask(bot, "digest", {"action": "subscribe", **options}, permissions=MANAGE_CHANNELS)
     assert reply.data["content"].startswith(says) and "\n" not in reply.data["content"]
     assert await store.subscriptions() == []
@@ -593,8 +677,9 @@ async def test_a_dm_cannot_subscribe(bot: FakeDiscord, store: WatchedStore) -> N
     assert await store.subscriptions() == []
 
 
-@pytest.mark.parametrize(("typed", "first"), [("london", "Europe/London"), ("", "Africa/Abidjan"),
-                                              ("new_y", "America/New_York")])
+@pytest.mark.parametrize(
+    ("typed", "first"), [("london", "Europe/London"), ("", "Africa/Abidjan"), ("new_y", "America/New_York")]
+)
 async def test_time_zones_autocomplete(bot: FakeDiscord, typed: str, first: str) -> None:
     interaction = await bot.dispatch("INTERACTION_CREATE", bot.autocomplete("digest", "timezone", typed))
     reply = await bot.wait_for(lambda r: r.path.startswith(f"/interactions/{interaction['id']}/"))
@@ -612,8 +697,9 @@ async def poster(fake: FakeDiscord, engine: Engine) -> AsyncIterator[DiscordDige
         yield discord_bot.digest_poster(client)
 
 
-async def test_a_digest_is_posted_to_the_channel(poster: DiscordDigestPoster, fake: FakeDiscord,
-                                                 engine: Engine) -> None:
+async def test_a_digest_is_posted_to_the_channel(
+    poster: DiscordDigestPoster, fake: FakeDiscord, engine: Engine
+) -> None:
     built = build_digest(engine, channel="300", day=date(2026, 5, 1))
     assert poster.platform == "discord"
     await poster.post_digest(Subscription(platform="discord", channel="300"), built)
@@ -625,18 +711,22 @@ async def test_a_digest_is_posted_to_the_channel(poster: DiscordDigestPoster, fa
 
 
 @pytest.mark.parametrize(("status", "reason"), [(404, "Unknown Channel"), (403, "Missing Access")])
-async def test_a_gone_channel_raises_channel_gone(poster: DiscordDigestPoster, fake: FakeDiscord, engine: Engine,
-                                                  status: int, reason: str) -> None:
+async def test_a_gone_channel_raises_channel_gone(
+    poster: DiscordDigestPoster, fake: FakeDiscord, engine: Engine, status: int, reason: str
+) -> None:
     fake.remove_channel("302", status=status)
     with pytest.raises(ChannelGone, match=reason):
-        await poster.post_digest(Subscription(platform="discord", channel="302"),
-                                 build_digest(engine, channel="302", day=date(2026, 5, 1)))
+        await poster.post_digest(
+            Subscription(platform="discord", channel="302"), build_digest(engine, channel="302", day=date(2026, 5, 1))
+        )
 
 
 async def test_a_channel_id_that_is_not_one_is_gone(poster: DiscordDigestPoster, engine: Engine) -> None:
     with pytest.raises(ChannelGone):
-        await poster.post_digest(Subscription(platform="discord", channel="general"),
-                                 build_digest(engine, channel="general", day=date(2026, 5, 1)))
+        await poster.post_digest(
+            Subscription(platform="discord", channel="general"),
+            build_digest(engine, channel="general", day=date(2026, 5, 1)),
+        )
 
 
 # -- /why ------------------------------------------------------------------------------------------

@@ -22,14 +22,28 @@ from bot.engine import Engine
 from bot.models import Answer, Citation, Status, Suggestion
 from bot.settings import PROJECT_ROOT, Settings
 
-CITATION = Citation(fact_id="f", source_id="s", title="Title", author="Author", publisher="Publisher",
-                    url="https://example.org/a", quote="A quote.", paragraph=3)
+CITATION = Citation(
+    fact_id="f",
+    source_id="s",
+    title="Title",
+    author="Author",
+    publisher="Publisher",
+    url="https://example.org/a",
+    quote="A quote.",
+    paragraph=3,
+)
 
 
 def answer(**fields: object) -> Answer:
     """An answered Answer, with `fields` changed."""
-    base = {"question": "Q?", "status": Status.answered, "intent": "i-1", "confidence": 1.0, "answer": "A.",
-            "citations": [CITATION]}
+    base = {
+        "question": "Q?",
+        "status": Status.answered,
+        "intent": "i-1",
+        "confidence": 1.0,
+        "answer": "A.",
+        "citations": [CITATION],
+    }
     return Answer.model_validate({**base, **fields})
 
 
@@ -62,15 +76,26 @@ def test_the_footer_names_title_author_publisher_and_paragraphs() -> None:
     ("fields", "ids"),
     [
         ({}, ["factbot:vote:up:i-1:f", "factbot:vote:down:i-1:f"]),
-        ({"citations": [CITATION.model_copy(update={"fact_id": f"fact-{n}"}) for n in range(2)]},
-         ["factbot:vote:up:i-1:fact-0,fact-1", "factbot:vote:down:i-1:fact-0,fact-1"]),
-        ({"citations": [CITATION.model_copy(update={"fact_id": f"a-rather-long-fact-id-{n}"}) for n in range(4)]},
-         ["factbot:vote:up:i-1", "factbot:vote:down:i-1"]),  # over 100 characters: the facts are left out
-        ({"citations": [CITATION.model_copy(update={"fact_id": "odd id"})]},
-         ["factbot:vote:up:i-1", "factbot:vote:down:i-1"]),
-        ({"status": Status.clarify, "citations": [],
-          "suggestions": [Suggestion(intent="a", question="A?"), Suggestion(intent="b c", question="B?")]},
-         ["factbot:ask:a"]),
+        (
+            {"citations": [CITATION.model_copy(update={"fact_id": f"fact-{n}"}) for n in range(2)]},
+            ["factbot:vote:up:i-1:fact-0,fact-1", "factbot:vote:down:i-1:fact-0,fact-1"],
+        ),
+        (
+            {"citations": [CITATION.model_copy(update={"fact_id": f"a-rather-long-fact-id-{n}"}) for n in range(4)]},
+            ["factbot:vote:up:i-1", "factbot:vote:down:i-1"],
+        ),  # over 100 characters: the facts are left out
+        (
+            {"citations": [CITATION.model_copy(update={"fact_id": "odd id"})]},
+            ["factbot:vote:up:i-1", "factbot:vote:down:i-1"],
+        ),
+        (
+            {
+                "status": Status.clarify,
+                "citations": [],
+                "suggestions": [Suggestion(intent="a", question="A?"), Suggestion(intent="b c", question="B?")],
+            },
+            ["factbot:ask:a"],
+        ),
         ({"status": Status.fallback, "intent": None, "citations": []}, None),
     ],
 )

@@ -92,16 +92,31 @@ def test_echo_is_one_inert_line_of_bounded_length() -> None:
 
 @pytest.mark.parametrize(
     ("user", "expected"),
-    [("U0HUMAN", "<@U0HUMAN>"), ("W123ABC", "<@W123ABC>"), ("<!channel>", None), ("U1> <!here", None),
-     ("", None), (None, None), ("u0lower", None)],
+    [
+        ("U0HUMAN", "<@U0HUMAN>"),
+        ("W123ABC", "<@W123ABC>"),
+        ("<!channel>", None),
+        ("U1> <!here", None),
+        ("", None),
+        (None, None),
+        ("u0lower", None),
+    ],
 )
 def test_only_a_plain_user_id_becomes_a_mention(user: str | None, expected: str | None) -> None:
     assert mention(user) == expected
 
 
 def citation(quote: str = "A verbatim quote & more.", paragraph: int | None = 3) -> Citation:
-    return Citation(fact_id="f", source_id="s", title="Title <b>", author="Ann Author", publisher="Pub",
-                    url="https://example.org/a", quote=quote, paragraph=paragraph)
+    return Citation(
+        fact_id="f",
+        source_id="s",
+        title="Title <b>",
+        author="Ann Author",
+        publisher="Pub",
+        url="https://example.org/a",
+        quote=quote,
+        paragraph=paragraph,
+    )
 
 
 def answer(status: Status, **fields: Any) -> Answer:
@@ -120,7 +135,9 @@ def test_an_answer_quotes_its_source_and_asks_for_feedback() -> None:
     assert ">A verbatim quote &amp; more." in text
     assert "*Title &lt;b&gt;* · Ann Author · Pub · paragraph 3 · <https://example.org/a|read the article>" in text
     assert [read_vote(v) for v in action_values(message)] == [
-        VoteValue(vote="up", intent="i1", facts=["f"]), VoteValue(vote="down", intent="i1", facts=["f"])]
+        VoteValue(vote="up", intent="i1", facts=["f"]),
+        VoteValue(vote="down", intent="i1", facts=["f"]),
+    ]
     assert message.text.startswith("The answer.") and block_problems(message.blocks) == []
 
 
@@ -145,7 +162,11 @@ def test_unanswered_questions_offer_suggestion_buttons_and_no_feedback(status: S
 
 def test_everything_oversized_still_fits_block_kit() -> None:
     huge = answer(
-        Status.answered, intent="i" * 3000, answer="&<>" * 2000, question="<!channel>" * 1000, truncated=True,
+        Status.answered,
+        intent="i" * 3000,
+        answer="&<>" * 2000,
+        question="<!channel>" * 1000,
+        truncated=True,
         citations=[citation(quote="q&" * 4000) for _ in range(40)],
         suggestions=[Suggestion(intent="s" * 3000, question="Why " * 100) for _ in range(30)],
     )
@@ -179,9 +200,17 @@ def test_a_vote_too_long_for_slack_leaves_its_facts_out() -> None:
     assert len(huge.encode()) <= VALUE_LIMIT and json.loads(huge.encode())["vote"] == "down"
 
 
-@pytest.mark.parametrize(("seconds", "expected"), [(0, "just now"), (59, "just now"), (60, "a minute ago"),
-                                                   (119, "a minute ago"), (120, "2 minutes ago"),
-                                                   (29 * 60 + 59, "29 minutes ago")])
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (0, "just now"),
+        (59, "just now"),
+        (60, "a minute ago"),
+        (119, "a minute ago"),
+        (120, "2 minutes ago"),
+        (29 * 60 + 59, "29 minutes ago"),
+    ],
+)
 def test_ago_counts_whole_minutes(seconds: int, expected: str) -> None:
     moment = now()
     assert ago(moment - timedelta(seconds=seconds), at=moment) == expected
@@ -189,8 +218,13 @@ def test_ago_counts_whole_minutes(seconds: int, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("link", "shown"),
-    [("https://fake.slack.com/archives/C1/p1700000000000100", "<https://fake.slack.com/archives/C1/p1700000000000100|see that answer>"),
-     ("javascript:alert(1)|<!channel>", "see that answer (javascript:alert(1)|&lt;!channel&gt;)")],
+    [
+        (
+            "https://fake.slack.com/archives/C1/p1700000000000100",
+            "<https://fake.slack.com/archives/C1/p1700000000000100|see that answer>",
+        ),
+        ("javascript:alert(1)|<!channel>", "see that answer (javascript:alert(1)|&lt;!channel&gt;)"),
+    ],
 )
 def test_a_repeat_points_to_the_earlier_answer(link: str, shown: str) -> None:
     post = PostRecord(at=now() - timedelta(minutes=3), platform="slack", channel="C1", fact_ids=["f"], link=link)
@@ -255,8 +289,15 @@ def test_the_shipped_manifest_is_the_generated_one(default_settings: Settings) -
 def test_the_manifest_asks_for_exactly_what_is_used(default_settings: Settings) -> None:
     data = manifest(default_settings)
     assert data["display_information"]["name"] == "Factbot"
-    assert sorted(data["oauth_config"]["scopes"]["bot"]) == ["app_mentions:read", "channels:read", "chat:write",
-                                                             "commands", "groups:read", "im:history", "users:read"]
+    assert sorted(data["oauth_config"]["scopes"]["bot"]) == [
+        "app_mentions:read",
+        "channels:read",
+        "chat:write",
+        "commands",
+        "groups:read",
+        "im:history",
+        "users:read",
+    ]
     assert data["settings"]["event_subscriptions"]["bot_events"] == ["app_mention", "message.im"]
     assert data["settings"]["interactivity"]["is_enabled"] is True
     assert data["settings"]["socket_mode_enabled"] is True
@@ -286,7 +327,10 @@ def test_renamed_commands_and_http_mode_show_in_the_manifest(monkeypatch: pytest
 def test_importing_the_core_or_the_renderer_loads_no_slack_library(module: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTBOT_", "SLACK_"))}
     env["PYTHONPATH"] = str(PROJECT_ROOT)
-    statement = f"import sys, {module}; print(sorted(m for m in sys.modules if m.startswith(('slack_bolt', 'slack_sdk'))))"
-    done = subprocess.run([sys.executable, "-c", statement], capture_output=True, text=True, cwd=tmp_path,
-                          env=env, timeout=60, check=True)
+    statement = (
+        f"import sys, {module}; print(sorted(m for m in sys.modules if m.startswith(('slack_bolt', 'slack_sdk'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", statement], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60, check=True
+    )
     assert done.stdout.strip() == "[]"

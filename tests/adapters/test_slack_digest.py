@@ -82,8 +82,16 @@ async def test_preview_shows_what_the_channel_asked_today(slack: Slack, engine: 
 async def test_admins_and_the_channels_creator_can_subscribe(slack: Slack, store: WatchedStore, user: str) -> None:
     body = await digest(slack, "subscribe 08:30 Europe/London --curators", user=user)
     assert "every day at 08:30 (Europe/London), with what is not answered yet" in texts(body)
-    assert await store.subscriptions() == [Subscription(platform="slack", channel=GENERAL, workspace="T0FAKE",
-                                                        at=time(8, 30), timezone="Europe/London", curators=True)]
+    assert await store.subscriptions() == [
+        Subscription(
+            platform="slack",
+            channel=GENERAL,
+            workspace="T0FAKE",
+            at=time(8, 30),
+            timezone="Europe/London",
+            curators=True,
+        )
+    ]
     [asked] = slack.fake.called("users.info")
     assert asked.args["user"] == user and asked.token == BOT_TOKEN
 
@@ -122,10 +130,13 @@ async def test_when_slack_will_not_say_who_may_the_answer_is_no(slack: Slack, st
 
 @pytest.mark.parametrize(
     ("text", "says"),
-    [("subscribe 9am", "“9am” is not a time zone"), ("subscribe 24:00", "“24:00” is not a time"),
-     ("subscribe Narnia/Cair_Paravel", "“Narnia/Cair_Paravel” is not a time zone"),
-     ("weekly", "Unknown digest command “weekly”"),
-     ("subscribe <!channel>", "“&lt;!channel&gt;” is not a time zone")],
+    [
+        ("subscribe 9am", "“9am” is not a time zone"),
+        ("subscribe 24:00", "“24:00” is not a time"),
+        ("subscribe Narnia/Cair_Paravel", "“Narnia/Cair_Paravel” is not a time zone"),
+        ("weekly", "Unknown digest command “weekly”"),
+        ("subscribe <!channel>", "“&lt;!channel&gt;” is not a time zone"),
+    ],
 )
 async def test_bad_input_gets_one_line(slack: Slack, store: WatchedStore, text: str, says: str) -> None:
     body = await digest(slack, text, user=ADMIN)
@@ -169,22 +180,25 @@ async def test_a_digest_is_posted_to_the_channel(poster: SlackDigestPoster, engi
 
 
 @pytest.mark.parametrize("error", ["channel_not_found", "is_archived", "not_in_channel"])
-async def test_a_gone_channel_raises_channel_gone(poster: SlackDigestPoster, engine: Engine, fake: FakeSlack,
-                                                  error: str) -> None:
+async def test_a_gone_channel_raises_channel_gone(
+    poster: SlackDigestPoster, engine: Engine, fake: FakeSlack, error: str
+) -> None:
     fake.fail("chat.postMessage", error)
     with pytest.raises(ChannelGone, match=error):
         await poster.post_digest(SUBSCRIPTION, build_digest(engine, channel=GENERAL, day=date(2026, 5, 1)))
 
 
-async def test_other_refusals_are_raised_for_the_scheduler_to_retry(poster: SlackDigestPoster, engine: Engine,
-                                                                   fake: FakeSlack) -> None:
+async def test_other_refusals_are_raised_for_the_scheduler_to_retry(
+    poster: SlackDigestPoster, engine: Engine, fake: FakeSlack
+) -> None:
     fake.fail("chat.postMessage", "fatal_error")
     with pytest.raises(SlackApiError):
         await poster.post_digest(SUBSCRIPTION, build_digest(engine, channel=GENERAL, day=date(2026, 5, 1)))
 
 
-async def test_a_rate_limit_is_retried_by_the_client(poster: SlackDigestPoster, engine: Engine,
-                                                     fake: FakeSlack) -> None:
+async def test_a_rate_limit_is_retried_by_the_client(
+    poster: SlackDigestPoster, engine: Engine, fake: FakeSlack
+) -> None:
     fake.rate_limit("chat.postMessage", retry_after=0)
     await poster.post_digest(SUBSCRIPTION, build_digest(engine, channel=GENERAL, day=date(2026, 5, 1)))
     assert len(fake.called("chat.postMessage")) == 2 and len(fake.posts()) == 1

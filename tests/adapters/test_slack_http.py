@@ -58,8 +58,9 @@ class Slack:
             text = await response.text()
             return response.status, json.loads(text) if text.startswith("{") else text
 
-    async def command(self, text: str, *, command: str = "/ask", user: str = HUMAN,
-                      channel: str = "C0GENERAL") -> tuple[int, Any]:
+    async def command(
+        self, text: str, *, command: str = "/ask", user: str = HUMAN, channel: str = "C0GENERAL"
+    ) -> tuple[int, Any]:
         """Run a slash command in `channel`; its acknowledgement body."""
         form = slash_form(command, text, response_url=self.fake.hook_url(), user=user, channel=channel)
         return await self.post(form_body(form), "application/x-www-form-urlencoded")
@@ -83,8 +84,12 @@ class Slack:
 
 def settings_for(fake: FakeSlack, **changes: Any) -> Settings:
     """Settings pointing at the fake, with test tokens."""
-    settings = Settings(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN,
-                        SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url)
+    settings = Settings(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake.api_url,
+    )
     return settings.model_copy(update=changes)
 
 
@@ -142,11 +147,13 @@ def assert_full_answer(message: dict[str, Any], engine: Engine, question: str, *
     feedback = [e for b in message["blocks"] if b.get("block_id") == "factbot_feedback" for e in b["elements"]]
     facts = [c.fact_id for c in answer.citations]
     assert [read_vote(e["value"]) for e in feedback] == [
-        VoteValue(vote=vote, intent=answer.intent, facts=facts) for vote in ("up", "down")]
+        VoteValue(vote=vote, intent=answer.intent, facts=facts) for vote in ("up", "down")
+    ]
 
 
-async def test_an_answer_in_a_channel_is_posted_there_and_remembered(slack: Slack, engine: Engine,
-                                                                  store: WatchedStore) -> None:
+async def test_an_answer_in_a_channel_is_posted_there_and_remembered(
+    slack: Slack, engine: Engine, store: WatchedStore
+) -> None:
     """Only a posted message has a ts, and so a permalink for repeat suppression: the ack is empty."""
     question, _ = question_of(engine, "election-winner")
     started = time.perf_counter()
@@ -162,8 +169,11 @@ async def test_an_answer_in_a_channel_is_posted_there_and_remembered(slack: Slac
     assert (kept.platform, kept.channel, kept.fact_ids) == ("slack", "C0GENERAL", ["election-winner"])
 
 
-@pytest.mark.parametrize(("question", "window"), [("Who won the ITU election?", 0), ("who won?", 30)],
-                         ids=["repeats-off", "not-a-fact-answer"])
+@pytest.mark.parametrize(
+    ("question", "window"),
+    [("Who won the ITU election?", 0), ("who won?", 30)],
+    ids=["repeats-off", "not-a-fact-answer"],
+)
 async def test_other_asks_are_answered_in_the_acknowledgement_for_the_channel(
     engine: Engine, fake: FakeSlack, store: WatchedStore, question: str, window: int
 ) -> None:
@@ -332,10 +342,13 @@ async def test_a_stale_suggestion_gets_a_one_line_reply(slack: Slack) -> None:
     assert "out of date" in reply["text"]
 
 
-@pytest.mark.parametrize(("action", "value", "vote"), [("factbot_feedback_up", "up:election-winner", "up"),
-                                                       ("factbot_feedback_down", "down:election-winner", "down")])
-async def test_feedback_is_acknowledged_and_logged(slack: Slack, caplog: pytest.LogCaptureFixture,
-                                                  action: str, value: str, vote: str) -> None:
+@pytest.mark.parametrize(
+    ("action", "value", "vote"),
+    [("factbot_feedback_up", "up:election-winner", "up"), ("factbot_feedback_down", "down:election-winner", "down")],
+)
+async def test_feedback_is_acknowledged_and_logged(
+    slack: Slack, caplog: pytest.LogCaptureFixture, action: str, value: str, vote: str
+) -> None:
     caplog.set_level(logging.INFO, logger="bot.adapters.slack_app")
     assert await slack.click(action, value) == 200
     [thanks] = await slack.fake.wait_for(lambda: slack.fake.hooks)
@@ -374,8 +387,13 @@ async def test_nothing_a_user_types_can_ping_anyone(slack: Slack) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["x" * 100_000, "\x00\x01\x02 binary \ufffd\ufffe\u202e" * 50, "<script>alert(1)</script> &amp;&lt;",
-     "?" * 5000, "💥" * 3000],
+    [
+        "x" * 100_000,
+        "\x00\x01\x02 binary \ufffd\ufffe\u202e" * 50,
+        "<script>alert(1)</script> &amp;&lt;",
+        "?" * 5000,
+        "💥" * 3000,
+    ],
     ids=["huge", "binary", "markup", "punctuation", "emoji"],
 )
 async def test_bad_input_gets_a_clear_reply_within_slack_limits(slack: Slack, text: str) -> None:
@@ -408,9 +426,9 @@ async def test_a_rate_limited_post_is_retried_after_retry_after(slack: Slack) ->
     assert post["channel"] == "D0HUMAN"
 
 
-async def test_an_engine_failure_is_a_one_line_apology(slack: Slack, engine: Engine,
-                                                      monkeypatch: pytest.MonkeyPatch,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+async def test_an_engine_failure_is_a_one_line_apology(
+    slack: Slack, engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     async def broken(question: Any) -> Any:
         raise RuntimeError("boom")
 

@@ -37,8 +37,12 @@ from tests.fakes.slack import (
 
 def settings_for(fake: FakeSlack, **values: str) -> Settings:
     """Settings pointing at the fake; keyword arguments override the environment-variable values."""
-    env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "SLACK_API_URL": fake.api_url} | values
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake.api_url,
+    } | values
     return Settings(**{k: v for k, v in env.items() if v})
 
 
@@ -111,8 +115,9 @@ async def test_an_event_is_acked_and_answered_with_a_post(socket_mode: FakeSlack
 async def test_a_redelivered_envelope_is_acked_and_answered_once(socket_mode: FakeSlack) -> None:
     event = app_mention(f"<@{BOT_USER}> who won?", ts="1700000000.000555")
     await socket_mode.send(envelope("events_api", event_callback(event, event_id="EvS2"), envelope_id="env-3"))
-    await socket_mode.send(envelope("events_api", event_callback(event, event_id="EvS2"), envelope_id="env-4",
-                                    retry_attempt=1))
+    await socket_mode.send(
+        envelope("events_api", event_callback(event, event_id="EvS2"), envelope_id="env-4", retry_attempt=1)
+    )
     await socket_mode.wait_for(lambda: socket_mode.acks("env-3") and socket_mode.acks("env-4"))
     sentinel = app_mention(f"<@{BOT_USER}> who won?", ts="1700000000.000556", channel="C0SENTINEL")
     await socket_mode.send(envelope("events_api", event_callback(sentinel, event_id="EvS3"), envelope_id="env-5"))
@@ -189,8 +194,9 @@ async def test_run_http_serves_health_and_commands_until_cancelled(engine: Engin
         ({"SLACK_APP_TOKEN": "xapp-revoked-s3kr1t"}, "SLACK_APP_TOKEN was rejected by Slack (invalid_auth)"),
     ],
 )
-async def test_socket_mode_with_a_bad_token_stops_with_one_line(engine: Engine, fake: FakeSlack,
-                                                                values: dict[str, str], expected: str) -> None:
+async def test_socket_mode_with_a_bad_token_stops_with_one_line(
+    engine: Engine, fake: FakeSlack, values: dict[str, str], expected: str
+) -> None:
     with pytest.raises(SlackConfigError) as error:
         await run_socket_mode(engine, settings_for(fake, **values))
     message = str(error.value)
@@ -207,8 +213,9 @@ async def test_socket_mode_with_a_bad_token_stops_with_one_line(engine: Engine, 
         ({"SLACK_API_URL": "http://127.0.0.1:9/api/"}, "cannot reach Slack at http://127.0.0.1:9/api/"),
     ],
 )
-async def test_http_mode_with_bad_settings_stops_with_one_line(engine: Engine, fake: FakeSlack,
-                                                               values: dict[str, str], expected: str) -> None:
+async def test_http_mode_with_bad_settings_stops_with_one_line(
+    engine: Engine, fake: FakeSlack, values: dict[str, str], expected: str
+) -> None:
     with pytest.raises(SlackConfigError) as error:
         await run_http(engine, settings_for(fake, **values), port=free_port(), host="127.0.0.1")
     assert str(error.value).startswith(expected)
@@ -227,8 +234,9 @@ async def test_start_up_logs_no_secret(engine: Engine, fake: FakeSlack, caplog: 
     caplog.set_level(logging.DEBUG)
     task = asyncio.create_task(run_socket_mode(engine, settings_for(fake)))
     await fake.wait_for(lambda: fake.connections == 1)
-    await fake.send(envelope("slash_commands", slash_form("/ask", "who won?", response_url=fake.hook_url()),
-                             envelope_id="env-9"))
+    await fake.send(
+        envelope("slash_commands", slash_form("/ask", "who won?", response_url=fake.hook_url()), envelope_id="env-9")
+    )
     await fake.wait_for(lambda: fake.acks("env-9"))
     await stop(task)
     assert "connected in Socket Mode" in caplog.text

@@ -56,8 +56,9 @@ def asking(engine: Engine, intent: str, n: int = 0) -> str:
 
 def vote_value(engine: Engine, vote: str, intent: str = "election-winner") -> str:
     """A feedback button's value, as answer_message renders it."""
-    return VoteValue.model_validate({"vote": vote, "intent": intent,
-                                     "facts": engine.base.intents[intent].facts}).encode()
+    return VoteValue.model_validate(
+        {"vote": vote, "intent": intent, "facts": engine.base.intents[intent].facts}
+    ).encode()
 
 
 async def command_in(slack: Slack, text: str, *, channel: str) -> tuple[int, Any]:
@@ -84,16 +85,19 @@ def pointer(link: str, when: str = "just now") -> str:
 # -- feedback ------------------------------------------------------------------------------------
 
 
-async def test_a_vote_is_kept_once_per_person_and_answer(slack: Slack, engine: Engine, store: WatchedStore,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_vote_is_kept_once_per_person_and_answer(
+    slack: Slack, engine: Engine, store: WatchedStore, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     clicks = [("up", HUMAN), ("down", HUMAN), ("up", "U0OTHER")]
     for n, (vote, user) in enumerate(clicks, start=1):
         assert await slack.click(f"factbot_feedback_{vote}", vote_value(engine, vote), user=user) == 200
         await slack.fake.wait_for(lambda n=n: len(slack.fake.hooks) >= n)  # thanked once the vote is kept
     kept = sorted(await store.feedback(), key=lambda f: f.vote)
-    assert [(f.vote, f.user_hash) for f in kept] == [("down", hash_user("slack", HUMAN, salt=engine.salt)),
-                                                     ("up", hash_user("slack", "U0OTHER", salt=engine.salt))]
+    assert [(f.vote, f.user_hash) for f in kept] == [
+        ("down", hash_user("slack", HUMAN, salt=engine.salt)),
+        ("up", hash_user("slack", "U0OTHER", salt=engine.salt)),
+    ]
     for record in kept:
         assert record.answer_key == f"{CHANNEL}:1700000000.000300"  # the message holding the buttons
         assert (record.platform, record.intent, record.fact_ids) == ("slack", "election-winner", ["election-winner"])
@@ -102,13 +106,19 @@ async def test_a_vote_is_kept_once_per_person_and_answer(slack: Slack, engine: E
     assert HUMAN not in bot_log(caplog) and "U0OTHER" not in bot_log(caplog)
 
 
-async def test_a_vote_is_keyed_by_the_posted_answer_it_was_given_on(slack: Slack, engine: Engine,
-                                                                   store: WatchedStore) -> None:
+async def test_a_vote_is_keyed_by_the_posted_answer_it_was_given_on(
+    slack: Slack, engine: Engine, store: WatchedStore
+) -> None:
     await slack.command(asking(engine, "vote-margin"))
     [post] = await slack.posted()
     [(channel, ts)] = slack.fake.messages
-    [down] = [e["value"] for b in post["blocks"] if b.get("block_id") == "factbot_feedback"
-              for e in b["elements"] if e["action_id"].endswith("_down")]
+    [down] = [
+        e["value"]
+        for b in post["blocks"]
+        if b.get("block_id") == "factbot_feedback"
+        for e in b["elements"]
+        if e["action_id"].endswith("_down")
+    ]
     payload = block_actions("factbot_feedback_down", down, response_url=slack.fake.hook_url(), message_ts=ts)
     await slack.post(form_body({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
     [record] = await store.wait_for(lambda: store.votes)
@@ -116,8 +126,9 @@ async def test_a_vote_is_keyed_by_the_posted_answer_it_was_given_on(slack: Slack
     assert (record.vote, record.intent, record.fact_ids) == ("down", "vote-margin", ["mandate-size", "vote-margin"])
 
 
-async def test_a_button_from_before_the_store_counts_with_its_intents_facts(slack: Slack, engine: Engine,
-                                                                           store: WatchedStore) -> None:
+async def test_a_button_from_before_the_store_counts_with_its_intents_facts(
+    slack: Slack, engine: Engine, store: WatchedStore
+) -> None:
     await slack.click("factbot_feedback_down", "down:vote-margin")
     [record] = await store.wait_for(lambda: store.votes)
     assert record.fact_ids == engine.base.intents["vote-margin"].facts
@@ -164,8 +175,9 @@ class DownStore(MemoryStore):
         raise ConnectionError("database is down")
 
 
-async def test_a_store_that_is_down_costs_no_answer(engine: Engine, fake: FakeSlack,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_store_that_is_down_costs_no_answer(
+    engine: Engine, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING)
     down = copy.copy(engine)
     down.store = DownStore()
@@ -182,8 +194,11 @@ async def test_a_store_that_is_down_costs_no_answer(engine: Engine, fake: FakeSl
     assert len(posts) == 2 and all(">" + quote in section_texts(p) for p in posts)
     assert thanks["text"] == "Thanks, your 👍 is noted."
     log = bot_log(caplog)
-    for warning in ("could not claim event EvDown in the store (ConnectionError)", "could not look up earlier answers",
-                    "could not keep a vote: ConnectionError"):
+    for warning in (
+        "could not claim event EvDown in the store (ConnectionError)",
+        "could not look up earlier answers",
+        "could not keep a vote: ConnectionError",
+    ):
         assert warning in log
     assert "database is down" not in log
 
@@ -191,8 +206,9 @@ async def test_a_store_that_is_down_costs_no_answer(engine: Engine, fake: FakeSl
 # -- repeat suppression --------------------------------------------------------------------------
 
 
-async def test_a_repeated_mention_gets_a_link_to_the_earlier_answer(slack: Slack, engine: Engine,
-                                                                    store: WatchedStore) -> None:
+async def test_a_repeated_mention_gets_a_link_to_the_earlier_answer(
+    slack: Slack, engine: Engine, store: WatchedStore
+) -> None:
     question = asking(engine, "election-date")
     await mention(slack, question, ts="1700000000.000111")
     [first] = await slack.posted()
@@ -208,8 +224,9 @@ async def test_a_repeated_mention_gets_a_link_to_the_earlier_answer(slack: Slack
     assert len(store.posts) == 1  # a pointer is not itself remembered: the window runs from the full answer
 
 
-async def test_a_repeated_ask_gets_the_link_for_the_asker_only(slack: Slack, engine: Engine,
-                                                               store: WatchedStore) -> None:
+async def test_a_repeated_ask_gets_the_link_for_the_asker_only(
+    slack: Slack, engine: Engine, store: WatchedStore
+) -> None:
     await slack.command(asking(engine, "election-winner"))
     [kept] = await store.wait_for(lambda: store.posts)
     status, body = await slack.command(asking(engine, "election-winner", 1), user="U0OTHER")
@@ -218,8 +235,9 @@ async def test_a_repeated_ask_gets_the_link_for_the_asker_only(slack: Slack, eng
     assert len(slack.fake.posts()) == 1
 
 
-async def test_an_ask_then_a_mention_of_the_same_fact_points_to_the_ask(slack: Slack, engine: Engine,
-                                                                        store: WatchedStore) -> None:
+async def test_an_ask_then_a_mention_of_the_same_fact_points_to_the_ask(
+    slack: Slack, engine: Engine, store: WatchedStore
+) -> None:
     await slack.command(asking(engine, "winner-votes"))
     [kept] = await store.wait_for(lambda: store.posts)
     await mention(slack, asking(engine, "winner-votes"), ts="1700000000.000444")
@@ -227,8 +245,9 @@ async def test_an_ask_then_a_mention_of_the_same_fact_points_to_the_ask(slack: S
     assert brief["text"] == pointer(kept.link) and brief["thread_ts"] == "1700000000.000444"
 
 
-async def test_another_channel_or_another_fact_gets_the_whole_answer(slack: Slack, engine: Engine,
-                                                                     store: WatchedStore) -> None:
+async def test_another_channel_or_another_fact_gets_the_whole_answer(
+    slack: Slack, engine: Engine, store: WatchedStore
+) -> None:
     await mention(slack, asking(engine, "election-date"), ts="1700000000.000111")
     await store.wait_for(lambda: len(store.posts) == 1)
     await mention(slack, asking(engine, "election-date"), ts="1700000000.000222", channel="C0OTHER")
@@ -257,11 +276,17 @@ async def test_direct_messages_always_get_the_whole_answer(slack: Slack, engine:
     ("minutes_ago", "window", "expected"),
     [(25, 30, "25 minutes ago"), (31, 30, None), (0, 1, "just now"), (1, 1, None), (1, 0, None)],
 )
-async def test_the_window_decides(engine: Engine, fake: FakeSlack, store: WatchedStore,
-                                  minutes_ago: int, window: int, expected: str | None) -> None:
+async def test_the_window_decides(
+    engine: Engine, fake: FakeSlack, store: WatchedStore, minutes_ago: int, window: int, expected: str | None
+) -> None:
     link = permalink(CHANNEL, "1700000000.000001")
-    earlier = PostRecord(at=now() - timedelta(minutes=minutes_ago, seconds=5), platform="slack", channel=CHANNEL,
-                         fact_ids=["election-date"], link=link)
+    earlier = PostRecord(
+        at=now() - timedelta(minutes=minutes_ago, seconds=5),
+        platform="slack",
+        channel=CHANNEL,
+        fact_ids=["election-date"],
+        link=link,
+    )
     await store.remember_post(earlier)
     async with serving(engine, fake, settings_for(fake, repeat_window_minutes=window)) as slack:
         await mention(slack, asking(engine, "election-date"), ts="1700000000.000111")
@@ -269,8 +294,10 @@ async def test_the_window_decides(engine: Engine, fake: FakeSlack, store: Watche
     assert (post["text"] == pointer(link, expected)) if expected else ("factbot_feedback" in json.dumps(post))
 
 
-@pytest.mark.parametrize(("earlier_facts", "brief"), [(["vote-margin"], False), (["mandate-size", "vote-margin"], True),
-                                                      (["mandate-size", "vote-margin", "x"], True)])
+@pytest.mark.parametrize(
+    ("earlier_facts", "brief"),
+    [(["vote-margin"], False), (["mandate-size", "vote-margin"], True), (["mandate-size", "vote-margin", "x"], True)],
+)
 async def test_a_pointer_stands_in_only_for_an_answer_that_gave_every_fact(
     slack: Slack, engine: Engine, store: WatchedStore, earlier_facts: list[str], brief: bool
 ) -> None:

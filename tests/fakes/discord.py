@@ -242,8 +242,11 @@ class FakeDiscord:
     def remove_channel(self, channel_id: str, *, status: int = 404) -> None:
         """Make a channel refuse messages as Discord does: 404 Unknown Channel (deleted) or 403 Missing Access
         (the bot was removed)."""
-        error = {"message": "Unknown Channel", "code": 10003} if status == 404 else {"message": "Missing Access",
-                                                                                     "code": 50001}
+        error = (
+            {"message": "Unknown Channel", "code": 10003}
+            if status == 404
+            else {"message": "Missing Access", "code": 50001}
+        )
         self.gone[channel_id] = (status, error)
 
     def _channel_message(self, r: Request, channel: str) -> tuple[int, Any]:
@@ -331,15 +334,27 @@ class FakeDiscord:
 
     def press(self, custom_id: str, sent: Request, **where: Any) -> dict[str, Any]:
         """An INTERACTION_CREATE payload for pressing a button on a message the bot sent (with that message's id)."""
-        shown = message(sent.message_id or self.snowflake(), channel_id=where.get("channel_id", "300"), author=self.bot_user,
-                        content="", embeds=sent.data.get("embeds", []),
-                        components=sent.data.get("components", []), flags=sent.data.get("flags", 0))
+        shown = message(
+            sent.message_id or self.snowflake(),
+            channel_id=where.get("channel_id", "300"),
+            author=self.bot_user,
+            content="",
+            embeds=sent.data.get("embeds", []),
+            components=sent.data.get("components", []),
+            flags=sent.data.get("flags", 0),
+        )
         data = {"custom_id": custom_id, "component_type": 2}
         return {**self._interaction(3, data, **where), "message": shown}
 
     def _interaction(
-        self, kind: int, data: dict[str, Any], *, user_id: str = "2001", guild_id: str | None = "111",
-        channel_id: str = "300", permissions: int = MEMBER,
+        self,
+        kind: int,
+        data: dict[str, Any],
+        *,
+        user_id: str = "2001",
+        guild_id: str | None = "111",
+        channel_id: str = "300",
+        permissions: int = MEMBER,
     ) -> dict[str, Any]:
         who = user(user_id, f"user{user_id}")
         payload: dict[str, Any] = {
@@ -365,20 +380,42 @@ class FakeDiscord:
             "guild_id": guild_id,
             "guild_locale": "en-GB",
             "authorizing_integration_owners": {"0": guild_id},
-            "channel": {"id": channel_id, "type": 0, "guild_id": guild_id, "name": "general", "position": 0,
-                        "permission_overwrites": [], "nsfw": False, "parent_id": None},
-            "member": {"user": who, "roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False,
-                       "permissions": str(permissions), "flags": 0},
+            "channel": {
+                "id": channel_id,
+                "type": 0,
+                "guild_id": guild_id,
+                "name": "general",
+                "position": 0,
+                "permission_overwrites": [],
+                "nsfw": False,
+                "parent_id": None,
+            },
+            "member": {
+                "user": who,
+                "roles": [],
+                "joined_at": TIMESTAMP,
+                "deaf": False,
+                "mute": False,
+                "permissions": str(permissions),
+                "flags": 0,
+            },
         }
 
     def chat(
-        self, content: str, *, author: dict[str, Any] | None = None, guild_id: str | None = "111",
-        channel_id: str = "300", mentions: list[dict[str, Any]] | None = None, **extra: Any,
+        self,
+        content: str,
+        *,
+        author: dict[str, Any] | None = None,
+        guild_id: str | None = "111",
+        channel_id: str = "300",
+        mentions: list[dict[str, Any]] | None = None,
+        **extra: Any,
     ) -> dict[str, Any]:
         """A MESSAGE_CREATE payload: in a guild channel, or a DM when `guild_id` is None."""
         author = author or user("2001", "user2001")
-        payload = message(self.snowflake(), channel_id=channel_id, author=author, content=content,
-                          mentions=mentions or [], **extra)
+        payload = message(
+            self.snowflake(), channel_id=channel_id, author=author, content=content, mentions=mentions or [], **extra
+        )
         if guild_id is None:
             return payload
         member = {"roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False, "flags": 0}
@@ -396,28 +433,57 @@ def _created(payload: Any) -> str | None:
 
 def guild(guild_id: str, *, channels: tuple[str, ...] = ("300", "301")) -> dict[str, Any]:
     """A GUILD_CREATE payload: a guild with text channels and only the @everyone role."""
-    everyone = {"id": guild_id, "name": "@everyone", "permissions": "2248473465835073", "position": 0, "color": 0,
-                "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+    everyone = {
+        "id": guild_id,
+        "name": "@everyone",
+        "permissions": "2248473465835073",
+        "position": 0,
+        "color": 0,
+        "hoist": False,
+        "managed": False,
+        "mentionable": False,
+        "flags": 0,
+    }
     return {
-        "id": guild_id, "name": f"guild{guild_id}", "unavailable": False, "member_count": 2, "large": False,
-        "joined_at": TIMESTAMP, "owner_id": "1", "roles": [everyone], "emojis": [], "stickers": [], "features": [],
-        "channels": [{"id": c, "type": 0, "guild_id": guild_id, "name": f"channel{c}", "position": n,
-                      "permission_overwrites": [], "nsfw": False, "parent_id": None}
-                     for n, c in enumerate(channels)],
-        "members": [], "threads": [], "voice_states": [], "presences": [], "stage_instances": [],
+        "id": guild_id,
+        "name": f"guild{guild_id}",
+        "unavailable": False,
+        "member_count": 2,
+        "large": False,
+        "joined_at": TIMESTAMP,
+        "owner_id": "1",
+        "roles": [everyone],
+        "emojis": [],
+        "stickers": [],
+        "features": [],
+        "channels": [
+            {
+                "id": c,
+                "type": 0,
+                "guild_id": guild_id,
+                "name": f"channel{c}",
+                "position": n,
+                "permission_overwrites": [],
+                "nsfw": False,
+                "parent_id": None,
+            }
+            for n, c in enumerate(channels)
+        ],
+        "members": [],
+        "threads": [],
+        "voice_states": [],
+        "presences": [],
+        "stage_instances": [],
         "guild_scheduled_events": [],
     }
 
 
 def user(user_id: str, name: str, *, bot: bool = False) -> dict[str, Any]:
     """A user object."""
-    return {"id": user_id, "username": name, "discriminator": "0", "global_name": name, "avatar": None,
-            "bot": bot}
+    return {"id": user_id, "username": name, "discriminator": "0", "global_name": name, "avatar": None, "bot": bot}
 
 
-def message(
-    message_id: str, *, channel_id: str, author: dict[str, Any], content: str, **fields: Any
-) -> dict[str, Any]:
+def message(message_id: str, *, channel_id: str, author: dict[str, Any], content: str, **fields: Any) -> dict[str, Any]:
     """A message object with every field discord.py reads."""
     return {
         "id": message_id,

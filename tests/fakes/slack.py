@@ -36,16 +36,35 @@ GENERAL = "C0GENERAL"
 
 def member(user_id: str, *, admin: bool = False, owner: bool = False) -> dict[str, Any]:
     """A users.info `user` object with the fields Factbot reads (and a few Slack always sends)."""
-    return {"id": user_id, "team_id": TEAM, "name": user_id.lower(), "deleted": False, "is_bot": False,
-            "is_admin": admin, "is_owner": owner, "is_primary_owner": owner, "is_restricted": False,
-            "is_ultra_restricted": False, "tz": "Europe/London"}
+    return {
+        "id": user_id,
+        "team_id": TEAM,
+        "name": user_id.lower(),
+        "deleted": False,
+        "is_bot": False,
+        "is_admin": admin,
+        "is_owner": owner,
+        "is_primary_owner": owner,
+        "is_restricted": False,
+        "is_ultra_restricted": False,
+        "tz": "Europe/London",
+    }
 
 
 def conversation(channel_id: str, *, creator: str = CREATOR, private: bool = False) -> dict[str, Any]:
     """A conversations.info `channel` object: who created it, whether it is private or archived."""
-    return {"id": channel_id, "name": channel_id.lower(), "is_channel": not private, "is_group": private,
-            "is_im": False, "is_private": private, "is_archived": False, "created": 1700000000,
-            "creator": creator, "is_member": True}
+    return {
+        "id": channel_id,
+        "name": channel_id.lower(),
+        "is_channel": not private,
+        "is_group": private,
+        "is_im": False,
+        "is_private": private,
+        "is_archived": False,
+        "created": 1700000000,
+        "creator": creator,
+        "is_member": True,
+    }
 
 
 @dataclass
@@ -67,8 +86,9 @@ class FakeSlack:
     frames: list[dict[str, Any]] = field(default_factory=list)
     connections: int = 0
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    users: dict[str, dict[str, Any]] = field(default_factory=lambda: {
-        u["id"]: u for u in (member(HUMAN), member(CREATOR), member(ADMIN, admin=True))})
+    users: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {u["id"]: u for u in (member(HUMAN), member(CREATOR), member(ADMIN, admin=True))}
+    )
     channels: dict[str, dict[str, Any]] = field(default_factory=lambda: {GENERAL: conversation(GENERAL)})
     _faults: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = field(default_factory=dict)
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
@@ -80,12 +100,14 @@ class FakeSlack:
     async def start(self) -> FakeSlack:
         """Serve on 127.0.0.1 and a free port."""
         app = web.Application()
-        app.add_routes([
-            web.post("/api/{method}", self._web_api),
-            web.get("/api/{method}", self._web_api),  # slack_sdk reads some methods (chat.getPermalink) with GET
-            web.post("/hooks/{name}", self._hook),
-            web.get("/link", self._socket),
-        ])
+        app.add_routes(
+            [
+                web.post("/api/{method}", self._web_api),
+                web.get("/api/{method}", self._web_api),  # slack_sdk reads some methods (chat.getPermalink) with GET
+                web.post("/hooks/{name}", self._hook),
+                web.get("/link", self._socket),
+            ]
+        )
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -174,8 +196,19 @@ class FakeSlack:
         if self._faults.get(method):
             return self._faults[method].pop(0)
         if method == "auth.test":
-            return 200, {"ok": True, "url": WORKSPACE_URL, "team": "Fake", "user": "factbot",
-                         "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID}, {}
+            return (
+                200,
+                {
+                    "ok": True,
+                    "url": WORKSPACE_URL,
+                    "team": "Fake",
+                    "user": "factbot",
+                    "team_id": TEAM,
+                    "user_id": BOT_USER,
+                    "bot_id": BOT_ID,
+                },
+                {},
+            )
         if method == "apps.connections.open":
             if not (call.token or "").startswith("xapp-"):
                 return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
@@ -189,7 +222,11 @@ class FakeSlack:
             return 200, ({"ok": True, "user": found} if found else {"ok": False, "error": "user_not_found"}), {}
         if method == "conversations.info":
             channel = self.channels.get(str(call.args.get("channel", "")))
-            return 200, ({"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}), {}
+            return (
+                200,
+                ({"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}),
+                {},
+            )
         if method == "chat.postEphemeral":
             return 200, {"ok": True, "message_ts": self._next_ts()}, {}
         return 200, {"ok": True}, {}
@@ -260,8 +297,17 @@ async def _arguments(request: web.Request) -> dict[str, Any]:
 
 # -- Block Kit limits, as Slack enforces them --------------------------------------------------
 
-LIMITS = {"blocks": 50, "section": 3000, "context_elements": 10, "context_text": 2000, "header": 150,
-          "button_text": 75, "button_value": 2000, "action_id": 255, "actions_elements": 25}
+LIMITS = {
+    "blocks": 50,
+    "section": 3000,
+    "context_elements": 10,
+    "context_text": 2000,
+    "header": 150,
+    "button_text": 75,
+    "button_value": 2000,
+    "action_id": 255,
+    "actions_elements": 25,
+}
 
 
 def block_problems(blocks: list[dict[str, Any]]) -> list[str]:
@@ -283,8 +329,11 @@ def _block_problems(block: dict[str, Any]) -> list[str]:
     if kind == "context":
         elements = block.get("elements", [])
         problems = [f"{len(elements)} context elements"] if not 0 < len(elements) <= 10 else []
-        return problems + [f"context text {len(e['text'])}" for e in elements
-                           if not 0 < len(e.get("text", "")) <= LIMITS["context_text"]]
+        return problems + [
+            f"context text {len(e['text'])}"
+            for e in elements
+            if not 0 < len(e.get("text", "")) <= LIMITS["context_text"]
+        ]
     if kind == "actions":
         elements = block.get("elements", [])
         ids = [e.get("action_id") for e in elements]
@@ -323,14 +372,26 @@ def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = Non
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
-def slash_form(command: str, text: str, *, response_url: str, user: str = HUMAN,
-               channel: str = "C0GENERAL") -> dict[str, str]:
+def slash_form(
+    command: str, text: str, *, response_url: str, user: str = HUMAN, channel: str = "C0GENERAL"
+) -> dict[str, str]:
     """A slash command's form fields, all of them, as Slack posts them."""
     return {
-        "token": "verification-token", "team_id": TEAM, "team_domain": "fake",
-        "enterprise_id": "", "enterprise_name": "", "channel_id": channel, "channel_name": "general",
-        "user_id": user, "user_name": "human", "command": command, "text": text, "api_app_id": "A0FAKE",
-        "is_enterprise_install": "false", "response_url": response_url, "trigger_id": "1.2.3",
+        "token": "verification-token",
+        "team_id": TEAM,
+        "team_domain": "fake",
+        "enterprise_id": "",
+        "enterprise_name": "",
+        "channel_id": channel,
+        "channel_name": "general",
+        "user_id": user,
+        "user_name": "human",
+        "command": command,
+        "text": text,
+        "api_app_id": "A0FAKE",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": "1.2.3",
     }
 
 
@@ -342,57 +403,117 @@ def form_body(fields: dict[str, str]) -> str:
 def event_callback(event: dict[str, Any], *, event_id: str = "Ev001") -> dict[str, Any]:
     """An Events API `event_callback` envelope around one event."""
     return {
-        "token": "verification-token", "team_id": TEAM, "api_app_id": "A0FAKE", "type": "event_callback",
-        "event_id": event_id, "event_time": int(time.time()),
-        "authorizations": [{"enterprise_id": None, "team_id": TEAM, "user_id": BOT_USER, "is_bot": True,
-                            "is_enterprise_install": False}],
-        "is_ext_shared_channel": False, "event_context": "4-fake", "event": event,
+        "token": "verification-token",
+        "team_id": TEAM,
+        "api_app_id": "A0FAKE",
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": TEAM,
+                "user_id": BOT_USER,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+        "event_context": "4-fake",
+        "event": event,
     }
 
 
-def app_mention(text: str, *, ts: str = "1700000000.000100", user: str = HUMAN, channel: str = "C0GENERAL",
-                thread_ts: str | None = None) -> dict[str, Any]:
+def app_mention(
+    text: str,
+    *,
+    ts: str = "1700000000.000100",
+    user: str = HUMAN,
+    channel: str = "C0GENERAL",
+    thread_ts: str | None = None,
+) -> dict[str, Any]:
     """An `app_mention` event ("<@UFACTBOT> question")."""
-    event = {"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel,
-             "event_ts": ts, "team": TEAM, "client_msg_id": f"msg-{ts}"}
+    event = {
+        "type": "app_mention",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+        "team": TEAM,
+        "client_msg_id": f"msg-{ts}",
+    }
     return event | ({"thread_ts": thread_ts} if thread_ts else {})
 
 
-def im_message(text: str, *, ts: str = "1700000000.000200", user: str | None = HUMAN, channel: str = "D0HUMAN",
-               **extra: Any) -> dict[str, Any]:
+def im_message(
+    text: str, *, ts: str = "1700000000.000200", user: str | None = HUMAN, channel: str = "D0HUMAN", **extra: Any
+) -> dict[str, Any]:
     """A `message.im` event: a direct message to the bot."""
-    event = {"type": "message", "channel_type": "im", "text": text, "ts": ts, "channel": channel,
-             "event_ts": ts, "team": TEAM}
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "text": text,
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+        "team": TEAM,
+    }
     return event | ({"user": user} if user else {}) | extra
 
 
-def block_actions(action_id: str, value: str, *, response_url: str, user: str = HUMAN,
-                  channel: str = "C0GENERAL", message_ts: str = "1700000000.000300") -> dict[str, Any]:
+def block_actions(
+    action_id: str,
+    value: str,
+    *,
+    response_url: str,
+    user: str = HUMAN,
+    channel: str = "C0GENERAL",
+    message_ts: str = "1700000000.000300",
+) -> dict[str, Any]:
     """A `block_actions` payload: someone clicked a button on one of the bot's messages."""
     return {
-        "type": "block_actions", "team": {"id": TEAM, "domain": "fake"},
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "fake"},
         "user": {"id": user, "username": "human", "name": "human", "team_id": TEAM},
-        "api_app_id": "A0FAKE", "token": "verification-token",
+        "api_app_id": "A0FAKE",
+        "token": "verification-token",
         "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": False},
-        "trigger_id": "1.2.3", "channel": {"id": channel, "name": "general"},
+        "trigger_id": "1.2.3",
+        "channel": {"id": channel, "name": "general"},
         "message": {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "ts": message_ts, "text": "..."},
         "response_url": response_url,
-        "actions": [{"action_id": action_id, "block_id": "b1", "value": value, "type": "button",
-                     "text": {"type": "plain_text", "text": "x"}, "action_ts": str(time.time())}],
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "b1",
+                "value": value,
+                "type": "button",
+                "text": {"type": "plain_text", "text": "x"},
+                "action_ts": str(time.time()),
+            }
+        ],
     }
 
 
 def hello(connection: int) -> dict[str, Any]:
     """Socket Mode's first frame on a new connection."""
-    return {"type": "hello", "num_connections": connection,
-            "debug_info": {"host": "fake", "build_number": 1, "approximate_connection_time": 3600},
-            "connection_info": {"app_id": "A0FAKE"}}
+    return {
+        "type": "hello",
+        "num_connections": connection,
+        "debug_info": {"host": "fake", "build_number": 1, "approximate_connection_time": 3600},
+        "connection_info": {"app_id": "A0FAKE"},
+    }
 
 
 def envelope(kind: str, payload: dict[str, Any], *, envelope_id: str, retry_attempt: int = 0) -> dict[str, Any]:
     """A Socket Mode envelope: `slash_commands`, `events_api` or `interactive`."""
-    frame = {"envelope_id": envelope_id, "type": kind, "payload": payload,
-             "accepts_response_payload": kind != "events_api"}
+    frame = {
+        "envelope_id": envelope_id,
+        "type": kind,
+        "payload": payload,
+        "accepts_response_payload": kind != "events_api",
+    }
     if kind == "events_api":
         frame |= {"retry_attempt": retry_attempt, "retry_reason": "timeout" if retry_attempt else ""}
     return frame

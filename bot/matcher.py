@@ -78,10 +78,18 @@ _QUESTION_TYPES = (
     ("number", ("how many", "how much", "what percentage", "what share", "how old", "what age")),
 )
 
+_CONJUNCTIONS = frozenset({"when", "where"})
+"""Openers that are as often conjunctions ("what happens when I...") as questions ("when did...")."""
+
+_ASKING = frozenset("and but or so then ok okay know tell me say ask asking wonder wondering remember".split())  # noqa: SIM905
+"""Words after which "when" or "where" still asks ("and when?", "tell me where")."""
+
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}} (?:{_MONTHS})\b|\b(?:{_MONTHS}) \d{{1,2}}\b")
-_YEAR_OR_MONTH = re.compile(rf"\b(1[89]\d\d|20\d\d|{_MONTHS})\b")
+_YEAR_OR_MONTH = re.compile(
+    rf"\b(1[89]\d\d|20\d\d|{_MONTHS.replace('may|', '')})\b|\bmay \d|\d may\b"  # "may" alone is a verb
+)
 _NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d+|\b(hundred|thousand|million|billion|dozen)s?\b")
 
 
@@ -97,11 +105,22 @@ def _answer_types(base: FactBase, intent: Intent) -> set[str]:
 
 
 def question_type(text: str) -> str | None:
-    """The kind of answer a question asks for, when it asks for a time, a place or a number."""
+    """The kind of answer a question asks for, when it asks for a time, a place or a number.
+
+    "When" and "where" ask only at the start or end of a question or after a word that keeps
+    them asking; elsewhere they join clauses: "what happens to my licence when I sue?".
+    """
+    words = text.split()
     padded = f" {text} "
     for kind, openers in _QUESTION_TYPES:
-        if any(f" {opener} " in padded for opener in openers):
-            return kind
+        for opener in openers:
+            if opener not in _CONJUNCTIONS:
+                if f" {opener} " in padded:
+                    return kind
+                continue
+            at = [n for n, word in enumerate(words) if word == opener]
+            if any(n == 0 or n == len(words) - 1 or words[n - 1] in _ASKING for n in at):
+                return kind
     return None
 
 

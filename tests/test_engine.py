@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.engine import Engine
-from bot.matcher import MAX_CHARS
+from bot.matcher import MAX_CHARS, question_type
 from bot.models import Answer, Question, Status
 
 CONTRACT = {"question", "status", "intent", "confidence", "answer", "citations", "suggestions"}
@@ -140,3 +140,20 @@ def test_every_intent_answers_its_own_canonical_question(engine: Engine) -> None
 def test_a_repeated_question_gets_an_equal_but_separate_answer(engine: Engine) -> None:
     first, second = engine.respond("who won the itu vote?"), engine.respond("who won the itu vote?")
     assert first == second and first is not second
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("when did she win", "time"),
+        ("election when", "time"),
+        ("tell me when it was", "time"),
+        ("what happens to my licence when i sue", None),
+        ("where is the itu based", "place"),
+        ("what if i move to where", "place"),
+        ("can i copy it where i work", None),
+        ("so how many votes", "number"),
+    ],
+)
+def test_when_and_where_ask_only_where_they_are_questions(text: str, kind: str | None) -> None:
+    assert question_type(text) == kind

@@ -55,6 +55,28 @@ wear wore worn|win won|write wrote written
 """
 IRREGULAR = {form: forms.split()[0] for forms in _IRREGULAR_FORMS.split("|") for form in forms.split()[1:]}
 
+# Chat shorthand, written out so that it meets the words a fact base uses.
+SHORTHAND = {
+    "abt": "about",
+    "b4": "before",
+    "coz": "because",
+    "cuz": "because",
+    "govt": "government",
+    "info": "information",
+    "mins": "minutes",
+    "msg": "message",
+    "ppl": "people",
+    "r": "are",
+    "tho": "though",
+    "u": "you",
+    "ur": "your",
+    "wanna": "want to",
+    "wat": "what",
+    "wut": "what",
+    "yr": "year",
+    "yrs": "years",
+}
+
 
 def strip_markup(text: str) -> str:
     """Remove Slack and Discord markup: mentions, channel links, URLs, emoji; keep link labels."""
@@ -81,7 +103,7 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
     text = strip_markup(text).casefold()
     text = _POSSESSIVE.sub("", text).replace("'", "")
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    return " ".join(SHORTHAND.get(word, word) for word in _NON_WORD.sub(" ", text).split())
 
 
 @lru_cache(maxsize=65536)

@@ -31,6 +31,7 @@ from bot.normalise import normalise, stem
         ("at 10:30 today", "at 10 30 today"),
         ("   \t\n ", ""),
         ("don't", "dont"),
+        ("how many ppl r still offline b4 2030", "how many people are still offline before 2030"),
     ],
 )
 def test_normalise(raw: str, expected: str) -> None:

@@ -67,8 +67,13 @@ def signed_requests(count: int, hook: str) -> list[Request]:
     texts = questions()
     requests = []
     for n in range(count):
-        form = slash_form("/ask", texts[n % len(texts)], response_url=hook, user=USERS[n % len(USERS)],
-                          channel=CHANNELS[n % len(CHANNELS)])
+        form = slash_form(
+            "/ask",
+            texts[n % len(texts)],
+            response_url=hook,
+            user=USERS[n % len(USERS)],
+            channel=CHANNELS[n % len(CHANNELS)],
+        )
         body = form_body(form)
         headers = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": USER_AGENT, **sign(body)}
         requests.append((body.encode(), headers))
@@ -87,8 +92,9 @@ def outcome(status: int, payload: bytes) -> str:
         return "200 text"
 
 
-async def worker(http: ClientSession, url: str, jobs: Iterator[Request], latencies: list[float],
-                 outcomes: Counter[str]) -> None:
+async def worker(
+    http: ClientSession, url: str, jobs: Iterator[Request], latencies: list[float], outcomes: Counter[str]
+) -> None:
     """Post requests from the shared iterator one after another until it runs out."""
     for body, headers in jobs:
         start = time.perf_counter()
@@ -190,8 +196,12 @@ class LoadClient:
     async def start(cls) -> LoadClient:
         """Start the client process (it waits on stdin for jobs)."""
         process = await asyncio.create_subprocess_exec(
-            sys.executable, str(Path(__file__).resolve()), "--client", cwd=PROJECT_ROOT,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--client",
+            cwd=PROJECT_ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
         )
         return cls(process)
 
@@ -225,10 +235,13 @@ async def measure(args: argparse.Namespace) -> tuple[dict[str, list[dict[str, An
     The results per label, and the Web API calls the fake Slack saw before and during the timed rounds.
     """
     fake = await FakeSlack().start()
-    environment: dict[str, Any] = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                                   "SLACK_API_URL": fake.api_url,
-                                   # the path measured: /ask answered inside its acknowledgement
-                                   "FACTBOT_REPEAT_WINDOW_MINUTES": 0}
+    environment: dict[str, Any] = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake.api_url,
+        # the path measured: /ask answered inside its acknowledgement
+        "FACTBOT_REPEAT_WINDOW_MINUTES": 0,
+    }
     settings = Settings(**environment)  # as `factbot run --http` reads them, pointed at the fake
     targets: list[Target] = []
     client = await LoadClient.start()
@@ -246,7 +259,8 @@ async def measure(args: argparse.Namespace) -> tuple[dict[str, list[dict[str, An
         for _ in range(args.rounds):
             for target in targets:
                 results[target.label].append(
-                    await client.round(target, fake.hook_url(), args.requests, args.concurrency))
+                    await client.round(target, fake.hook_url(), args.requests, args.concurrency)
+                )
         methods = [c.method for c in fake.calls]
         return results, methods[:before], methods[before:]
     finally:
@@ -273,18 +287,29 @@ def outcomes(rounds: list[dict[str, Any]]) -> str:
     return ", ".join(f"{count} x {kind}" for kind, count in total.most_common())
 
 
-def report(args: argparse.Namespace, results: dict[str, list[dict[str, Any]]],
-           calls: tuple[list[str], list[str]]) -> bool:
+def report(
+    args: argparse.Namespace, results: dict[str, list[dict[str, Any]]], calls: tuple[list[str], list[str]]
+) -> bool:
     """Print the table and the verdict; whether both targets hold."""
     print(f"Python {platform.python_version()} | {platform.platform()} | {os.cpu_count()} CPUs")
-    print(f"POST {EVENTS_PATH} on 127.0.0.1: {args.requests} signed /ask per round, {args.concurrency} concurrent, "
-          f"from a second process; median of {args.rounds} alternating rounds after {args.warmup} warm-up\n")
+    print(
+        f"POST {EVENTS_PATH} on 127.0.0.1: {args.requests} signed /ask per round, {args.concurrency} concurrent, "
+        f"from a second process; median of {args.rounds} alternating rounds after {args.warmup} warm-up\n"
+    )
     rows = [("App", "req/s", "p50 ms", "p99 ms", "CPU us/req", "client busy", "req/s per round")]
     for label, rounds in results.items():
         per_round = ", ".join(f"{r['rps']:.0f}" for r in rounds)
-        rows.append((label, f"{median(rounds, 'rps'):.0f}", f"{median(rounds, 'p50'):.1f}",
-                     f"{median(rounds, 'p99'):.1f}", f"{median(rounds, 'server_us'):.0f}",
-                     f"{median(rounds, 'client_busy'):.0%}", per_round))
+        rows.append(
+            (
+                label,
+                f"{median(rounds, 'rps'):.0f}",
+                f"{median(rounds, 'p50'):.1f}",
+                f"{median(rounds, 'p99'):.1f}",
+                f"{median(rounds, 'server_us'):.0f}",
+                f"{median(rounds, 'client_busy'):.0%}",
+                per_round,
+            )
+        )
     width = max(len(r[0]) for r in rows)
     for i, (name, *figures, per_round) in enumerate(rows):
         print(f"{name:<{width}}  " + "  ".join(f"{f:>11}" for f in figures) + f"  {per_round}")
@@ -295,8 +320,10 @@ def report(args: argparse.Namespace, results: dict[str, list[dict[str, Any]]],
     p99 = median(factbot, "p99")
     ratio_ok, p99_ok = ratio >= THROUGHPUT_TARGET, p99 < P99_TARGET_MS
     print()
-    print(f"Factbot / bare throughput: {ratio:.0%}  (target >= {THROUGHPUT_TARGET:.0%})  "
-          f"{'holds' if ratio_ok else 'MISSED'}")
+    print(
+        f"Factbot / bare throughput: {ratio:.0%}  (target >= {THROUGHPUT_TARGET:.0%})  "
+        f"{'holds' if ratio_ok else 'MISSED'}"
+    )
     print(f"Factbot ack p99: {p99:.1f} ms  (target < {P99_TARGET_MS:.0f} ms)  {'holds' if p99_ok else 'MISSED'}")
     cost = median(bare, "server_us") / median(factbot, "server_us")
     print(f"By server CPU per request, Factbot costs as much as {1 / cost:.2f} bare requests ({cost:.0%})")
@@ -313,8 +340,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=50, help="requests in flight (default 50)")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per app (default 5)")
     parser.add_argument("--warmup", type=int, default=500, help="untimed requests per app first (default 500)")
-    parser.add_argument("--no-memory-too", action="store_true",
-                        help="also measure Factbot with its answer memory off (every question matched afresh)")
+    parser.add_argument(
+        "--no-memory-too",
+        action="store_true",
+        help="also measure Factbot with its answer memory off (every question matched afresh)",
+    )
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.requests < 1 or args.concurrency < 1 or args.rounds < 1 or args.warmup < 0:

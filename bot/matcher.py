@@ -24,7 +24,7 @@ from rapidfuzz.distance import OSA, Indel
 from bot import smalltalk
 from bot.knowledge import FactBase
 from bot.models import Intent, Source
-from bot.normalise import normalise, stem
+from bot.normalise import is_common_word, normalise, stem
 
 MAX_CHARS = 300
 """Only this much of a question is matched, so a huge message costs what a short one does."""
@@ -297,7 +297,7 @@ class Matcher:
         Short words are only corrected by restoring one dropped letter ("wn" -> "won"), since
         any other edit of a two- or three-letter word reaches too many real words.
         """
-        if len(word) < 2 or word.isdigit():
+        if len(word) < 2 or word.isdigit() or is_common_word(word):
             return None
         limit = 1 if len(word) < 8 else 2
         spellings = self._of_length(self._spellings, len(word), limit)

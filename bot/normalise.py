@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 import unicodedata
 from functools import lru_cache
+from importlib import resources
 
 import snowballstemmer
 
@@ -110,6 +113,23 @@ def normalise(text: str) -> str:
 def stem(word: str) -> str:
     """The English (Snowball) stem of one normalised word, irregular verb forms first made regular."""
     return str(_stemmer.stemWord(IRREGULAR.get(word, word)))
+
+
+COMMON_WORD_COUNT = 500
+"""A word seen this often in pyspellchecker's English corpus is a real word, not a typo."""
+
+
+@lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    """English words common enough never to be taken for a misspelling (loaded on first use)."""
+    data = (resources.files("spellchecker") / "resources" / "en.json.gz").read_bytes()
+    counts: dict[str, int] = json.loads(gzip.decompress(data))
+    return frozenset(word for word, count in counts.items() if count >= COMMON_WORD_COUNT)
+
+
+def is_common_word(word: str) -> bool:
+    """Whether a normalised word is a common English word ("week", "merge"), so not a typo of another."""
+    return word in _common_words()
 
 
 def words(text: str) -> list[str]:

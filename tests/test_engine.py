@@ -157,3 +157,9 @@ def test_a_repeated_question_gets_an_equal_but_separate_answer(engine: Engine) -
 )
 def test_when_and_where_ask_only_where_they_are_questions(text: str, kind: str | None) -> None:
     assert question_type(text) == kind
+
+
+def test_a_real_word_is_not_corrected_into_a_fact_base_word(engine: Engine) -> None:
+    ranking = engine.matcher.rank("what did the itu do last week")
+    assert "week" not in ranking.corrected
+    assert engine.matcher.rank("who wn the itu electon").corrected == {"wn": "win", "electon": "election"}

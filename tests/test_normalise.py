@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.normalise import normalise, stem
+from bot.normalise import is_common_word, normalise, stem
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,8 @@ def test_normalise(raw: str, expected: str) -> None:
 )
 def test_irregular_forms_share_a_stem(word: str, same_as: str) -> None:
     assert stem(word) == stem(same_as)
+
+
+@pytest.mark.parametrize(("word", "common"), [("week", True), ("merge", True), ("electon", False), ("huawie", False)])
+def test_common_english_words_are_told_from_typos(word: str, common: bool) -> None:
+    assert is_common_word(word) is common

@@ -38,9 +38,8 @@ MAX_REMEMBERED_CORRECTIONS = 50_000
 QUOTE_CREDIT = 0.5
 """How much a term found only in an intent's quotes (not its examples or answers) counts."""
 
-STOPWORDS = (
-    frozenset(
-        """a about above again against all also am an and any anybody anyone anything are
+STOPWORDS = frozenset(
+    """a about above again against all also am an and any anybody anyone anything are
     aren arent as at be because been being below between both but by can cant could
     couldnt did didnt do does doesnt doing dont down during each either ever every few
     for from further get gets getting got had hadnt has hasnt have havent having he hed hes
@@ -55,9 +54,8 @@ STOPWORDS = (
     youre your yours yourself yourselves know knows remind explain curious like need mean
     means meant actually basically anyway exactly exact bit lot lots thing things stuff
     many""".split()  # noqa: SIM905 (a word list reads best as text)
-    )
-    | smalltalk.WORDS
 )
+"""Words that carry no topic in any fact base."""
 
 
 UNKNOWN_FACTOR = 1.0
@@ -170,13 +168,14 @@ class Matcher:
 
     def __init__(self, base: FactBase) -> None:
         self._canon = _synonym_map(base.synonyms)
-        self._vocabulary = _vocabulary(base)
+        self._stopwords = STOPWORDS | (smalltalk.WORDS - _fact_words(base))
+        self._vocabulary = _vocabulary(base, self._stopwords)
         self._known = {self._term(w) for w in self._vocabulary} | set(self._canon.values())
         self._known_list = sorted(self._known)
         self._topical = {t for d in base.documents.values() for p in d.quotable for t in self._terms_of(p.text)} | {
             t for source in base.sources.values() for t in self._terms_of(_record_text(source))
         }
-        self._spellings = [*self._vocabulary, *sorted(STOPWORDS)]
+        self._spellings = [*self._vocabulary, *sorted(self._stopwords)]
         self._spelled = frozenset(self._vocabulary)
         self._corrections: dict[str, str | None] = {}
         self._by_length: dict[tuple[int, int, int], list[str]] = {}
@@ -226,6 +225,8 @@ class Matcher:
         words = normalise(text[:MAX_CHARS]).split()
         if truncated and words:
             words = words[:-1]  # the cut may have split the last word
+        if smalltalk.is_phrase(words):  # "how does this work" is small talk even where "work" is a topic
+            return Ranking((), (), (), {}, truncated)
         terms, corrected = self._query_terms(words)
         unknown = tuple(t for t in terms if t not in self._known)
         kind = question_type(" ".join(corrected.get(w, w) for w in words))
@@ -242,7 +243,7 @@ class Matcher:
 
     def _terms_of(self, text: str) -> list[str]:
         """The distinct content terms of a text, in order."""
-        return list(dict.fromkeys(self._term(w) for w in normalise(text).split() if w not in STOPWORDS))
+        return list(dict.fromkeys(self._term(w) for w in normalise(text).split() if w not in self._stopwords))
 
     def _weight(self, terms: Iterable[str]) -> float:
         """Total weight of a set of terms."""
@@ -271,12 +272,12 @@ class Matcher:
         terms: list[str] = []
         corrected: dict[str, str] = {}
         for word in _joined(words, self._spelled):
-            if word in STOPWORDS:
+            if word in self._stopwords:
                 continue
             term = self._term(word)
             if term not in self._known and (fixed := self._correct(word)):
                 corrected[word] = fixed
-                if fixed in STOPWORDS:
+                if fixed in self._stopwords:
                     continue
                 term = self._term(fixed)
             if term not in terms:
@@ -307,7 +308,7 @@ class Matcher:
             if len(word) >= 4 or (len(f[0]) == len(word) + 1 and f[0][0] == word[0])
         ]
         if found:
-            return min(found, key=lambda w: (OSA.distance(word, w), Indel.distance(word, w), w not in STOPWORDS))
+            return min(found, key=lambda w: (OSA.distance(word, w), Indel.distance(word, w), w not in self._stopwords))
         stemmed = stem(word)
         near = process.extractOne(
             stemmed, self._of_length(self._known_list, len(stemmed), 1), scorer=OSA.distance, score_cutoff=1
@@ -423,7 +424,12 @@ def _synonym_map(groups: list[list[str]]) -> dict[str, str]:
     return canon
 
 
-def _vocabulary(base: FactBase) -> list[str]:
+def _fact_words(base: FactBase) -> set[str]:
+    """The words of the facts' quotes and answers: words like "work" or "help" that a topic may need."""
+    return {w for fact in base.facts.values() for w in normalise(f"{fact.quote} {fact.answer}").split()}
+
+
+def _vocabulary(base: FactBase, stopwords: frozenset[str]) -> list[str]:
     """Every content word of the fact base, most frequent first (ties favour common words)."""
     texts: list[str] = []
     for document in base.documents.values():
@@ -432,7 +438,7 @@ def _vocabulary(base: FactBase) -> list[str]:
         texts.extend([fact.answer, *fact.topics])
     for intent in base.intents.values():
         texts.extend(intent.examples)
-    counts = Counter(w for text in texts for w in normalise(text).split() if w not in STOPWORDS)
+    counts = Counter(w for text in texts for w in normalise(text).split() if w not in stopwords)
     return [w for w, _ in counts.most_common()]
 
 

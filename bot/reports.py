@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process
 
+from bot import smalltalk
 from bot.matcher import STOPWORDS, Matcher
 from bot.normalise import normalise, stem
 from bot.store import FeedbackRecord, QuestionRecord, now
@@ -98,7 +99,7 @@ class Cluster:
 def content_key(text: str) -> str:
     """The stems of a question's content words: what grouping compares (stopwords carry no topic)."""
     words = normalise(text).split()
-    content = [stem(w) for w in words if w not in STOPWORDS]
+    content = [stem(w) for w in words if w not in STOPWORDS and w not in smalltalk.WORDS]
     return " ".join(content or words)
 
 

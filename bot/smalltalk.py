@@ -71,6 +71,14 @@ CAPABILITIES = SmallTalk(
 
 BUILT_IN = (GREETING, THANKS, CAPABILITIES)
 WORDS = GREETING.words | THANKS.words | CAPABILITIES.words
+PHRASES = frozenset(e for talk in BUILT_IN for e in talk.examples)
+_FILLER = frozenset("factbot please pls ok okay so and oh um uh".split())  # noqa: SIM905
+
+
+def is_phrase(words: list[str]) -> bool:
+    """Whether a normalised message is one of the built-in phrasings, give or take filler ("hi factbot")."""
+    core = [w for w in words if w not in _FILLER]
+    return bool(core) and " ".join(core) in PHRASES
 
 
 def classify(words: list[str]) -> SmallTalk:

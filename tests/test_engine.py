@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from bot.engine import Engine
+from bot.knowledge import load_factbase
 from bot.matcher import MAX_CHARS, question_type
 from bot.models import Answer, Question, Status
 
@@ -163,3 +165,13 @@ def test_a_real_word_is_not_corrected_into_a_fact_base_word(engine: Engine) -> N
     ranking = engine.matcher.rank("what did the itu do last week")
     assert "week" not in ranking.corrected
     assert engine.matcher.rank("who wn the itu electon").corrected == {"wn": "win", "electon": "election"}
+
+
+def test_a_chat_word_that_names_a_topic_is_matched(tiny: Path) -> None:
+    facts = tiny / "knowledge" / "facts" / "tiny.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8").replace("lit the lamp", "did the work"), encoding="utf-8")
+    seed = tiny / "seeds" / "tiny.txt"
+    seed.write_text(seed.read_text(encoding="utf-8").replace("lit the lamp", "did the work"), encoding="utf-8")
+    engine = Engine(load_factbase(tiny))
+    assert engine.respond("who did the work").status is not Status.smalltalk
+    assert engine.respond("how does this work").status is Status.smalltalk

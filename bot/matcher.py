@@ -35,7 +35,7 @@ TOP_CANDIDATES = 25
 MAX_REMEMBERED_CORRECTIONS = 50_000
 """Spelling corrections kept for reuse; the memory is cleared when it is full."""
 
-QUOTE_CREDIT = 0.5
+QUOTE_CREDIT = 0.75
 """How much a term found only in an intent's quotes (not its examples or answers) counts."""
 
 STOPWORDS = frozenset(
@@ -61,13 +61,13 @@ STOPWORDS = frozenset(
 UNKNOWN_FACTOR = 1.0
 """Weight of a word the fact base never uses, relative to its rarest known word."""
 
-EXAMPLE_SHARE = 0.4
+EXAMPLE_SHARE = 0.3
 """How much of an intent's score comes from its best example; the rest is intent coverage."""
 
 SUPPORT_SHARE = 0.2
 """How much the second-best example of an intent adds: evidence from several phrasings."""
 
-TYPE_PENALTY = 0.7
+TYPE_PENALTY = 0.6
 """Score factor for an intent never asked with the question's kind (when, where, how many)."""
 
 _QUESTION_TYPES = (

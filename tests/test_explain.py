@@ -59,7 +59,7 @@ def test_a_clarify_names_the_close_runner_up(engine: Engine) -> None:
     assert e.status is Status.clarify is engine.compose("who won?").status
     assert e.reason == "close" and e.best is not None and e.runner_up is not None
     assert e.margin is not None and e.margin < e.thresholds.margin
-    assert "< 0.0050 and the runner-up gives different facts" in e.rule
+    assert "< 0.005 and the runner-up gives different facts" in e.rule
     first = explanation_text(e).splitlines()[0]
     assert e.best.question in first and e.runner_up.question in first and "almost equally well" in first
 

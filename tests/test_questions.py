@@ -24,8 +24,8 @@ QUOTED_SET = Path(__file__).parent / "data" / "questions.yaml"
 NEAR_COPY = 90
 """Two phrasings at or above this similarity (rapidfuzz ratio, normalised) are near-copies."""
 
-# The rates each group reaches today (84.5%, 90.2%, 100%), a point or two below; a change that lowers one fails.
-FLOORS = {"answerable": 0.84, "near_topic": 0.89, "unrelated": 1.0}
+# The rates each group reaches today (85.6%, 91.3%, 100%), a point or two below; a change that lowers one fails.
+FLOORS = {"answerable": 0.85, "near_topic": 0.90, "unrelated": 1.0}
 
 
 @pytest.fixture(scope="module")

@@ -740,7 +740,7 @@ async def test_why_with_a_question_explains_it_privately(bot: FakeDiscord) -> No
     assert embed["title"] == "Why I said that"
     assert embed["description"].startswith("I answered with “What was Ismailov's vote count?” because your question")
     [numbers] = embed["fields"]
-    assert "score 0.89 ≥ answer threshold 0.70 and margin" in numbers["value"]
+    assert "score 0.92 ≥ answer threshold 0.70 and margin" in numbers["value"]
     assert "Runner-up: " in numbers["value"] and len(numbers["value"]) <= 1024
 
 

@@ -480,7 +480,7 @@ async def test_why_with_a_question_explains_it_to_the_asker_only(slack: Slack) -
     assert status == 200 and body["response_type"] == "ephemeral"
     text = section_texts(body)
     assert "I answered with “What was Ismailov's vote count?” because your question matched the example" in text
-    assert "score 0.89 ≥ answer threshold 0.70 and margin" in text and "Runner-up: " in text
+    assert "score 0.92 ≥ answer threshold 0.70 and margin" in text and "Runner-up: " in text
     assert block_problems(body["blocks"]) == [] and slack.fake.posts() == []
 
 

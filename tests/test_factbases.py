@@ -33,5 +33,7 @@ def test_questions_are_labelled_from_the_source_and_not_copied(folder: Path) -> 
     assert len(data["answerable"]) >= 100 and len(data["near_topic"]) >= 40 and len(data["unrelated"]) >= 20
     examples = [normalise(e) for i in base.intents.values() for e in i.examples]
     questions = [row["q"] for group in ("answerable", "near_topic", "unrelated") for row in data[group]]
-    copies = [q for q in questions if process.extractOne(normalise(q), examples, scorer=fuzz.ratio, score_cutoff=NEAR_COPY)]
+    copies = [
+        q for q in questions if process.extractOne(normalise(q), examples, scorer=fuzz.ratio, score_cutoff=NEAR_COPY)
+    ]
     assert copies == []

@@ -53,7 +53,7 @@ STOPWORDS = frozenset(
     where which while who whom whos whose why will with wonder wondering would wouldnt you
     youre your yours yourself yourselves know knows remind explain curious like need mean
     means meant actually basically anyway exactly exact bit lot lots thing things stuff
-    many""".split()  # noqa: SIM905 (a word list reads best as text)
+    many still well ones yet already even etc eg ie""".split()  # noqa: SIM905 (a word list reads best as text)
 )
 """Words that carry no topic in any fact base."""
 
@@ -275,6 +275,8 @@ class Matcher:
             if word in self._stopwords:
                 continue
             term = self._term(word)
+            if len(word) == 1 and term not in self._known:
+                continue  # a stray letter ("e.g.", "U.S.") says nothing the fact base could answer
             if term not in self._known and (fixed := self._correct(word)):
                 corrected[word] = fixed
                 if fixed in self._stopwords:

@@ -175,3 +175,7 @@ def test_a_chat_word_that_names_a_topic_is_matched(tiny: Path) -> None:
     engine = Engine(load_factbase(tiny))
     assert engine.respond("who did the work").status is not Status.smalltalk
     assert engine.respond("how does this work").status is Status.smalltalk
+
+
+def test_stray_letters_and_filler_adverbs_are_not_terms(engine: Engine) -> None:
+    assert engine.matcher.rank("who won the itu election, still, in 2022 x").terms == ("win", "itu", "elect", "2022")

@@ -24,7 +24,7 @@ from rapidfuzz.distance import OSA, Indel
 from bot import smalltalk
 from bot.knowledge import FactBase
 from bot.models import Intent, Source
-from bot.normalise import is_common_word, normalise, stem
+from bot.normalise import is_common_word, normalise, spelling_variants, stem
 
 MAX_CHARS = 300
 """Only this much of a question is matched, so a huge message costs what a short one does."""
@@ -277,7 +277,10 @@ class Matcher:
             term = self._term(word)
             if len(word) == 1 and term not in self._known:
                 continue  # a stray letter ("e.g.", "U.S.") says nothing the fact base could answer
-            if term not in self._known and (fixed := self._correct(word)):
+            if term not in self._known and (other := self._other_spelling(word)):
+                corrected[word] = other
+                term = self._term(other)
+            elif term not in self._known and (fixed := self._correct(word)):
                 corrected[word] = fixed
                 if fixed in self._stopwords:
                     continue
@@ -285,6 +288,10 @@ class Matcher:
             if term not in terms:
                 terms.append(term)
         return terms, corrected
+
+    def _other_spelling(self, word: str) -> str | None:
+        """The British or American spelling of `word` that the fact base uses, if it uses one."""
+        return next((v for v in spelling_variants(word) if self._term(v) in self._known), None)
 
     def _correct(self, word: str) -> str | None:
         """`_find_correction`, remembered: people repeat their typos, and the vocabulary is fixed."""

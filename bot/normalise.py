@@ -115,6 +115,35 @@ def stem(word: str) -> str:
     return str(_stemmer.stemWord(IRREGULAR.get(word, word)))
 
 
+# British and American spellings of one word: (pattern, replacement), tried both ways round.
+_SPELLINGS = [
+    (re.compile(p), r)
+    for p, r in (
+        (r"is(e|es|ed|ing|ation|ations|er|ers|able)$", r"iz\1"),
+        (r"iz(e|es|ed|ing|ation|ations|er|ers|able)$", r"is\1"),
+        (r"our(s|ed|ing|ite|ites|able|ful)?$", r"or\1"),
+        (r"(?<=[^aeiou])or(s|ed|ing|ite|ites|able|ful)?$", r"our\1"),
+        (r"tre(s|d)?$", r"ter\1"),
+        (r"ter(s|ed)?$", r"tre\1"),
+        (r"ence$", "ense"),
+        (r"ense$", "ence"),
+        (r"yse(s|d)?$", r"yze\1"),
+        (r"yze(s|d)?$", r"yse\1"),
+        (r"ll(ed|ing|er|ers)$", r"l\1"),
+        (r"(?<=[^l])l(ed|ing|er|ers)$", r"ll\1"),
+        (r"ogue(s)?$", r"og\1"),
+        (r"mme(s)?$", r"m\1"),
+    )
+]
+
+
+def spelling_variants(word: str) -> list[str]:
+    """The other spellings of `word` across British and American English ("licence" -> "license")."""
+    if len(word) < 5:
+        return []
+    return [variant for pattern, repl in _SPELLINGS if (variant := pattern.sub(repl, word, count=1)) != word]
+
+
 COMMON_WORD_COUNT = 500
 """A word seen this often in pyspellchecker's English corpus is a real word, not a typo."""
 

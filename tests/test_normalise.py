@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.normalise import is_common_word, normalise, stem
+from bot.normalise import is_common_word, normalise, spelling_variants, stem
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,21 @@ def test_irregular_forms_share_a_stem(word: str, same_as: str) -> None:
 @pytest.mark.parametrize(("word", "common"), [("week", True), ("merge", True), ("electon", False), ("huawie", False)])
 def test_common_english_words_are_told_from_typos(word: str, common: bool) -> None:
     assert is_common_word(word) is common
+
+
+@pytest.mark.parametrize(
+    ("word", "other"),
+    [
+        ("licence", "license"),
+        ("customised", "customized"),
+        ("behaviour", "behavior"),
+        ("centre", "center"),
+        ("analyse", "analyze"),
+        ("travelled", "traveled"),
+        ("catalogue", "catalog"),
+        ("organization", "organisation"),
+        ("color", "colour"),
+    ],
+)
+def test_british_and_american_spellings_are_offered(word: str, other: str) -> None:
+    assert other in spelling_variants(word)

@@ -17,13 +17,19 @@ another who never saw its intent examples), and reports each one's rates side by
 A question file has the layout of `tests/data/questions.yaml`: `answerable` (q, expect),
 `near_topic` (q) and `unrelated` (q).
 
-    .venv/bin/python bench/factbases.py [--misses] [DIR ...]
+`--together` merges every fact base into one (all sources, facts and intents side by side, the synonym
+groups joined) and asks each set of questions of it: one bot covering several unrelated documents,
+where every other fact base's intents are distractors.
+
+    .venv/bin/python bench/factbases.py [--misses] [--together] [DIR ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +40,7 @@ from bot.documents import unwrapped
 from bot.engine import Engine
 from bot.knowledge import FactBaseError, load_factbase
 from bot.models import Answer, Status
+from bot.normalise import normalise
 from bot.settings import PROJECT_ROOT
 
 HERE = Path(__file__).parent
@@ -60,11 +67,11 @@ class Outcome:
 
 def fact_bases(folders: list[Path]) -> list[tuple[str, Path, Path]]:
     """(name, fact base folder, question file) for each fact base to measure."""
+    shipped = ("shipped (ODI article)", PROJECT_ROOT, PROJECT_ROOT / "tests" / "data" / "questions.yaml")
     if folders:
-        return [(f.name, f, f / "questions.yaml") for f in folders]
-    shipped = [("shipped (ODI article)", PROJECT_ROOT, PROJECT_ROOT / "tests" / "data" / "questions.yaml")]
+        return [shipped if f.resolve() == PROJECT_ROOT else (f.name, f, f / "questions.yaml") for f in folders]
     others = sorted(p.parent for p in (HERE / "factbases").glob("*/questions.yaml"))
-    return shipped + [(f.name, f, f / "questions.yaml") for f in others]
+    return [shipped, *[(f.name, f, f / "questions.yaml") for f in others]]
 
 
 def holds(answer: Answer, expect: str) -> bool:
@@ -73,10 +80,48 @@ def holds(answer: Answer, expect: str) -> bool:
     return answer.status is Status.answered and any(expect in c.quote for c in answer.citations)
 
 
-def measure(name: str, folder: Path, questions: Path) -> Outcome:
-    """Ask every labelled question of one fact base."""
+def merge(folders: list[Path], target: Path) -> None:
+    """Write one fact base holding all of `folders`: ids prefixed by folder number, synonym groups joined."""
+    sources: list[dict[str, object]] = []
+    groups: list[set[str]] = []
+    asked: set[str] = set()  # an example stands in one intent only: a later fact base's copy names its folder
+    for number, folder in enumerate(folders):
+        shutil.copytree(folder / "seeds", target / "seeds", dirs_exist_ok=True)
+        sources += _yaml(folder / "knowledge" / "sources.yaml")["sources"]
+        for kind, key in (("knowledge/facts", "facts"), ("intents", "intents")):
+            for path in sorted((folder / kind).glob("*.yaml")):
+                records = _yaml(path)[key]
+                for record in records:
+                    record["id"] = f"{number}.{record['id']}"
+                    if key == "intents":
+                        record["facts"] = [f"{number}.{fact}" for fact in record["facts"]]
+                        record["examples"] = [
+                            e if normalise(e) not in asked else f"{e} ({folder.name})" for e in record["examples"]
+                        ]
+                        asked.update(normalise(e) for e in record["examples"])
+                (target / kind).mkdir(parents=True, exist_ok=True)
+                _write(target / kind / f"{number}-{path.name}", {key: records})
+        synonyms = folder / "knowledge" / "synonyms.yaml"
+        for group in _yaml(synonyms)["synonyms"] if synonyms.exists() else []:
+            words = {str(w).casefold() for w in group}
+            joined = [g for g in groups if g & words]
+            groups = [g for g in groups if not g & words] + [words.union(*joined)]
+    _write(target / "knowledge" / "sources.yaml", {"sources": sources})
+    _write(target / "knowledge" / "synonyms.yaml", {"synonyms": [sorted(g) for g in groups]})
+
+
+def _yaml(path: Path) -> dict[str, list[dict[str, object]]]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _write(path: Path, data: object) -> None:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def measure(name: str, folder: Path, questions: Path, engine: Engine | None = None) -> Outcome:
+    """Ask every labelled question of one fact base (or of `engine`, when it holds that fact base)."""
     base = load_factbase(folder)
-    engine = Engine(base)
+    engine = engine or Engine(base)
     examples = sum(len(i.examples) for i in base.intents.values())
     outcome = Outcome(name, f"{len(base.facts)} facts, {len(base.intents)} intents, {examples} examples")
     data = yaml.safe_load(questions.read_text(encoding="utf-8"))
@@ -111,13 +156,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="*", type=Path, help="fact base folders, each with a questions.yaml")
     parser.add_argument("--misses", action="store_true", help="list every question a fact base got wrong")
+    parser.add_argument("--together", action="store_true", help="ask every set of one fact base holding them all")
     args = parser.parse_args()
     outcomes = []
-    for name, folder, questions in fact_bases(args.folders):
-        try:
-            outcomes.append(measure(name, folder, questions))
-        except (FactBaseError, OSError) as error:
-            sys.exit(f"{name}: {error}")
+    chosen = fact_bases(args.folders)
+    with tempfile.TemporaryDirectory() as scratch:
+        together = None
+        if args.together:
+            merge([folder for _, folder, _ in chosen], Path(scratch))
+            together = Engine(load_factbase(Path(scratch)))
+        for name, folder, questions in chosen:
+            try:
+                outcomes.append(measure(name, folder, questions, together))
+            except (FactBaseError, OSError) as error:
+                sys.exit(f"{name}: {error}")
     header = ("fact base", "answerable", "near-topic", "unrelated", "clarify", "p50", "p99")
     print("{:<24} {:>16} {:>14} {:>12} {:>8} {:>7} {:>7}".format(*header))
     for o in outcomes:

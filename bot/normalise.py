@@ -41,6 +41,9 @@ _TRANSLATE = str.maketrans(
     }
 )
 
+_STRIKE = re.compile(r"~~?([^~\s](?:[^~]*[^~\s])?)~~?")  # ~struck out~ in Slack and Discord
+_SYMBOL_NAMES = str.maketrans({"~": " tilde ", "%": " percent ", "$": " dollar ", "&": " and "})
+
 _stemmer = snowballstemmer.stemmer("english")
 
 # English irregular verb forms, which no suffix-stripping stemmer can join to their base form.
@@ -69,7 +72,6 @@ SHORTHAND = {
     "mins": "minutes",
     "msg": "message",
     "ppl": "people",
-    "r": "are",
     "tho": "though",
     "u": "you",
     "ur": "your",
@@ -106,6 +108,10 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
     text = strip_markup(text).casefold()
     text = _POSSESSIVE.sub("", text).replace("'", "")
+    if "&" in text:  # Slack escapes these three in message text
+        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    if not text.isalnum():  # symbols that name something: "~/" is the tilde, "50%" fifty percent
+        text = _STRIKE.sub(r"\1", text).translate(_SYMBOL_NAMES)
     return " ".join(SHORTHAND.get(word, word) for word in _NON_WORD.sub(" ", text).split())
 
 

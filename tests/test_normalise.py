@@ -31,7 +31,10 @@ from bot.normalise import is_common_word, normalise, spelling_variants, stem
         ("at 10:30 today", "at 10 30 today"),
         ("   \t\n ", ""),
         ("don't", "dont"),
-        ("how many ppl r still offline b4 2030", "how many people are still offline before 2030"),
+        ("how many ppl still offline b4 2030", "how many people still offline before 2030"),
+        ("what does ~ expand to, ~~not~~ ~this~", "what does tilde expand to not this"),
+        ("over 50% of shares", "over 50 percent of shares"),
+        ("R&amp;D &lt;b&gt; spending", "r and d b spending"),
     ],
 )
 def test_normalise(raw: str, expected: str) -> None:

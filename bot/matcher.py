@@ -11,10 +11,11 @@ how "Where is the ITU headquartered?" fails to match "What does the ITU do?".
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,8 @@ from bot import smalltalk
 from bot.knowledge import FactBase
 from bot.models import Intent, Source
 from bot.normalise import is_common_word, normalise, spelling_variants, stem
+
+Normaliser = Callable[[str], str]
 
 MAX_CHARS = 300
 """Only this much of a question is matched, so a huge message costs what a short one does."""
@@ -91,9 +94,9 @@ _YEAR_OR_MONTH = re.compile(
 _NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d+|\b(hundred|thousand|million|billion|dozen)s?\b")
 
 
-def _answer_types(base: FactBase, intent: Intent) -> set[str]:
+def _answer_types(base: FactBase, intent: Intent, normal: Normaliser = normalise) -> set[str]:
     """The kinds of question an intent answers: those its examples ask, and what its quotes hold."""
-    kinds = {question_type(normalise(e)) for e in intent.examples}
+    kinds = {question_type(normal(e)) for e in intent.examples}
     quotes = normalise(" ".join(base.facts[f].quote for f in intent.facts if f in base.facts))
     if _YEAR_OR_MONTH.search(quotes):
         kinds.add("time")
@@ -108,14 +111,14 @@ def question_type(text: str) -> str | None:
     "When" and "where" ask only at the start or end of a question or after a word that keeps
     them asking; elsewhere they join clauses: "what happens to my licence when I sue?".
     """
-    words = text.split()
     padded = f" {text} "
     for kind, openers in _QUESTION_TYPES:
         for opener in openers:
-            if opener not in _CONJUNCTIONS:
-                if f" {opener} " in padded:
-                    return kind
+            if f" {opener} " not in padded:
                 continue
+            if opener not in _CONJUNCTIONS:
+                return kind
+            words = text.split()
             at = [n for n, word in enumerate(words) if word == opener]
             if any(n == 0 or n == len(words) - 1 or words[n - 1] in _ASKING for n in at):
                 return kind
@@ -167,9 +170,10 @@ class Matcher:
     """An index of a fact base's intents that ranks them for a question."""
 
     def __init__(self, base: FactBase) -> None:
+        self._normal: Normaliser = functools.lru_cache(maxsize=None)(normalise)  # texts recur while indexing
         self._canon = _synonym_map(base.synonyms)
-        self._stopwords = STOPWORDS | (smalltalk.WORDS - _fact_words(base))
-        self._vocabulary = _vocabulary(base, self._stopwords)
+        self._stopwords = STOPWORDS | (smalltalk.WORDS - _fact_words(base, self._normal))
+        self._vocabulary = _vocabulary(base, self._stopwords, self._normal)
         self._known = {self._term(w) for w in self._vocabulary} | set(self._canon.values())
         self._known_list = sorted(self._known)
         self._topical = {t for d in base.documents.values() for p in d.quotable for t in self._terms_of(p.text)} | {
@@ -194,8 +198,9 @@ class Matcher:
         for index, example in enumerate(self._examples):
             for term in example.terms:
                 postings[term].append(index)
-        self._types = {intent.id: _answer_types(base, intent) for intent in base.intents.values()}
+        self._types = {intent.id: _answer_types(base, intent, self._normal) for intent in base.intents.values()}
         self._build_arrays(postings, self._intent_vocabulary(base, example_terms))
+        self._normal = normalise
 
     def _build_arrays(self, postings: dict[str, list[int]], coverage: dict[str, dict[str, float]]) -> None:
         """The index as arrays, so that a question's overlap with every example is summed in one pass.
@@ -243,7 +248,7 @@ class Matcher:
 
     def _terms_of(self, text: str) -> list[str]:
         """The distinct content terms of a text, in order."""
-        return list(dict.fromkeys(self._term(w) for w in normalise(text).split() if w not in self._stopwords))
+        return list(dict.fromkeys(self._term(w) for w in self._normal(text).split() if w not in self._stopwords))
 
     def _weight(self, terms: Iterable[str]) -> float:
         """Total weight of a set of terms."""
@@ -433,12 +438,12 @@ def _synonym_map(groups: list[list[str]]) -> dict[str, str]:
     return canon
 
 
-def _fact_words(base: FactBase) -> set[str]:
+def _fact_words(base: FactBase, normal: Normaliser) -> set[str]:
     """The words of the facts' quotes and answers: words like "work" or "help" that a topic may need."""
-    return {w for fact in base.facts.values() for w in normalise(f"{fact.quote} {fact.answer}").split()}
+    return {w for fact in base.facts.values() for text in (fact.quote, fact.answer) for w in normal(text).split()}
 
 
-def _vocabulary(base: FactBase, stopwords: frozenset[str]) -> list[str]:
+def _vocabulary(base: FactBase, stopwords: frozenset[str], normal: Normaliser) -> list[str]:
     """Every content word of the fact base, most frequent first (ties favour common words)."""
     texts: list[str] = []
     for document in base.documents.values():
@@ -447,7 +452,7 @@ def _vocabulary(base: FactBase, stopwords: frozenset[str]) -> list[str]:
         texts.extend([fact.answer, *fact.topics])
     for intent in base.intents.values():
         texts.extend(intent.examples)
-    counts = Counter(w for text in texts for w in normalise(text).split() if w not in stopwords)
+    counts = Counter(w for text in texts for w in normal(text).split() if w not in stopwords)
     return [w for w, _ in counts.most_common()]
 
 

@@ -110,9 +110,12 @@ def normalise(text: str) -> str:
     text = _POSSESSIVE.sub("", text).replace("'", "")
     if "&" in text:  # Slack escapes these three in message text
         text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    if not text.isalnum():  # symbols that name something: "~/" is the tilde, "50%" fifty percent
+    if "~" in text or "%" in text or "$" in text or "&" in text:  # "~/" is the tilde, "50%" fifty percent
         text = _STRIKE.sub(r"\1", text).translate(_SYMBOL_NAMES)
-    return " ".join(SHORTHAND.get(word, word) for word in _NON_WORD.sub(" ", text).split())
+    words = _NON_WORD.sub(" ", text).split()
+    if not _SHORTHAND_WORDS.isdisjoint(words):
+        words = [SHORTHAND.get(word, word) for word in words]
+    return " ".join(words)
 
 
 @lru_cache(maxsize=65536)
@@ -149,6 +152,8 @@ def spelling_variants(word: str) -> list[str]:
         return []
     return [variant for pattern, repl in _SPELLINGS if (variant := pattern.sub(repl, word, count=1)) != word]
 
+
+_SHORTHAND_WORDS = frozenset(SHORTHAND)
 
 COMMON_WORD_COUNT = 500
 """A word seen this often in pyspellchecker's English corpus is a real word, not a typo."""

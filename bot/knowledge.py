@@ -166,7 +166,7 @@ def _documents(reader: _Reader, sources: dict[str, Source]) -> dict[str, Documen
     for source in sources.values():
         path = reader.base.root / "seeds" / source.file
         try:
-            documents[source.id] = Document.parse(source, path.read_text(encoding="utf-8"))
+            documents[source.id] = Document.parse(source, path.read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError) as exc:
             record = reader.base.records[("source", source.id)]
             reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else "not found"
@@ -180,7 +180,7 @@ def _synonyms(reader: _Reader, path: Path) -> list[list[str]]:
         return []
     label = reader.label(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
     except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
         reader.problems.append(Problem(label, 1, f"invalid synonyms file: {exc}"))
         return []

@@ -54,7 +54,7 @@ class YamlError(Exception):
 def read_records(path: Path, key: str, *, label: str) -> list[Record]:
     """Read the list under top-level `key` of the YAML file at `path` as located records."""
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=_Loader)
+        root = yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=_Loader)
     except UnicodeDecodeError:
         raise YamlError(Problem(label, 1, "not UTF-8 text")) from None
     except yaml.MarkedYAMLError as exc:

@@ -222,3 +222,11 @@ def test_malformed_synonyms_are_reported(tiny: Path) -> None:
     (tiny / "knowledge" / "synonyms.yaml").write_text("synonyms:\n  - lonely\n")
     _, problems = read_factbase(tiny)
     assert [str(p) for p in problems] == ["knowledge/synonyms.yaml:1: expected 'synonyms:' as a list of lists of words"]
+
+
+def test_files_saved_with_a_byte_order_mark_are_read(tiny: Path) -> None:
+    for path in (tiny / "seeds" / "tiny.txt", tiny / FACTS, tiny / SOURCES):
+        path.write_text("\ufeff" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    base, problems = read_factbase(tiny)
+    assert problems == []
+    assert Engine(base).respond("When was the lighthouse built?").citations[0].paragraph == 1

@@ -257,7 +257,7 @@ class Matcher:
     def _intent_vocabulary(
         self, base: FactBase, example_terms: dict[str, list[tuple[str, list[str]]]]
     ) -> dict[str, dict[str, float]]:
-        """Per term, the intents whose examples, answers or (at half credit) quotes mention it."""
+        """Per term, the intents whose examples, answers or (at `QUOTE_CREDIT`) quotes mention it."""
         coverage: dict[str, dict[str, float]] = defaultdict(dict)
         for intent in base.intents.values():
             facts = [base.facts[f] for f in intent.facts if f in base.facts]

@@ -838,8 +838,8 @@ def _eval_items(path: Path, engine: Engine) -> list[evaluation.Item]:
     from bot import evaluate as evaluation
 
     try:
-        items = evaluation.load_items(path)
-    except (OSError, ValueError, yaml.YAMLError) as exc:  # pydantic's ValidationError is a ValueError
+        items = evaluation.load_items(path, engine.base)
+    except (OSError, ValueError, KeyError, yaml.YAMLError) as exc:  # pydantic's ValidationError is a ValueError
         err.print(f"factbot: cannot read {path}: {getattr(exc, 'strerror', None) or exc}", markup=False)
         raise typer.Exit(2) from None
     unknown = evaluation.unknown_intents(engine, items)

@@ -2,9 +2,12 @@
 
 A labelled file is a YAML list (or a list under `questions:`) of `q`, `expect` and an optional
 `group`. `expect` is an intent id, a list of acceptable intent ids, or `none` for a question the
-bot must not answer. Every question is ranked once; the thresholds are then applied again and
-again to the same rankings (`Engine.decide`), which is what makes calibration cheap. Nothing is
-written to the engine's store.
+bot must not answer. A file may instead label each answerable question with a phrase of the quote
+that answers it (sections `answerable`, `near_topic`, `unrelated`, as `tests/data/questions.yaml`).
+
+Every question is ranked once; the thresholds are then applied again and again to the same
+rankings (`Engine.decide`), which is what makes calibration cheap. Nothing is written to the
+engine's store.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field, field_validator
 
+from bot.documents import unwrapped
 from bot.engine import Engine, Thresholds
+from bot.knowledge import FactBase
 from bot.matcher import Ranking
 from bot.models import Status
 
@@ -61,13 +66,48 @@ class Item(BaseModel):
         return bool(self.expect)
 
 
-def load_items(path: Path) -> list[Item]:
-    """The labelled questions of a YAML file (a list, or a list under `questions:`)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    rows = data.get("questions", []) if isinstance(data, dict) else data
-    if not isinstance(rows, list):
-        raise ValueError(f"{path}: expected a list of questions")
-    return [Item.model_validate(row) for row in rows]
+QUOTED_GROUPS = ("answerable", "near_topic", "unrelated")
+"""The sections of a file labelled by quotation: `answerable` rows carry a phrase of the answer's quote."""
+
+
+def load_items(path: Path, base: FactBase | None = None) -> list[Item]:
+    """The labelled questions of a YAML file.
+
+    Either a list (or a list under `questions:`) of `q` and `expect` (intent ids, or `none`), or
+    sections `answerable` (`q`, and `expect`: a phrase the answer's quote holds), `near_topic` and
+    `unrelated` (`q`), which need `base` to find the intents whose facts quote each phrase.
+    """
+    data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    if isinstance(data, dict) and any(group in data for group in QUOTED_GROUPS):
+        if base is None:
+            raise ValueError(f"{path}: questions labelled by quotation need a fact base")
+        items = _quoted_items(data, base)
+    else:
+        rows = data.get("questions", []) if isinstance(data, dict) else data
+        if not isinstance(rows, list):
+            raise ValueError(f"{path}: expected a list of questions")
+        items = [Item.model_validate(row) for row in rows]
+    if not items:
+        raise ValueError(f"{path}: no questions")
+    return items
+
+
+def _quoted_items(data: dict[str, Any], base: FactBase) -> list[Item]:
+    """Questions labelled by a phrase of the quote that answers them, as intent-labelled items."""
+    items = []
+    for group in QUOTED_GROUPS:
+        for row in data.get(group) or []:
+            if group != "answerable":
+                items.append(Item(q=row["q"], group=group))
+                continue
+            phrase = unwrapped(str(row["expect"]))
+            intents = [
+                i.id for i in base.intents.values() if any(phrase in unwrapped(base.facts[f].quote) for f in i.facts)
+            ]
+            if not intents:
+                raise ValueError(f"no fact quotes {phrase!r} (question {row['q']!r})")
+            items.append(Item(q=row["q"], expect=intents, group=group))
+    return items
 
 
 def unknown_intents(engine: Engine, items: Iterable[Item]) -> list[str]:

@@ -60,6 +60,21 @@ def shipped_items() -> list[Item]:
 # -- the labelled file ------------------------------------------------------------------------------
 
 
+def test_questions_labelled_by_quotation_become_intent_labels(tmp_path: Path, tiny: Path) -> None:
+    path = tmp_path / "quoted.yaml"
+    path.write_text(
+        "answerable:\n  - {q: when was the lighthouse built, expect: built in 1871}\n"
+        "near_topic:\n  - q: where is gull rock\nunrelated:\n  - q: how do i bake bread\n",
+        encoding="utf-8",
+    )
+    items = evaluation.load_items(path, load_factbase(tiny))
+    assert [(i.q, i.expect, i.group) for i in items] == [
+        ("when was the lighthouse built", ["built"], "answerable"),
+        ("where is gull rock", [], "near_topic"),
+        ("how do i bake bread", [], "unrelated"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("expect", "parsed", "in_scope"),
     [("built", ["built"], True), (["a", "b"], ["a", "b"], True), ("none", [], False), (None, [], False)],
@@ -267,7 +282,13 @@ def test_cli_write_needs_calibrate(runner: CliRunner) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "says"), [("- {q: who, expect: lighthouse-colour}\n", "lighthouse-colour"), ("q: [unclosed\n", "cannot")]
+    ("text", "says"),
+    [
+        ("- {q: who, expect: lighthouse-colour}\n", "lighthouse-colour"),
+        ("q: [unclosed\n", "cannot"),
+        ("[]\n", "no questions"),
+        ("answerable:\n  - {q: how tall, expect: 40 metres}\n", "no fact quotes '40 metres'"),
+    ],
 )
 def test_cli_bad_file(runner: CliRunner, tmp_path: Path, tiny: Path, text: str, says: str) -> None:
     path = tmp_path / "bad.yaml"

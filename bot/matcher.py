@@ -176,8 +176,15 @@ class Matcher:
         self._vocabulary = _vocabulary(base, self._stopwords, self._normal)
         self._known = {self._term(w) for w in self._vocabulary} | set(self._canon.values())
         self._known_list = sorted(self._known)
-        self._topical = {t for d in base.documents.values() for p in d.quotable for t in self._terms_of(p.text)} | {
-            t for source in base.sources.values() for t in self._terms_of(_record_text(source))
+        self._topical_in = {
+            source.id: {t for p in base.documents[source.id].quotable for t in self._terms_of(p.text)}
+            | set(self._terms_of(_record_text(source)))
+            for source in base.sources.values()
+            if source.id in base.documents
+        }
+        self._sources_of = {
+            intent.id: {base.facts[f].source for f in intent.facts if f in base.facts}
+            for intent in base.intents.values()
         }
         self._spellings = [*self._vocabulary, *sorted(self._stopwords)]
         self._spelled = frozenset(self._vocabulary)
@@ -236,8 +243,16 @@ class Matcher:
         unknown = tuple(t for t in terms if t not in self._known)
         kind = question_type(" ".join(corrected.get(w, w) for w in words))
         candidates = self._score(terms, kind) if terms else []
-        topical = tuple(t for t in terms if t in self._topical)
-        return Ranking(tuple(terms), topical, unknown, corrected, truncated, candidates)
+        return Ranking(tuple(terms), self._anchors(terms, candidates), unknown, corrected, truncated, candidates)
+
+    def _anchors(self, terms: list[str], candidates: list[Candidate]) -> tuple[str, ...]:
+        """The question's terms found in the sources: those of the best candidate's own sources when there is one.
+
+        An answer from one document needs a word of that document: "what time is it" finds "time" in a
+        manual beside an article, but no answer from the article.
+        """
+        sources = self._sources_of.get(candidates[0].intent, set()) if candidates else set(self._topical_in)
+        return tuple(t for t in terms if any(t in self._topical_in.get(s, ()) for s in sources))
 
     # -- building the index -------------------------------------------------------------
 

@@ -184,3 +184,46 @@ def test_stray_letters_and_filler_adverbs_are_not_terms(engine: Engine) -> None:
 def test_the_fact_base_spelling_of_a_british_or_american_word_is_used(tiny_engine: Engine) -> None:
     ranking = tiny_engine.matcher.rank("how many meters tall is the lighthouse")
     assert ranking.corrected == {"meters": "metres"} and ranking.unknown == ()
+
+
+def test_an_answer_needs_a_word_of_its_own_source(tiny: Path) -> None:
+    (tiny / "seeds" / "bells.txt").write_text("Every time the school bell rings, the day ends.\n", encoding="utf-8")
+    sources = tiny / "knowledge" / "sources.yaml"
+    sources.write_text(
+        sources.read_text(encoding="utf-8")
+        + "  - {id: bells, title: Bells, author: B. Ringer, publisher: Example Press, url: 'https://example.org/b',"
+        " file: bells.txt}\n",
+        encoding="utf-8",
+    )
+    facts = tiny / "knowledge" / "facts" / "bells.yaml"
+    facts.write_text(
+        "facts:\n  - id: bell\n    source: bells\n    quote: Every time the school bell rings, the day ends.\n"
+        "    answer: The school day ends when the bell rings.\n    topics: [school]\n",
+        encoding="utf-8",
+    )
+    examples = [
+        "when does school end",
+        "school bell",
+        "what does the bell mean",
+        "end of the school day",
+        "bell rings",
+        "when is the day over",
+        "school day end bell",
+        "why does the bell ring",
+    ]
+    (tiny / "intents" / "bells.yaml").write_text(
+        "intents:\n  - id: bell\n    facts: [bell]\n    examples:\n" + "".join(f"      - {e}\n" for e in examples),
+        encoding="utf-8",
+    )
+    keeper = tiny / "intents" / "tiny.yaml"
+    keeper.write_text(
+        keeper.read_text(encoding="utf-8").replace(
+            "      - mara quill\n", "      - mara quill\n      - how much time did she keep the light\n"
+        ),
+        encoding="utf-8",
+    )
+    engine = Engine(load_factbase(tiny))
+    ranking = engine.matcher.rank("what time is it now")
+    assert ranking.best is not None and ranking.best.intent == "keeper"
+    assert ranking.topical == () and engine.compose("what time is it now").status is Status.fallback
+    assert engine.compose("how much time did mara quill keep the light").status is Status.answered

@@ -32,6 +32,7 @@ bench: install
 	$(BIN)/python bench/core.py
 	$(BIN)/python bench/discord_autocomplete.py
 	$(BIN)/python bench/slack_http.py --no-memory-too
+	$(BIN)/python bench/factbases.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -183,7 +183,7 @@ def _rule(reason: Reason, best: Contender | None, margin: float | None, t: Appli
         "smalltalk": "no words to look up: small talk",
         "no-match": "no intent shares a term with the question",
         "low-score": _versus("score", score, "<", "clarify threshold", t.clarify),
-        "off-topic": "none of the question's terms occur in the source's text",
+        "off-topic": "none of the question's terms occur in the text of the source that would answer it",
         "clear": f"{answer} and {wide}",
         "same-facts": f"{answer}; {narrow}, but the runner-up gives the same facts",
         "middling": f"{_versus('score', score, '≥', 'clarify threshold', t.clarify)} but "
@@ -203,11 +203,15 @@ def summary(e: Explanation) -> str:
         return f"I took that as small talk ({e.intent}): it has no words I could look up in my source."
     if best is None or e.reason == "no-match":
         return "I didn't answer: no question I know shares a word with yours." + _never_used(e)
-    if e.reason in ("low-score", "off-topic"):
-        why = "the closest question I know" if e.reason == "low-score" else "even the closest question I know"
+    if e.reason == "low-score":
         return (
-            f"I didn't answer: {why}, “{best.question}”, matched yours only loosely "
+            f"I didn't answer: the closest question I know, “{best.question}”, matched yours only loosely "
             f"(through the example “{best.example}”)." + _never_used(e)
+        )
+    if e.reason == "off-topic":
+        return (
+            f"I didn't answer: the closest question I know is “{best.question}” (through the example "
+            f"“{best.example}”), but none of your words appear in the source that answers it." + _never_used(e)
         )
     if e.status is Status.clarify:
         return _clarify_words(e, best, runner)

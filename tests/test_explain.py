@@ -116,3 +116,10 @@ def test_last_asked_keeps_one_question_per_channel_and_forgets_the_oldest_channe
     assert [memory.last(c) for c in ("C1", "C2", "C3", "C4")] == ["again", None, "third", None]
     memory.remember("C1", "x" * 100_000)
     assert len(memory.last("C1") or "") == MAX_CHARS + 1
+
+
+def test_a_question_without_a_word_of_the_source_is_explained(engine: Engine) -> None:
+    e = explain(engine, "what time is it")
+    assert e.status is Status.fallback and e.reason == "off-topic" and e.best is not None
+    assert e.rule == "none of the question's terms occur in the text of the source that would answer it"
+    assert "none of your words appear in the source that answers it" in explanation_text(e).splitlines()[0]

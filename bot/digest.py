@@ -18,7 +18,7 @@ from zoneinfo import available_timezones
 from pydantic import BaseModel, Field
 
 from bot.engine import Engine
-from bot.models import Citation, Suggestion
+from bot.models import Citation, Suggestion, byline
 from bot.reports import unanswered
 from bot.settings import Settings
 from bot.store import QuestionRecord, now
@@ -302,7 +302,8 @@ def digest_text(digest: Digest) -> str:
         "",
         f"Fact of the day: {digest.fact_answer}",
         f"  “{digest.fact.quote}”",
-        f"  — {digest.fact.author}, “{digest.fact.title}”, {digest.fact.publisher}, {where}",
+        f"  — {digest.fact.author}, “{digest.fact.title}”, "
+        + ", ".join([*byline(digest.fact.author, digest.fact.publisher)[1:], where]),
     ]
     if digest.asked:
         lines += ["", "What the team asked:"]

@@ -13,7 +13,7 @@ from bot import smalltalk
 from bot.documents import unwrapped
 from bot.knowledge import FactBase
 from bot.matcher import MAX_CHARS, Candidate, Matcher, Ranking
-from bot.models import Answer, Citation, Fact, Intent, Overview, Question, Status, Suggestion
+from bot.models import Answer, Citation, Fact, Intent, Overview, Question, Status, Suggestion, byline
 from bot.normalise import normalise
 from bot.store import MemoryStore, QuestionRecord, Store, hash_user, now
 
@@ -226,7 +226,8 @@ class Engine:
     def _covers(self) -> str:
         sources = list(self.base.sources.values())
         if len(sources) == 1:
-            return f"“{sources[0].title}” by {sources[0].author} ({sources[0].publisher})"
+            author, *publisher = byline(sources[0].author, sources[0].publisher)
+            return f"“{sources[0].title}” by {author}" + "".join(f" ({p})" for p in publisher)
         return f"my {len(sources)} sources"
 
     def covers(self) -> str:

@@ -70,6 +70,11 @@ class Status(StrEnum):
     smalltalk = "smalltalk"
 
 
+def byline(author: str, publisher: str) -> list[str]:
+    """Author and publisher, or the author alone when they are one (a team's own documents often are)."""
+    return [author] if author.casefold() == publisher.casefold() else [author, publisher]
+
+
 class Citation(BaseModel):
     """Where an answer comes from, with the verbatim quote."""
 

@@ -227,3 +227,9 @@ def test_an_answer_needs_a_word_of_its_own_source(tiny: Path) -> None:
     assert ranking.best is not None and ranking.best.intent == "keeper"
     assert ranking.topical == () and engine.compose("what time is it now").status is Status.fallback
     assert engine.compose("how much time did mara quill keep the light").status is Status.answered
+
+
+def test_an_author_who_is_also_the_publisher_is_named_once(tiny: Path) -> None:
+    sources = tiny / "knowledge" / "sources.yaml"
+    sources.write_text(sources.read_text(encoding="utf-8").replace("Example Press", "Ada Example"), encoding="utf-8")
+    assert Engine(load_factbase(tiny)).covers() == "“The Lighthouse Keeper” by Ada Example"

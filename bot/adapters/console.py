@@ -16,7 +16,7 @@ from rich.text import Text
 
 from bot.engine import Engine
 from bot.explain import explain, explanation_text
-from bot.models import Answer, Question, Status
+from bot.models import Answer, Question, Status, byline
 
 STYLES = {
     Status.answered: "green",
@@ -38,7 +38,8 @@ def render_answer(answer: Answer) -> Group:
     parts: list[Text | Padding] = [Text(answer.answer, style="bold")]
     for citation in answer.citations:
         where = f"paragraph {citation.paragraph}" if citation.paragraph else "source record"
-        caption = f"— {citation.author}, “{citation.title}”, {citation.publisher}, {where}\n{citation.url}"
+        publisher = byline(citation.author, citation.publisher)[1:]
+        caption = f"— {citation.author}, “{citation.title}”, " + ", ".join([*publisher, where]) + f"\n{citation.url}"
         parts.append(Padding(Text(f"“{citation.quote}”", style="italic"), (0, 0, 0, 2)))
         parts.append(Padding(Text(caption, style="dim"), (0, 0, 0, 2)))
     for number, suggestion in enumerate(answer.suggestions, 1):

@@ -18,7 +18,7 @@ from discord.utils import escape_markdown, escape_mentions
 
 from bot.digest import Digest
 from bot.explain import Explanation, details, summary
-from bot.models import Answer, Citation, Overview, Status
+from bot.models import Answer, Citation, Overview, Status, byline
 from bot.settings import Settings
 from bot.store import PostRecord, now
 
@@ -71,7 +71,7 @@ def credit(citations: Sequence[Citation]) -> str:
     """Title, author, publisher and paragraphs of each source cited, one line per source."""
     cited: dict[str, list[int | None]] = {}
     for c in citations:
-        cited.setdefault(f"{c.title} — {c.author}, {c.publisher}", []).append(c.paragraph)
+        cited.setdefault(f"{c.title} — {', '.join(byline(c.author, c.publisher))}", []).append(c.paragraph)
     return "\n".join(f"{source} · {_paragraphs(found)}" for source, found in cited.items())
 
 
@@ -116,7 +116,9 @@ def help_embed(overview: Overview, settings: Settings) -> discord.Embed:
         f"I answer questions about {overview.covers}, quoting it word for word.\n\n" + "\n".join(usage),
         colour=discord.Colour.blurple(),
     )
-    sources = [f"[{escape_markdown(s.title)}]({s.url}) — {s.author}, {s.publisher}" for s in overview.sources]
+    sources = [
+        f"[{escape_markdown(s.title)}]({s.url}) — {', '.join(byline(s.author, s.publisher))}" for s in overview.sources
+    ]
     _field(embed, "Sources", "\n".join(sources))
     _field(embed, "Counts", f"{overview.facts} facts · {overview.intents} questions · {len(overview.topics)} topics")
     _field(embed, "Try asking", "\n".join(f"• {s.question}" for s in overview.try_asking))

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.digest import Digest
 from bot.explain import Explanation, details, summary
-from bot.models import Answer, Citation, Overview, Status, Suggestion
+from bot.models import Answer, Citation, Overview, Status, Suggestion, byline
 from bot.settings import Settings
 from bot.store import PostRecord, Vote, now
 
@@ -185,8 +185,9 @@ def source_line(citation: Citation) -> Block:
     """Title, author, publisher, paragraph and a link to the source."""
     where = f"paragraph {citation.paragraph}" if citation.paragraph else "source record"
     return context(
-        f"*{escape(citation.title)}* · {escape(citation.author)} · {escape(citation.publisher)} · {where} · "
-        + link(citation.url, "read the article")
+        " · ".join([f"*{escape(citation.title)}*", *map(escape, byline(citation.author, citation.publisher)), where])
+        + " · "
+        + link(citation.url, "read the source")
     )
 
 
@@ -271,7 +272,7 @@ def help_message(overview: Overview, settings: Settings) -> Message:
     ]
     usage = "\n".join(f"• `/{name}{' ' + escape(arg) if arg else ''}`: {what}" for name, arg, what in commands)
     sources = "\n".join(
-        f"• {link(s.url, s.title)}, {escape(s.author)} ({escape(s.publisher)})" for s in overview.sources
+        f"• {link(s.url, s.title)}, {', '.join(map(escape, byline(s.author, s.publisher)))}" for s in overview.sources
     )
     counts = f"{overview.facts} facts · {overview.intents} kinds of question · {len(overview.topics)} topics"
     blocks: list[Block | None] = [

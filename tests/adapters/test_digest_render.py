@@ -66,7 +66,7 @@ BLOCKS: list[dict[str, Any]] = [
         "elements": [
             {
                 "type": "mrkdwn",
-                "text": "*Russia's loss* · Olena Borodyna · ODI · paragraph 2 · <https://odi.org/a|read the article>",
+                "text": "*Russia's loss* · Olena Borodyna · ODI · paragraph 2 · <https://odi.org/a|read the source>",
             }
         ],
     },

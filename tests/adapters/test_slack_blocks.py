@@ -133,7 +133,7 @@ def test_an_answer_quotes_its_source_and_asks_for_feedback() -> None:
     text = "\n".join(strings(message.blocks))
     assert "<@U0HUMAN> asked: “q?”" in text
     assert ">A verbatim quote &amp; more." in text
-    assert "*Title &lt;b&gt;* · Ann Author · Pub · paragraph 3 · <https://example.org/a|read the article>" in text
+    assert "*Title &lt;b&gt;* · Ann Author · Pub · paragraph 3 · <https://example.org/a|read the source>" in text
     assert [read_vote(v) for v in action_values(message)] == [
         VoteValue(vote="up", intent="i1", facts=["f"]),
         VoteValue(vote="down", intent="i1", facts=["f"]),
@@ -146,7 +146,7 @@ def test_a_record_fact_and_an_odd_url_render_as_text() -> None:
     message = answer_message(answer(Status.answered, intent="i1", citations=[odd]))
     text = "\n".join(strings(message.blocks))
     assert "source record" in text
-    assert "read the article (javascript:alert(1)|&lt;x&gt;)" in text
+    assert "read the source (javascript:alert(1)|&lt;x&gt;)" in text
 
 
 @pytest.mark.parametrize("status", [Status.clarify, Status.fallback, Status.smalltalk])
@@ -334,3 +334,9 @@ def test_importing_the_core_or_the_renderer_loads_no_slack_library(module: str, 
         [sys.executable, "-c", statement], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_an_author_who_is_also_the_publisher_is_named_once() -> None:
+    own = citation().model_copy(update={"author": "Acme Docs", "publisher": "acme docs"})
+    text = "\n".join(strings(answer_message(answer(Status.answered, intent="i1", citations=[own]), asker="U1").blocks))
+    assert "*Title &lt;b&gt;* · Acme Docs · paragraph 3 · " in text

@@ -142,7 +142,7 @@ def assert_full_answer(message: dict[str, Any], engine: Engine, question: str, *
         assert f"<@{asker}> asked: “{question}”" in text
     assert ">" + answer.citations[0].quote in text
     assert f"paragraph {answer.citations[0].paragraph}" in text
-    assert "read the article" in text
+    assert "read the source" in text
     assert message["text"] and block_problems(message["blocks"]) == []
     feedback = [e for b in message["blocks"] if b.get("block_id") == "factbot_feedback" for e in b["elements"]]
     facts = [c.fact_id for c in answer.citations]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
+from stats import percentile
 
 from bot.engine import Engine
 from bot.knowledge import read_factbase
@@ -73,12 +74,6 @@ def questions() -> list[str]:
     base = [row["q"] for key in ("answerable", "near_topic", "unrelated") for row in data[key]]
     variants = [q.lower() for q in base] + [typo(q) for q in base] + [f"<@U123> {q}" for q in base]
     return base + variants
-
-
-def percentile(samples: list[float], p: float) -> float:
-    """The nearest-rank `p`th percentile of `samples`."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def latencies(engine: Engine, texts: list[str]) -> list[float]:

@@ -25,6 +25,7 @@ import discord
 import yaml
 from discord.webhook.async_ import async_context
 from rapidfuzz import fuzz, process
+from stats import percentile
 
 from bot.adapters.discord_bot import browse_order, build_client, suggest_questions
 from bot.engine import Engine
@@ -52,12 +53,6 @@ def prefixes() -> list[str]:
     odd = ["", " ", "   ", "???", "🤔", "🤔🤔 ?", "<@123> @everyone", "x" * 200, "the " * 50]
     odd += ["".join(junk.choices(chars, k=200)) for chars in (string.printable, string.ascii_lowercase + " ")]
     return [t[:n] for q in full for t in (q, typo(q)) for n in range(1, len(t) + 1)] + odd
-
-
-def percentile(samples: list[float], p: float) -> float:
-    """The nearest-rank `p`th percentile of `samples`."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def timed(fns: list[Callable[[str], object]], texts: list[str]) -> list[list[float]]:

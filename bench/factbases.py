@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from stats import percentile
 
 from bot.documents import unwrapped
 from bot.engine import Engine
@@ -148,8 +149,7 @@ def measure(name: str, folder: Path, questions: Path, engine: Engine | None = No
 
 def milliseconds(samples: list[float], p: float) -> float:
     """The nearest-rank `p`th percentile of `samples`, in milliseconds."""
-    ordered = sorted(samples)
-    return 1000 * ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+    return 1000 * percentile(samples, p)
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import yaml
 from rapidfuzz import fuzz, process, utils
+from stats import percentile
 
 from bot.documents import unwrapped
 from bot.engine import Engine
@@ -108,12 +109,6 @@ def split(items: list[Item], seed: int) -> tuple[list[int], list[int]]:
         tune.extend(sorted(indices[:half]))
         test.extend(sorted(indices[half:]))
     return sorted(tune), sorted(test)
-
-
-def percentile(samples: list[float], p: float) -> float:
-    """The nearest-rank `p`th percentile of `samples`."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 # -- methods ------------------------------------------------------------------------------------

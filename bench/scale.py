@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from stats import percentile
 
 from bot.matcher import STOPWORDS
 from bot.normalise import normalise
@@ -334,12 +335,6 @@ def rss() -> int:
     """Resident set size of this process, in bytes."""
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def percentile(samples: list[float], p: float) -> float:
-    """The nearest-rank `p`th percentile of `samples`."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def measure(root: Path, count: int, seed: int) -> dict[str, float]:

@@ -39,6 +39,8 @@ from bot.settings import PROJECT_ROOT, Settings
 
 sys.path.insert(0, str(PROJECT_ROOT))  # for tests.fakes, when run as bench/slack_http.py
 
+from stats import percentile
+
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, form_body, sign, slash_form  # noqa: E402
 
 QUESTIONS = PROJECT_ROOT / "tests" / "data" / "questions.yaml"
@@ -106,12 +108,6 @@ async def worker(
             continue
         latencies.append(time.perf_counter() - start)
         outcomes[outcome(response.status, payload)] += 1
-
-
-def percentile(samples: list[float], p: float) -> float:
-    """The nearest-rank `p`th percentile of `samples`."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 async def drive(url: str, hook: str, count: int, concurrency: int) -> dict[str, Any]:

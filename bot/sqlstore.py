@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
@@ -131,16 +132,30 @@ def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        for pragma in (
-            f"PRAGMA busy_timeout = {busy_ms:d}",
-            "PRAGMA journal_mode = WAL",
-            "PRAGMA synchronous = NORMAL",
-            "PRAGMA foreign_keys = ON",
-        ):
-            cursor.execute(pragma)
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms:d}")
+        _write_ahead(cursor, busy_ms / 1000)
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
     return on_connect
+
+
+def _write_ahead(cursor: Any, patience: float) -> None:
+    """Put the database in WAL mode, waiting out others doing the same.
+
+    SQLite answers "database is locked" at once, without its busy handler, when several connections
+    switch a new database's journal mode together (several Factbots starting on one file).
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except Exception as exc:  # the driver's OperationalError, whichever adapter wraps it
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _check_directory(url: URL) -> None:

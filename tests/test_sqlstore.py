@@ -642,3 +642,12 @@ async def test_a_hand_made_version_1_sqlite_file_opens_with_its_rows(
         assert await store.log_question(question("new")) == 3
     finally:
         await store.close()
+
+
+async def test_many_stores_opening_one_new_sqlite_file_at_once_all_open(tmp_path: Path) -> None:
+    """Eight Factbots starting together on a new file: none is told the database is locked."""
+    for attempt in range(40):
+        url = f"sqlite:///{tmp_path / f'new-{attempt}.db'}"
+        stores = await asyncio.gather(*(open_store(url) for _ in range(8)))
+        for store in stores:
+            await store.close()

@@ -39,6 +39,7 @@ from stats import percentile
 
 from bot.documents import unwrapped
 from bot.engine import Engine
+from bot.evaluate import intents_quoting
 from bot.knowledge import FactBaseError, load_factbase
 from bot.models import Answer, Status
 from bot.normalise import normalise
@@ -126,10 +127,9 @@ def measure(name: str, folder: Path, questions: Path, engine: Engine | None = No
     examples = sum(len(i.examples) for i in base.intents.values())
     outcome = Outcome(name, f"{len(base.facts)} facts, {len(base.intents)} intents, {examples} examples")
     data = yaml.safe_load(questions.read_text(encoding="utf-8"))
-    quotes = [unwrapped(f.quote) for f in base.facts.values()]
     for group in GROUPS:
         for row in data.get(group) or []:
-            if group == "answerable" and not any(unwrapped(row["expect"]) in q for q in quotes):
+            if group == "answerable" and not intents_quoting(base, row["expect"]):
                 outcome.uncovered += 1
                 continue
             started = time.perf_counter()

@@ -39,8 +39,8 @@ import yaml
 from rapidfuzz import fuzz, process, utils
 from stats import percentile
 
-from bot.documents import unwrapped
 from bot.engine import Engine
+from bot.evaluate import intents_quoting
 from bot.knowledge import FactBase, load_factbase
 from bot.models import Status
 from bot.settings import PROJECT_ROOT
@@ -85,12 +85,7 @@ def load_items(base: FactBase, questions: Path = QUESTIONS) -> list[Item]:
         for row in data[group]:
             good: frozenset[str] = frozenset()
             if group == "answerable":
-                expect = unwrapped(row["expect"])
-                good = frozenset(
-                    i.id
-                    for i in base.intents.values()
-                    if any(expect in unwrapped(base.facts[f].quote) for f in i.facts)
-                )
+                good = frozenset(intents_quoting(base, row["expect"]))
                 if not good:
                     continue
             items.append(Item(row["q"], group, good))

@@ -296,14 +296,13 @@ def unanswered_items(
 
 def digest_text(digest: Digest) -> str:
     """The digest as plain text, for the terminal and for notification fallbacks."""
-    where = f"paragraph {digest.fact.paragraph}" if digest.fact.paragraph else "source record"
     lines = [
         f"Factbot digest for {digest.day:%A %d %B %Y}",
         "",
         f"Fact of the day: {digest.fact_answer}",
         f"  “{digest.fact.quote}”",
         f"  — {digest.fact.author}, “{digest.fact.title}”, "
-        + ", ".join([*byline(digest.fact.author, digest.fact.publisher)[1:], where]),
+        + ", ".join([*byline(digest.fact.author, digest.fact.publisher)[1:], digest.fact.place]),
     ]
     if digest.asked:
         lines += ["", "What the team asked:"]

@@ -92,6 +92,12 @@ def load_items(path: Path, base: FactBase | None = None) -> list[Item]:
     return items
 
 
+def intents_quoting(base: FactBase, phrase: str) -> list[str]:
+    """The intents whose facts quote `phrase` (line breaks aside): the right answers to a question labelled by it."""
+    phrase = unwrapped(phrase)
+    return [i.id for i in base.intents.values() if any(phrase in unwrapped(base.facts[f].quote) for f in i.facts)]
+
+
 def _quoted_items(data: dict[str, Any], base: FactBase) -> list[Item]:
     """Questions labelled by a phrase of the quote that answers them, as intent-labelled items."""
     items = []
@@ -100,12 +106,9 @@ def _quoted_items(data: dict[str, Any], base: FactBase) -> list[Item]:
             if group != "answerable":
                 items.append(Item(q=row["q"], group=group))
                 continue
-            phrase = unwrapped(str(row["expect"]))
-            intents = [
-                i.id for i in base.intents.values() if any(phrase in unwrapped(base.facts[f].quote) for f in i.facts)
-            ]
+            intents = intents_quoting(base, str(row["expect"]))
             if not intents:
-                raise ValueError(f"no fact quotes {phrase!r} (question {row['q']!r})")
+                raise ValueError(f"no fact quotes {unwrapped(str(row['expect']))!r} (question {row['q']!r})")
             items.append(Item(q=row["q"], expect=intents, group=group))
     return items
 

@@ -87,6 +87,11 @@ class Citation(BaseModel):
     quote: str
     paragraph: int | None = None
 
+    @property
+    def place(self) -> str:
+        """Where in its source the quote stands: "paragraph 3", or "source record"."""
+        return f"paragraph {self.paragraph}" if self.paragraph else "source record"
+
 
 class Suggestion(BaseModel):
     """A question the fact base can answer, offered instead."""

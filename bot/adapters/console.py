@@ -37,9 +37,9 @@ def render_answer(answer: Answer) -> Group:
     """An Answer as rich text: the answer, each quote with its source, and any suggestions."""
     parts: list[Text | Padding] = [Text(answer.answer, style="bold")]
     for citation in answer.citations:
-        where = f"paragraph {citation.paragraph}" if citation.paragraph else "source record"
         publisher = byline(citation.author, citation.publisher)[1:]
-        caption = f"— {citation.author}, “{citation.title}”, " + ", ".join([*publisher, where]) + f"\n{citation.url}"
+        caption = f"— {citation.author}, “{citation.title}”, " + ", ".join([*publisher, citation.place])
+        caption += f"\n{citation.url}"
         parts.append(Padding(Text(f"“{citation.quote}”", style="italic"), (0, 0, 0, 2)))
         parts.append(Padding(Text(caption, style="dim"), (0, 0, 0, 2)))
     for number, suggestion in enumerate(answer.suggestions, 1):

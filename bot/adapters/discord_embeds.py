@@ -62,11 +62,6 @@ def _field(embed: discord.Embed, name: str, value: str) -> None:
         embed.add_field(name=clip(name, FIELD_NAME), value=clip(value, FIELD_VALUE), inline=False)
 
 
-def _where(citation: Citation) -> str:
-    """Where in its source a quote stands."""
-    return f"paragraph {citation.paragraph}" if citation.paragraph else "source record"
-
-
 def credit(citations: Sequence[Citation]) -> str:
     """Title, author, publisher and paragraphs of each source cited, one line per source."""
     cited: dict[str, list[int | None]] = {}
@@ -92,7 +87,7 @@ def answer_embed(answer: Answer) -> discord.Embed:
         escape_markdown(answer.question.strip()) or "Factbot", description, colour=COLOURS[answer.status], url=url
     )
     for citation in answer.citations:
-        _field(embed, f"Quote, {_where(citation)}", f"“{escape_markdown(citation.quote)}”")
+        _field(embed, f"Quote, {citation.place}", f"“{escape_markdown(citation.quote)}”")
     if answer.suggestions:
         _field(embed, "You could ask", "\n".join(f"• {escape_markdown(s.question)}" for s in answer.suggestions))
     if answer.citations:
@@ -147,7 +142,7 @@ def topics_embed(topics: dict[str, int], *, command: str) -> discord.Embed:
 
 def topic_embed(topic: str, facts: Sequence[tuple[str, Citation]]) -> discord.Embed:
     """The facts on one topic: each answer with the paragraph it comes from."""
-    lines = [f"• {escape_markdown(answer)} ({_where(citation)})" for answer, citation in facts]
+    lines = [f"• {escape_markdown(answer)} ({citation.place})" for answer, citation in facts]
     embed = _embed(f"Facts on {topic}", _lines(lines, DESCRIPTION), colour=discord.Colour.blurple())
     if facts:
         embed.set_footer(text=clip(credit([c for _, c in facts]), FOOTER))
@@ -163,7 +158,7 @@ def digest_embed(digest: Digest) -> discord.Embed:
         colour=discord.Colour.teal(),
         url=fact.url,
     )
-    _field(embed, f"Quote, {_where(fact)}", f"“{escape_markdown(fact.quote)}”")
+    _field(embed, f"Quote, {fact.place}", f"“{escape_markdown(fact.quote)}”")
     _field(
         embed,
         "What the team asked",

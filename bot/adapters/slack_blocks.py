@@ -183,9 +183,10 @@ def link(url: str, label: str) -> str:
 
 def source_line(citation: Citation) -> Block:
     """Title, author, publisher, paragraph and a link to the source."""
-    where = f"paragraph {citation.paragraph}" if citation.paragraph else "source record"
     return context(
-        " · ".join([f"*{escape(citation.title)}*", *map(escape, byline(citation.author, citation.publisher)), where])
+        " · ".join(
+            [f"*{escape(citation.title)}*", *map(escape, byline(citation.author, citation.publisher)), citation.place]
+        )
         + " · "
         + link(citation.url, "read the source")
     )
@@ -298,7 +299,7 @@ def topics_message(topics: dict[str, int], *, command: str) -> Message:
 
 def facts_message(topic: str, facts: list[tuple[str, Citation]]) -> Message:
     """The facts of one topic, each with its paragraph, packed into as few sections as fit."""
-    lines = [f"• {escape(answer)} ({_where(citation)})" for answer, citation in facts]
+    lines = [f"• {escape(answer)} ({citation.place})" for answer, citation in facts]
     blocks: list[Block | None] = [section(f"*Facts on {escape(topic)}* ({len(facts)})")]
     blocks += [section(chunk) for chunk in _chunks(lines, SECTION_LIMIT)][: MAX_BLOCKS - 1]
     return _finish(blocks, f"{len(facts)} facts on {escape(topic)}")
@@ -371,10 +372,6 @@ def why_message(explanation: Explanation) -> Message:
 def notice_message(text: str) -> Message:
     """A one-line reply (a problem, a thank-you); `text` must already be mrkdwn-safe."""
     return _finish([section(text)], text)
-
-
-def _where(citation: Citation) -> str:
-    return f"paragraph {citation.paragraph}" if citation.paragraph else "source record"
 
 
 def _chunks(lines: list[str], limit: int) -> list[str]:

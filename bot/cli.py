@@ -78,9 +78,19 @@ def _engine(data_dir: Path | None) -> Engine:
         summary = f"the fact base in {settings.data_dir} is invalid ({_count(problems, 'problem')})"
         err.print(f"factbot: {summary}; not starting.", markup=False)
         raise typer.Exit(1)
-    thresholds = Thresholds(settings.answer_threshold, settings.clarify_threshold, settings.clarify_margin)
     salt = settings.user_salt.get_secret_value() if settings.user_salt else None
-    return Engine(base, thresholds=thresholds, log_text=settings.log_questions, salt=salt)
+    engine = Engine(base, thresholds=_fixed_thresholds(settings), log_text=settings.log_questions, salt=salt)
+    answer = engine.thresholds.answer if settings.answer_threshold is None else settings.answer_threshold
+    clarify = min(engine.thresholds.clarify, answer) if settings.clarify_threshold is None else settings.clarify_threshold
+    engine.thresholds = Thresholds(answer, clarify, settings.clarify_margin)
+    return engine
+
+
+def _fixed_thresholds(settings: Settings) -> Thresholds | None:
+    """The thresholds when the settings fix both; None to read them off the fact base."""
+    if settings.answer_threshold is None or settings.clarify_threshold is None:
+        return None
+    return Thresholds(settings.answer_threshold, settings.clarify_threshold, settings.clarify_margin)
 
 
 def _count(items: Sequence[object], noun: str) -> str:

@@ -7,9 +7,9 @@ import functools
 import logging
 import secrets
 from collections import deque
-from dataclasses import dataclass
 
 from bot import smalltalk
+from bot.calibrate import Thresholds, resolve
 from bot.documents import unwrapped
 from bot.knowledge import FactBase
 from bot.matcher import MAX_CHARS, Candidate, Matcher, Ranking
@@ -30,15 +30,6 @@ SUGGESTION_FLOOR = 0.25
 """Below this score a candidate is no hint of what was meant; featured questions are offered instead."""
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    """The two thresholds and the margin that turn a score into a decision."""
-
-    answer: float = 0.7
-    clarify: float = 0.4
-    margin: float = 0.005
-
-
 class Engine:
     """Answers questions from one fact base; needs no network and no token."""
 
@@ -53,7 +44,6 @@ class Engine:
         answer_memory: int = ANSWER_CACHE,
     ) -> None:
         self.base = base
-        self.thresholds = thresholds or Thresholds()
         self.store: Store = store or MemoryStore()
         self.log_text = log_text
         self.salt = salt or secrets.token_hex(16)
@@ -63,6 +53,8 @@ class Engine:
         self._backlog: deque[tuple[Question, Answer]] = deque(maxlen=BACKLOG)  # the oldest go first if the store stalls
         self._writer: asyncio.Task[None] | None = None
         self.matcher = Matcher(base)
+        self.thresholds = thresholds or resolve(self.matcher)
+        """The thresholds in force: those given, else read off the fact base (`bot.calibrate`)."""
         self._reading_order = sorted(base.intents.values(), key=self._first_paragraph)
 
     async def answer(self, question: Question) -> Answer:

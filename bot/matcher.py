@@ -22,7 +22,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Indel
 
-from bot import smalltalk
+from bot import semantic, smalltalk
 from bot.knowledge import FactBase
 from bot.models import Intent, Source
 from bot.normalise import is_common_word, normalise, spelling_variants, stem
@@ -61,14 +61,28 @@ STOPWORDS = frozenset(
 """Words that carry no topic in any fact base."""
 
 
-UNKNOWN_FACTOR = 1.0
-"""Weight of a word the fact base never uses, relative to its rarest known word."""
+UNKNOWN_FACTOR = 0.75
+"""Weight of a word the fact base never uses, relative to its rarest known word: evidence against, not a veto."""
 
-EXAMPLE_SHARE = 0.3
-"""How much of an intent's score comes from its best example; the rest is intent coverage."""
+LEXICAL_SHARE = 0.3
+"""How much of an intent's score comes from BM25 over all its words (examples, answers, topics, quotes)."""
 
-SUPPORT_SHARE = 0.2
-"""How much the second-best example of an intent adds: evidence from several phrasings."""
+EXAMPLE_SHARE = 0.2
+"""How much comes from its single best example phrasing."""
+
+COVERAGE_SHARE = 0.4
+"""How much comes from the share of the question's words (by weight) the intent uses anywhere."""
+
+MEANING_SHARE = 0.5
+"""How much comes from the word vectors' similarity of the question to the intent's examples."""
+
+MEANING_FLOOR = 0.5
+"""A question this near an intent in meaning makes it a candidate even with no word in common."""
+
+_WORD_SHARES = LEXICAL_SHARE + EXAMPLE_SHARE + COVERAGE_SHARE
+
+BM25_K1, BM25_B = 1.2, 0.75
+"""BM25's term-frequency saturation and length normalisation, at their usual values."""
 
 TYPE_PENALTY = 0.6
 """Score factor for an intent never asked with the question's kind (when, where, how many)."""
@@ -137,6 +151,8 @@ class Candidate:
     score: float
     example: str
     coverage: float
+    words: float = 0.0
+    meaning: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -169,7 +185,7 @@ class _Example:
 class Matcher:
     """An index of a fact base's intents that ranks them for a question."""
 
-    def __init__(self, base: FactBase) -> None:
+    def __init__(self, base: FactBase, *, vectors: bool = True) -> None:
         self._normal: Normaliser = functools.lru_cache(maxsize=None)(normalise)  # texts recur while indexing
         self._canon = _synonym_map(base.synonyms)
         self._stopwords = STOPWORDS | (smalltalk.WORDS - _fact_words(base, self._normal))
@@ -193,7 +209,8 @@ class Matcher:
         example_terms = {
             intent.id: [(e, self._terms_of(e)) for e in intent.examples] for intent in base.intents.values()
         }
-        self._idf = _idf([{t for _, ts in pairs for t in ts} for pairs in example_terms.values()])
+        frequencies = self._intent_vocabulary(base, example_terms)
+        self._idf = _idf([set(counts) for counts in frequencies.values()])
         self._unknown_weight = max(self._idf.values(), default=1.0) * UNKNOWN_FACTOR
         self._examples = [
             _Example(intent, text, self._weight(terms), frozenset(terms))
@@ -206,13 +223,17 @@ class Matcher:
             for term in example.terms:
                 postings[term].append(index)
         self._types = {intent.id: _answer_types(base, intent, self._normal) for intent in base.intents.values()}
-        self._build_arrays(postings, self._intent_vocabulary(base, example_terms))
+        self._build_arrays(postings, frequencies)
+        self._semantic = semantic.load() if vectors else None
+        self._vectors = self._intent_vectors(base) if self._semantic is not None else None
         self._normal = normalise
 
-    def _build_arrays(self, postings: dict[str, list[int]], coverage: dict[str, dict[str, float]]) -> None:
-        """The index as arrays, so that a question's overlap with every example is summed in one pass.
+    def _build_arrays(self, postings: dict[str, list[int]], frequencies: dict[str, dict[str, float]]) -> None:
+        """The index as arrays, so that a question's overlap with every example and intent is summed in one pass.
 
-        Examples are stored intent by intent, so each intent is one contiguous run of them.
+        Examples are stored intent by intent, so each intent is one contiguous run of them. Per term, the
+        intents that use it, how fully (1, or `QUOTE_CREDIT` for a word only their quotes use) and its
+        BM25 term-frequency factor there.
         """
         self._intent_ids = list(dict.fromkeys(e.intent for e in self._examples))
         position = {intent: n for n, intent in enumerate(self._intent_ids)}
@@ -221,18 +242,49 @@ class Matcher:
         self._ends = np.r_[self._starts[1:], len(owner)].astype(np.int64)
         self._example_weights = np.array([e.weight for e in self._examples], dtype=np.float64)
         self._posting_arrays = {t: np.array(ix, dtype=np.int64) for t, ix in postings.items()}
+        lengths = {i: sum(counts.values()) for i, counts in frequencies.items() if i in position}
+        average = sum(lengths.values()) / max(1, len(lengths))
+        by_term: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
+        self._norms = np.ones(len(self._intent_ids))
+        for intent, counts in frequencies.items():
+            if intent not in position:
+                continue
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[intent] / average)
+            for term, tf in counts.items():
+                credit = 1.0 if tf >= 1 else QUOTE_CREDIT
+                by_term[term].append((position[intent], credit, tf))
+            self._norms[position[intent]] = norm
         self._coverage_arrays = {
             term: (
-                np.array([position[i] for i in owners if i in position], dtype=np.int64),
-                np.array([c for i, c in owners.items() if i in position], dtype=np.float64),
+                np.array([o for o, _, _ in owners], dtype=np.int64),
+                np.array([c for _, c, _ in owners], dtype=np.float64),
+                _saturated(np.array([f for _, _, f in owners]), self._norms[[o for o, _, _ in owners]]),
+                np.array([f for _, _, f in owners], dtype=np.float64),
             )
-            for term, owners in coverage.items()
+            for term, owners in by_term.items()
         }
         kinds = [kind for kind, _ in _QUESTION_TYPES]
         self._kind_ok = {k: np.array([k in self._types[i] for i in self._intent_ids]) for k in kinds}
 
-    def rank(self, text: str) -> Ranking:
-        """Score every intent that shares a term with `text`, best first."""
+    def _intent_vectors(self, base: FactBase) -> np.ndarray | None:
+        """Each intent's meaning: the normalised mean of its examples' vectors."""
+        assert self._semantic is not None
+        texts = [text for intent in self._intent_ids for text in base.intents[intent].examples]
+        rows = self._semantic.embed(texts)
+        counts = [len(base.intents[intent].examples) for intent in self._intent_ids]
+        if not counts:
+            return None
+        sums = np.add.reduceat(rows, np.r_[0, np.cumsum(counts)[:-1]], axis=0)
+        self._sums = sums.astype(np.float32)
+        lengths = np.linalg.norm(sums, axis=1, keepdims=True)
+        return (sums / np.where(lengths > 0, lengths, 1.0)).astype(np.float32)
+
+    def rank(self, text: str, *, leave_out: int | None = None) -> Ranking:
+        """Score every intent that shares a term with `text`, best first.
+
+        `leave_out` names an indexed example to rank as if it were not there: how the fact base's own
+        phrasings, asked as new questions, would fare (see `bot.calibrate`).
+        """
         truncated = len(text) > MAX_CHARS
         words = normalise(text[:MAX_CHARS]).split()
         if truncated and words:
@@ -242,8 +294,14 @@ class Matcher:
         terms, corrected = self._query_terms(words)
         unknown = tuple(t for t in terms if t not in self._known)
         kind = question_type(" ".join(corrected.get(w, w) for w in words))
-        candidates = self._score(terms, kind) if terms else []
+        vector = self._semantic.embed([text[:MAX_CHARS]])[0] if self._semantic is not None and terms else None
+        candidates = self._score(terms, kind, vector, leave_out) if terms else []
         return Ranking(tuple(terms), self._anchors(terms, candidates), unknown, corrected, truncated, candidates)
+
+    @property
+    def examples(self) -> list[tuple[str, str]]:
+        """Every indexed example as (intent, text), in index order."""
+        return [(e.intent, e.text) for e in self._examples]
 
     def _anchors(self, terms: list[str], candidates: list[Candidate]) -> tuple[str, ...]:
         """The question's terms found in the sources: those of the best candidate's own sources when there is one.
@@ -272,18 +330,20 @@ class Matcher:
     def _intent_vocabulary(
         self, base: FactBase, example_terms: dict[str, list[tuple[str, list[str]]]]
     ) -> dict[str, dict[str, float]]:
-        """Per term, the intents whose examples, answers or (at `QUOTE_CREDIT`) quotes mention it."""
-        coverage: dict[str, dict[str, float]] = defaultdict(dict)
+        """Per intent, how often each term appears: once per example, answer or topic using it.
+
+        A term found only in the intent's quotes counts `QUOTE_CREDIT` (under one), which marks it as such.
+        """
+        frequencies: dict[str, dict[str, float]] = {}
         for intent in base.intents.values():
             facts = [base.facts[f] for f in intent.facts if f in base.facts]
-            quoted = {t for fact in facts for t in self._terms_of(fact.quote)}
-            full = {t for _, ts in example_terms[intent.id] for t in ts}
-            full |= {t for fact in facts for t in self._terms_of(f"{fact.answer} {' '.join(fact.topics)}")}
-            for term in quoted - full:
-                coverage[term][intent.id] = QUOTE_CREDIT
-            for term in full:
-                coverage[term][intent.id] = 1.0
-        return coverage
+            counts: Counter[str] = Counter(t for _, ts in example_terms[intent.id] for t in ts)
+            for fact in facts:
+                counts.update(self._terms_of(fact.answer))
+                counts.update(self._terms_of(" ".join(fact.topics)))
+            quoted = {t for fact in facts for t in self._terms_of(fact.quote)} - set(counts)
+            frequencies[intent.id] = {**{t: float(c) for t, c in counts.items()}, **dict.fromkeys(quoted, QUOTE_CREDIT)}
+        return frequencies
 
     # -- scoring a question ---------------------------------------------------------------
 
@@ -351,76 +411,96 @@ class Matcher:
             self._by_length[key] = [w for w in words if abs(len(w) - length) <= limit]
         return self._by_length[key]
 
-    def _score(self, terms: list[str], kind: str | None) -> list[Candidate]:
-        """Score intents by their two best examples (weighted F1) blended with intent coverage, best first.
+    def _score(
+        self, terms: list[str], kind: str | None, vector: np.ndarray | None, leave_out: int | None = None
+    ) -> list[Candidate]:
+        """Score every intent at once over arrays, best first: words (BM25 and best examples) and meaning.
 
-        Every intent is scored at once over arrays; the best `TOP_CANDIDATES` are then worked out exactly,
-        example by example, and returned in the order the question's terms first reached them on ties.
+        Only an intent that shares a term with the question, or whose meaning is near it, is a candidate.
         """
         weights = {t: self._idf.get(t, self._unknown_weight) for t in terms}
         total = sum(weights.values())
         shared = np.zeros(len(self._examples))
-        first = np.full(len(self._examples), len(weights), dtype=np.int64)
+        bm25 = np.zeros(len(self._intent_ids))
         covered = np.zeros(len(self._intent_ids))
-        for order, (term, weight) in enumerate(weights.items()):
+        for term, weight in weights.items():
             if (postings := self._posting_arrays.get(term)) is not None:
                 shared[postings] += weight
-                first[postings] = np.minimum(first[postings], order)
             if (owners := self._coverage_arrays.get(term)) is not None:
                 covered[owners[0]] += weight * owners[1]
-        if not shared.any():
-            return []
-        chosen = self._leaders(shared, covered, total, kind)
-        ranked = [self._exact(int(i), shared, first, float(covered[i]) / total, total, kind) for i in chosen]
-        ranked.sort(key=lambda entry: (-entry[1].score, entry[0]))
-        return [candidate for _, candidate in ranked[:TOP_CANDIDATES]]
-
-    def _leaders(self, shared: np.ndarray, covered: np.ndarray, total: float, kind: str | None) -> np.ndarray:
-        """The intents that can be among the best `TOP_CANDIDATES` (ties at the edge included)."""
+                bm25[owners[0]] += weight * owners[2]
+        meaning = self._vectors @ vector if vector is not None and self._vectors is not None else None
+        if leave_out is not None:
+            self._leave_out(leave_out, weights, shared, bm25, covered, meaning, vector)
+        lexical = bm25 / (total * (BM25_K1 + 1))
         f1 = 2 * shared / (self._example_weights + total)
-        best = np.maximum.reduceat(f1, self._starts)
-        is_best = f1 == np.repeat(best, self._ends - self._starts)
-        runner = np.maximum.reduceat(np.where(is_best, 0.0, f1), self._starts)
-        second = np.where(np.add.reduceat(is_best, self._starts) >= 2, best, runner)
-        score = EXAMPLE_SHARE * ((1 - SUPPORT_SHARE) * best + SUPPORT_SHARE * second)
-        score += (1 - EXAMPLE_SHARE) * covered / total
+        best = np.maximum.reduceat(f1, self._starts) if len(f1) else np.zeros(0)
+        coverage = covered / total
+        score = LEXICAL_SHARE * lexical + EXAMPLE_SHARE * best + COVERAGE_SHARE * coverage
+        if meaning is not None:
+            score = (score + MEANING_SHARE * np.maximum(meaning, 0.0)) / (_WORD_SHARES + MEANING_SHARE)
+        else:
+            score = score / _WORD_SHARES
         if kind is not None:
             score = np.where(self._kind_ok[kind], score, score * TYPE_PENALTY)
-        touched = best > 0
-        if int(touched.sum()) <= TOP_CANDIDATES:
-            return np.flatnonzero(touched)
+        touched = (covered > 0) | (best > 0)
+        if meaning is not None:
+            touched |= meaning >= MEANING_FLOOR
+        if not touched.any():
+            return []
         score = np.where(touched, score, -1.0)
-        edge = np.partition(score, len(score) - TOP_CANDIDATES)[len(score) - TOP_CANDIDATES]
-        return np.flatnonzero(score >= edge - 1e-4)
+        count = min(TOP_CANDIDATES, int(touched.sum()))
+        top = np.argpartition(-score, count - 1)[:count] if count < len(score) else np.arange(len(score))
+        top = top[np.lexsort((top, -score[top]))][:count]
+        words = (LEXICAL_SHARE * lexical + EXAMPLE_SHARE * best + COVERAGE_SHARE * coverage) / _WORD_SHARES
+        near = meaning if meaning is not None else np.zeros(len(score))
+        return [
+            self._candidate(int(i), float(score[i]), f1, float(covered[i]) / total, float(words[i]), float(near[i]))
+            for i in top
+        ]
 
-    def _exact(
-        self, intent: int, shared: np.ndarray, first: np.ndarray, coverage: float, total: float, kind: str | None
-    ) -> tuple[tuple[int, int], Candidate]:
-        """One intent's candidate from its examples, with the (term, example) that first reached it."""
-        top: tuple[float, str] = (0.0, "")
-        support = 0.0
-        reached: tuple[int, int] | None = None
-        for index in range(int(self._starts[intent]), int(self._ends[intent])):
-            if not shared[index]:
-                continue
-            example = self._examples[index]
-            key = (int(first[index]), index)
-            reached = key if reached is None or key < reached else reached
-            scored = (2 * float(shared[index]) / (example.weight + total), example.text)  # F1 of precision, recall
-            if scored > top:
-                support, top = max(support, top[0]), scored
+    def _leave_out(
+        self,
+        index: int,
+        weights: dict[str, float],
+        shared: np.ndarray,
+        bm25: np.ndarray,
+        covered: np.ndarray,
+        meaning: np.ndarray | None,
+        vector: np.ndarray | None,
+    ) -> None:
+        """Adjust the sums in place as if example `index` were not in the index (for calibration)."""
+        shared[index] = 0.0
+        example = self._examples[index]
+        intent = int(np.searchsorted(self._starts, index, side="right") - 1)
+        for term in example.terms & weights.keys():
+            owners, credit, saturated, tf = self._coverage_arrays[term]
+            at = int(np.searchsorted(owners, intent))
+            left = tf[at] - 1
+            bm25[intent] -= weights[term] * saturated[at]
+            if left > 0:
+                bm25[intent] += weights[term] * float(_saturated(np.array([left]), self._norms[[intent]])[0])
             else:
-                support = max(support, scored[0])
-        f1 = (1 - SUPPORT_SHARE) * top[0] + SUPPORT_SHARE * support
-        assert reached is not None
-        return reached, self._candidate(self._intent_ids[intent], f1, top[1], coverage, kind)
+                covered[intent] -= weights[term] * credit[at]
+        if meaning is not None and vector is not None:
+            rest = self._sums[intent] - vector
+            length = float(np.linalg.norm(rest))
+            meaning[intent] = float(rest @ vector) / length if length else 0.0
 
-    def _candidate(self, intent: str, f1: float, example: str, coverage: float, kind: str | None) -> Candidate:
-        """Blend an intent's example score with how much of the question it covers."""
-        score = EXAMPLE_SHARE * f1 + (1 - EXAMPLE_SHARE) * coverage
-        if kind is not None and kind not in self._types[intent]:
-            score *= TYPE_PENALTY
-        return Candidate(intent, round(score, 4), example, round(coverage, 4))
+    def _candidate(
+        self, intent: int, score: float, f1: np.ndarray, coverage: float, words: float, meaning: float
+    ) -> Candidate:
+        """One intent's candidate, with the example phrasing that matched it best."""
+        start, end = int(self._starts[intent]), int(self._ends[intent])
+        example = self._examples[start + int(np.argmax(f1[start:end]))].text
+        return Candidate(
+            self._intent_ids[intent], round(min(score, 1.0), 4), example, round(coverage, 4), words, meaning
+        )
+
+
+def _saturated(tf: np.ndarray, norm: np.ndarray) -> np.ndarray:
+    """BM25's term-frequency factor: 1 for one use in an intent of average length, rising slowly after."""
+    return tf * (BM25_K1 + 1) / (tf + norm)
 
 
 def _joined(words: list[str], vocabulary: frozenset[str]) -> list[str]:
@@ -475,4 +555,4 @@ def _idf(documents: list[set[str]]) -> dict[str, float]:
     """Inverse document frequency of each term over the intents."""
     df = Counter(t for terms in documents for t in terms)
     n = len(documents)
-    return {t: math.log(1 + n / count) for t, count in df.items()}
+    return {t: math.log(1 + (n - count + 0.5) / (count + 0.5)) for t, count in df.items()}

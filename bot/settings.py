@@ -28,8 +28,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=_default_data_dir, validation_alias="FACTBOT_DATA_DIR")
     db_url: str = Field(default="sqlite+aiosqlite:///factbot.db", validation_alias="FACTBOT_DB_URL")
-    answer_threshold: float = Field(default=0.7, ge=0, le=1, validation_alias="FACTBOT_ANSWER_THRESHOLD")
-    clarify_threshold: float = Field(default=0.4, ge=0, le=1, validation_alias="FACTBOT_CLARIFY_THRESHOLD")
+    answer_threshold: float | None = Field(default=None, ge=0, le=1, validation_alias="FACTBOT_ANSWER_THRESHOLD")
+    """Unset: read off the fact base at start-up (`bot.calibrate`)."""
+    clarify_threshold: float | None = Field(default=None, ge=0, le=1, validation_alias="FACTBOT_CLARIFY_THRESHOLD")
     clarify_margin: float = Field(default=0.005, ge=0, le=1, validation_alias="FACTBOT_CLARIFY_MARGIN")
 
     log_questions: bool = Field(default=True, validation_alias="FACTBOT_LOG_QUESTIONS")

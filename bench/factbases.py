@@ -15,7 +15,10 @@ another who never saw its intent examples), and reports each one's rates side by
 - latency: per question, p50 and p99 of `Engine.compose`.
 
 A question file has the layout of `tests/data/questions.yaml`: `answerable` (q, expect),
-`near_topic` (q) and `unrelated` (q).
+`near_topic` (q) and `unrelated` (q). A question with `after` is a follow-up: that question is asked
+first, in the same conversation. `--set chat` reads each fact base's `chat.yaml` instead (chat-style
+questions: fragments, typos, abbreviations, paraphrases, follow-ups), `--set chat-heldout` its
+`chat-heldout.yaml`, a set kept apart from every choice made in the matcher.
 
 `--together` merges every fact base into one (all sources, facts and intents side by side, the synonym
 groups joined) and asks each set of questions of it: one bot covering several unrelated documents,
@@ -47,6 +50,7 @@ from bot.settings import PROJECT_ROOT
 
 HERE = Path(__file__).parent
 GROUPS = ("answerable", "near_topic", "unrelated")
+SETS = ("questions", "chat", "chat-heldout")
 
 
 @dataclass
@@ -67,13 +71,14 @@ class Outcome:
         return f"{sum(flags)}/{len(flags)} ({100 * sum(flags) / len(flags):.1f}%)" if flags else "-"
 
 
-def fact_bases(folders: list[Path]) -> list[tuple[str, Path, Path]]:
-    """(name, fact base folder, question file) for each fact base to measure."""
-    shipped = ("shipped (ODI article)", PROJECT_ROOT, PROJECT_ROOT / "tests" / "data" / "questions.yaml")
+def fact_bases(folders: list[Path], questions: str = "questions") -> list[tuple[str, Path, Path]]:
+    """(name, fact base folder, question file) for each fact base to measure, with `questions`.yaml."""
+    file = f"{questions}.yaml"
+    shipped = ("shipped (ODI article)", PROJECT_ROOT, PROJECT_ROOT / "tests" / "data" / file)
     if folders:
-        return [shipped if f.resolve() == PROJECT_ROOT else (f.name, f, f / "questions.yaml") for f in folders]
-    others = sorted(p.parent for p in (HERE / "factbases").glob("*/questions.yaml"))
-    return [shipped, *[(f.name, f, f / "questions.yaml") for f in others]]
+        return [shipped if f.resolve() == PROJECT_ROOT else (f.name, f, f / file) for f in folders]
+    others = sorted(p.parent for p in (HERE / "factbases").glob(f"*/{file}"))
+    return [shipped, *[(f.name, f, f / file) for f in others]]
 
 
 def holds(answer: Answer, expect: str) -> bool:
@@ -132,8 +137,11 @@ def measure(name: str, folder: Path, questions: Path, engine: Engine | None = No
             if group == "answerable" and not intents_quoting(base, row["expect"]):
                 outcome.uncovered += 1
                 continue
+            conversation = f"{group}-{len(outcome.seconds)}"
+            if row.get("after"):  # a follow-up: the question before it is asked first, in the same conversation
+                engine.respond(row["after"], conversation=conversation)
             started = time.perf_counter()
-            answer = engine.compose(row["q"])
+            answer = engine.respond(row["q"], conversation=conversation)
             outcome.seconds.append(time.perf_counter() - started)
             if group == "answerable":
                 right = holds(answer, row["expect"])
@@ -157,9 +165,12 @@ def main() -> None:
     parser.add_argument("folders", nargs="*", type=Path, help="fact base folders, each with a questions.yaml")
     parser.add_argument("--misses", action="store_true", help="list every question a fact base got wrong")
     parser.add_argument("--together", action="store_true", help="ask every set of one fact base holding them all")
+    parser.add_argument(
+        "--set", default="questions", choices=SETS, help="which question files: questions (default), chat, chat-heldout"
+    )
     args = parser.parse_args()
     outcomes = []
-    chosen = fact_bases(args.folders)
+    chosen = fact_bases(args.folders, args.set)
     with tempfile.TemporaryDirectory() as scratch:
         together = None
         if args.together:

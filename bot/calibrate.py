@@ -40,9 +40,11 @@ class Thresholds:
 
 
 SAMPLE = 300
-"""Example phrasings asked (chosen with a fixed seed): enough for stable percentiles, quick to start."""
+BANK_SAMPLE = 200
+"""Example phrasings and bank questions asked (chosen with a fixed seed): enough for stable percentiles,
+few enough to start quickly."""
 
-ANSWER_QUANTILE = 20
+ANSWER_QUANTILE = 25
 CLARIFY_QUANTILE = 5
 BANK_QUANTILE = 90
 BANK_CUT = 40
@@ -67,16 +69,17 @@ def own_phrasings(matcher: Matcher, *, sample: int = SAMPLE, seed: int = 0) -> l
         intent, text = examples[index]
         ranking = matcher.rank(text, leave_out=index)
         if ranking.best is not None and ranking.best.intent == intent and ranking.topical:
-            scores.append(ranking.best.score)
+            scores.append(ranking.confidence)
     return scores
 
 
-def bank_scores(matcher: Matcher) -> list[float]:
-    """Best scores of the bank's questions (0 where nothing of the fact base's is touched)."""
+def bank_scores(matcher: Matcher, *, sample: int = BANK_SAMPLE, seed: int = 0) -> list[float]:
+    """Confidence of the best match for the bank's questions (a sample), 0 where no word is the fact base's."""
+    questions = bank()
     scores = []
-    for text in bank():
+    for text in random.Random(seed).sample(questions, min(sample, len(questions))):
         ranking = matcher.rank(text)
-        scores.append(ranking.best.score if ranking.best is not None and ranking.topical else 0.0)
+        scores.append(ranking.confidence if ranking.topical else 0.0)
     return scores
 
 
@@ -100,4 +103,4 @@ def measure(matcher: Matcher) -> tuple[float, float]:
     unlike = [s for s in bank_scores(matcher) if s < typical] or [0.0]
     answer = max(float(np.percentile(own, ANSWER_QUANTILE)), float(np.percentile(unlike, BANK_QUANTILE)))
     clarify = min(answer, float(np.percentile(own, CLARIFY_QUANTILE)))
-    return round(float(answer), 4), round(clarify, 4)
+    return round(answer, 2), round(clarify, 2)

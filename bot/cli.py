@@ -81,7 +81,9 @@ def _engine(data_dir: Path | None) -> Engine:
     salt = settings.user_salt.get_secret_value() if settings.user_salt else None
     engine = Engine(base, thresholds=_fixed_thresholds(settings), log_text=settings.log_questions, salt=salt)
     answer = engine.thresholds.answer if settings.answer_threshold is None else settings.answer_threshold
-    clarify = min(engine.thresholds.clarify, answer) if settings.clarify_threshold is None else settings.clarify_threshold
+    clarify = (
+        min(engine.thresholds.clarify, answer) if settings.clarify_threshold is None else settings.clarify_threshold
+    )
     engine.thresholds = Thresholds(answer, clarify, settings.clarify_margin)
     return engine
 
@@ -747,13 +749,15 @@ def suggest(
         typer.Option("--only", help="With --apply, write only the proposal numbered so (repeat for several)."),
     ] = None,
     min_score: Annotated[
-        float, typer.Option("--min-score", min=0.0, max=1.0, help="How close a group must have come to an intent.")
-    ] = 0.4,
+        float | None,
+        typer.Option("--min-score", min=0.0, max=1.0, help="How close a group must have come to an intent [0.3]."),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Propose unanswered questions as examples of the intents they nearly matched; --apply writes them."""
     from bot import suggest as suggesting
 
+    min_score = suggesting.MIN_SCORE if min_score is None else min_score
     start = _since(since)
     engine = _engine(data_dir)
     settings = _settings(data_dir)

@@ -7,9 +7,11 @@ import functools
 import logging
 import secrets
 from collections import deque
+from dataclasses import replace
 
 from bot import smalltalk
 from bot.calibrate import Thresholds, resolve
+from bot.context import REFERRING, Conversations, Turn, refers_back
 from bot.documents import unwrapped
 from bot.knowledge import FactBase
 from bot.matcher import MAX_CHARS, Candidate, Matcher, Ranking
@@ -55,11 +57,12 @@ class Engine:
         self.matcher = Matcher(base)
         self.thresholds = thresholds or resolve(self.matcher)
         """The thresholds in force: those given, else read off the fact base (`bot.calibrate`)."""
+        self.conversations = Conversations()
         self._reading_order = sorted(base.intents.values(), key=self._first_paragraph)
 
     async def answer(self, question: Question) -> Answer:
         """Answer one question; it is logged to the store in the background, never delaying or costing the answer."""
-        answer = self.respond(question.text)
+        answer = self.respond(question.text, conversation=question.conversation)
         log.debug("answered %s question: status=%s intent=%s", question.platform, answer.status, answer.intent)
         self._backlog.append((question, answer))
         if self._writer is None or self._writer.done():
@@ -97,8 +100,20 @@ class Engine:
             fact_ids=[c.fact_id for c in answer.citations],
         )
 
-    def respond(self, text: str) -> Answer:
-        """Decide what to say to `text`; the same text asked again is answered from memory."""
+    def respond(self, text: str, *, conversation: str | None = None) -> Answer:
+        """Decide what to say to `text`, read with the conversation's last question when it follows up on it."""
+        previous = self.conversations.previous(conversation)
+        ranking, used = self.reading(text, previous)
+        if used:
+            answer = self.compose(text, ranking).model_copy(update={"context": previous.text if previous else None})
+            read = f"{text} {previous.text}"[:MAX_CHARS] if previous else text
+        else:
+            answer, read = self._remembered(text), text
+        self.conversations.remember(conversation, read, answer.intent if answer.status is Status.answered else None)
+        return answer
+
+    def _remembered(self, text: str) -> Answer:
+        """`compose`, with the same text asked again answered from memory."""
         if len(text) > MAX_CHARS or not self._answer_memory:  # long messages would make the memory large
             return self.compose(text)
         cached = self._answers.get(text)
@@ -109,9 +124,33 @@ class Engine:
             self._answers[text] = cached
         return cached.model_copy()
 
-    def compose(self, text: str) -> Answer:
-        """An answer, a clarifying question, a fallback or small talk for `text`, worked out afresh."""
-        ranking = self.matcher.rank(text)
+    def reading(self, text: str, previous: Turn | None) -> tuple[Ranking, bool]:
+        """The ranking to decide on: of `text` alone, or with `previous` when it is a follow-up (and whether it is).
+
+        A follow-up points back (`context.refers_back`) and is not answered on its own. Read with the question
+        before it, it asks something new: the earlier answer's intent is set aside unless the follow-up alone
+        ranks it first. The reading stands if it is not a fallback, or if the question alone had no word to look up
+        ("where's he from?" is no small talk after a question about someone).
+        """
+        alone = self.matcher.rank(text)
+        if previous is None or not refers_back(text):
+            return alone, False
+        if alone.terms and self.decide(alone) is Status.answered:
+            return alone, False
+        if not alone.terms and REFERRING.isdisjoint(normalise(text).split()):
+            return alone, False  # "thanks" is small talk, not a follow-up
+        joined = self.matcher.rank(f"{text} {previous.text}")
+        if set(joined.terms) <= set(alone.terms):
+            return alone, False  # the earlier question adds nothing: asked again, or said another way
+        keep = alone.best is not None and alone.best.intent == previous.intent
+        joined = replace(joined, candidates=[c for c in joined.candidates if keep or c.intent != previous.intent])
+        if not joined.terms or (alone.terms and self.decide(joined) is Status.fallback):
+            return alone, False  # a fallback read with context is no better than one without, unless it was small talk
+        return joined, True
+
+    def compose(self, text: str, ranking: Ranking | None = None) -> Answer:
+        """An answer, a clarifying question, a fallback or small talk for `text` (or for its given ranking)."""
+        ranking = ranking or self.matcher.rank(text)
         if not ranking.terms:
             return self._smalltalk(text, ranking)
         status = self.decide(ranking)
@@ -125,11 +164,11 @@ class Engine:
     def decide(self, ranking: Ranking) -> Status:
         """Apply the thresholds: answered, clarify (close runner-up or middling score) or fallback."""
         best = ranking.best
-        if best is None or best.score < self.thresholds.clarify or not ranking.topical:
+        if best is None or ranking.confidence < self.thresholds.clarify or not ranking.topical:
             return Status.fallback
         runner = ranking.candidates[1] if len(ranking.candidates) > 1 else None
         close = runner is not None and best.score - runner.score < self.thresholds.margin
-        if best.score >= self.thresholds.answer and not (close and self._differ(best, runner)):
+        if ranking.confidence >= self.thresholds.answer and not (close and self.differ(best, runner)):
             return Status.answered
         return Status.clarify
 
@@ -153,7 +192,7 @@ class Engine:
             question=text,
             status=Status.answered,
             intent=best.intent,
-            confidence=best.score,
+            confidence=ranking.confidence,
             answer=" ".join(f.answer for f in facts),
             citations=[self.cite(f) for f in facts],
             truncated=ranking.truncated,
@@ -166,7 +205,7 @@ class Engine:
             question=text,
             status=Status.clarify,
             intent=best.intent,
-            confidence=best.score,
+            confidence=ranking.confidence,
             answer="I'm not sure which of these you mean. Pick one, or ask again in other words.",
             suggestions=self._suggest(ranking),
             truncated=ranking.truncated,
@@ -174,11 +213,10 @@ class Engine:
 
     def _fallback(self, text: str, ranking: Ranking) -> Answer:
         """Say plainly that the fact base does not cover the question, and what it does cover."""
-        best = ranking.best
         return Answer(
             question=text,
             status=Status.fallback,
-            confidence=best.score if best else 0.0,
+            confidence=ranking.confidence,
             answer=f"I don't know: {self._my_sources()} not say, so I won't guess. Here are questions I can answer.",
             suggestions=self._suggest(ranking),
             truncated=ranking.truncated,
@@ -254,7 +292,7 @@ class Engine:
         """The facts an intent answers with."""
         return [self.base.facts[f] for f in self.base.intents[intent_id].facts]
 
-    def _differ(self, best: Candidate, runner: Candidate | None) -> bool:
+    def differ(self, best: Candidate, runner: Candidate | None) -> bool:
         """Whether two candidates would give different answers."""
         return runner is not None and set(self.base.intents[best.intent].facts) != set(
             self.base.intents[runner.intent].facts
@@ -262,7 +300,11 @@ class Engine:
 
     def _suggest(self, ranking: Ranking) -> list[Suggestion]:
         """The closest intents as suggestions, or featured ones when nothing was close."""
-        close = [c for c in ranking.candidates if c.score >= SUGGESTION_FLOOR][:SUGGESTIONS]
+        close = (
+            [c for c in ranking.candidates if c.score >= SUGGESTION_FLOOR * ranking.candidates[0].score][:SUGGESTIONS]
+            if ranking.candidates
+            else []
+        )
         if not close:
             return self._featured()
         return [Suggestion(intent=c.intent, question=self.base.intents[c.intent].question) for c in close]

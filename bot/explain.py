@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from bot import smalltalk
+from bot.context import Turn
 from bot.engine import Engine
 from bot.matcher import MAX_CHARS, Candidate, Ranking
 from bot.models import Status
@@ -68,19 +69,23 @@ class Explanation(BaseModel):
     unknown: list[str]
     corrections: dict[str, str]
     truncated: bool
+    confidence: float = 0.0
+    """What the thresholds were applied to (`Ranking.confidence`); the answer's confidence."""
+    context: str | None = None
+    """The earlier question this one was read with, as a follow-up."""
 
     @property
     def score(self) -> float:
-        """The best match's score (0 when nothing matched)."""
-        return self.best.score if self.best else 0.0
+        """The confidence the decision was made on (0 when nothing matched)."""
+        return self.confidence
 
 
 # -- working it out -----------------------------------------------------------------------------
 
 
-def explain(engine: Engine, text: str) -> Explanation:
-    """Why `engine` answers `text` as it does: the same ranking and decision as `Engine.compose`."""
-    ranking = engine.matcher.rank(text)
+def explain(engine: Engine, text: str, previous: Turn | None = None) -> Explanation:
+    """Why `engine` answers `text` as it does (after `previous`, in a conversation): the same reading and decision."""
+    ranking, followed = engine.reading(text, previous)
     status = engine.decide(ranking) if ranking.terms else Status.smalltalk
     reason = _reason(engine, ranking, status)
     best, runner = _contender(engine, ranking.best), _contender(engine, _runner(ranking))
@@ -96,11 +101,13 @@ def explain(engine: Engine, text: str) -> Explanation:
         margin=margin,
         thresholds=thresholds,
         reason=reason,
-        rule=_rule(reason, best, margin, thresholds),
+        rule=_rule(reason, ranking.confidence, margin, thresholds),
         terms=list(ranking.terms),
         unknown=unknown_words(engine, text, ranking),
         corrections=dict(ranking.corrected),
         truncated=ranking.truncated,
+        confidence=ranking.confidence if status is not Status.smalltalk else 1.0,
+        context=previous.text if followed and previous else None,
     )
 
 
@@ -135,14 +142,14 @@ def _reason(engine: Engine, ranking: Ranking, status: Status) -> Reason:
         return "smalltalk"
     if best is None:
         return "no-match"
-    if best.score < t.clarify:
+    if ranking.confidence < t.clarify:
         return "low-score"
     if status is Status.fallback:
         return "off-topic"
     close = runner is not None and best.score - runner.score < t.margin
     if status is Status.answered:
         return "same-facts" if close else "clear"
-    return "middling" if best.score < t.answer else "close"
+    return "close" if close and engine.differ(best, runner) else "middling"
 
 
 def unknown_words(engine: Engine, text: str, ranking: Ranking) -> list[str]:
@@ -173,21 +180,20 @@ def _versus(name: str, value: float, sign: str, limit_name: str, limit: float) -
     return " ".join(part for part in (name, shown, sign, limit_name, bound) if part)
 
 
-def _rule(reason: Reason, best: Contender | None, margin: float | None, t: Applied) -> str:
-    """The rule that decided, with its numbers: "score 0.82 ≥ answer threshold 0.70 and margin 0.21 ≥ 0.005"."""
-    score = best.score if best else 0.0
-    answer = _versus("score", score, "≥", "answer threshold", t.answer)
+def _rule(reason: Reason, score: float, margin: float | None, t: Applied) -> str:
+    """The rule that decided, with its numbers: "confidence 0.82 ≥ answer threshold 0.70 and margin 0.21 ≥ 0.005"."""
+    answer = _versus("confidence", score, "≥", "answer threshold", t.answer)
     wide = "no runner-up" if margin is None else _versus("margin", margin, "≥", "", t.margin)
     narrow = _versus("margin", margin or 0.0, "<", "", t.margin)
     rules: dict[Reason, str] = {
         "smalltalk": "no words to look up: small talk",
         "no-match": "no intent shares a term with the question",
-        "low-score": _versus("score", score, "<", "clarify threshold", t.clarify),
+        "low-score": _versus("confidence", score, "<", "clarify threshold", t.clarify),
         "off-topic": "none of the question's terms occur in the text of the source that would answer it",
         "clear": f"{answer} and {wide}",
         "same-facts": f"{answer}; {narrow}, but the runner-up gives the same facts",
-        "middling": f"{_versus('score', score, '≥', 'clarify threshold', t.clarify)} but "
-        f"{_versus('score', score, '<', 'answer threshold', t.answer).removeprefix('score ')}",
+        "middling": f"{_versus('confidence', score, '≥', 'clarify threshold', t.clarify)} but "
+        f"{_versus('confidence', score, '<', 'answer threshold', t.answer).removeprefix('confidence ')}",
         "close": f"{answer} but {narrow} and the runner-up gives different facts",
     }
     return rules[reason]
@@ -198,6 +204,13 @@ def _rule(reason: Reason, best: Contender | None, margin: float | None, t: Appli
 
 def summary(e: Explanation) -> str:
     """The decision in plain words, one or two sentences, no numbers needed."""
+    if e.context:
+        return f"I read your question as a follow-up to “{e.context}”. " + _decision(e)
+    return _decision(e)
+
+
+def _decision(e: Explanation) -> str:
+    """The decision itself, in plain words."""
     best, runner = e.best, e.runner_up
     if e.reason == "smalltalk":
         return f"I took that as small talk ({e.intent}): it has no words I could look up in my source."
@@ -257,7 +270,10 @@ def details(e: Explanation) -> list[str]:
     """The numbers behind the decision, one per line."""
     t = e.thresholds
     cut = "…" if e.truncated else ""
-    lines = [f"Question: “{' '.join(e.question.split())}{cut}”", f"Decision: {e.status.value} ({e.rule})"]
+    lines = [f"Question: “{' '.join(e.question.split())}{cut}”"]
+    if e.context:
+        lines.append(f"Read with the question before it: “{' '.join(e.context.split())}”")
+    lines.append(f"Decision: {e.status.value} ({e.rule})")
     if e.best is not None:
         lines.append(
             f"Best match: {e.best.intent} “{e.best.question}” via the example “{e.best.example}”, "
@@ -293,16 +309,22 @@ class LastAsked:
     """The last question answered in each channel, for `/why` with no question; bounded, oldest channels go first."""
 
     def __init__(self, *, size: int = REMEMBERED_CHANNELS) -> None:
-        self._questions: OrderedDict[str, str] = OrderedDict()
+        self._questions: OrderedDict[str, tuple[str, Turn | None]] = OrderedDict()
         self._size = size
 
-    def remember(self, channel: str, text: str) -> None:
-        """Keep `text` (cut to what the matcher reads) as the last question answered in `channel`."""
-        self._questions[channel] = text[: MAX_CHARS + 1]  # one more: the explanation still says it was cut
+    def remember(self, channel: str, text: str, previous: Turn | None = None) -> None:
+        """Keep `text` (cut to what the matcher reads) as the last question in `channel`, and the turn it followed."""
+        self._questions[channel] = (text[: MAX_CHARS + 1], previous)  # one more: the explanation still says it was cut
         self._questions.move_to_end(channel)
         if len(self._questions) > self._size:
             self._questions.popitem(last=False)
 
     def last(self, channel: str) -> str | None:
         """The last question answered in `channel`, if any."""
-        return self._questions.get(channel)
+        asked = self._questions.get(channel)
+        return asked[0] if asked else None
+
+    def before(self, channel: str) -> Turn | None:
+        """The conversation's question before the last one in `channel`, if the last one could follow up on it."""
+        asked = self._questions.get(channel)
+        return asked[1] if asked else None

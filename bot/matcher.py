@@ -84,6 +84,15 @@ _WORD_SHARES = LEXICAL_SHARE + EXAMPLE_SHARE + COVERAGE_SHARE
 BM25_K1, BM25_B = 1.2, 0.75
 """BM25's term-frequency saturation and length normalisation, at their usual values."""
 
+CONFIDENCE = (4.785, 1.804, 1.238, -1.463, 3.415, -1.808, 2.432, -0.902)
+CONFIDENCE_BIAS = -5.063
+"""Weights of the evidence for `Ranking.confidence`: best score, its words part, coverage, meaning, lead over
+the runner-up, share of unknown words, number of terms (up to `TERMS_CAP`), share found in the sources.
+Fitted by logistic regression on the labelled questions of four unrelated fact bases; each left out in
+turn, the rest rank its questions better than the score alone does (AUC 0.87-0.96 against 0.85-0.93)."""
+
+TERMS_CAP = 6
+
 TYPE_PENALTY = 0.6
 """Score factor for an intent never asked with the question's kind (when, where, how many)."""
 
@@ -91,9 +100,10 @@ _QUESTION_TYPES = (
     ("time", ("when", "what year", "which year", "what date", "what day", "what time", "how long ago")),
     ("place", ("where", "which city", "what city", "in which country")),
     ("number", ("how many", "how much", "what percentage", "what share", "how old", "what age")),
+    ("person", ("who", "whom", "whose")),
 )
 
-_CONJUNCTIONS = frozenset({"when", "where"})
+_CONJUNCTIONS = frozenset({"when", "where", "who", "whom", "whose"})
 """Openers that are as often conjunctions ("what happens when I...") as questions ("when did...")."""
 
 _ASKING = frozenset("and but or so then ok okay know tell me say ask asking wonder wondering remember".split())  # noqa: SIM905
@@ -165,11 +175,37 @@ class Ranking:
     corrected: dict[str, str]
     truncated: bool
     candidates: list[Candidate] = field(default_factory=list)
+    unknown_share: float = 0.0
+    """The share of the question's term weight on words the fact base never uses."""
 
     @property
     def best(self) -> Candidate | None:
         """The top candidate, if any intent scored at all."""
         return self.candidates[0] if self.candidates else None
+
+    @property
+    def confidence(self) -> float:
+        """How likely the best candidate answers the question, 0 to 1: what the decision thresholds.
+
+        A logistic function of the evidence (`CONFIDENCE`): the best score and its parts, the lead
+        over the runner-up, how many terms the question has and how many of them the fact base lacks.
+        """
+        best = self.best
+        if best is None or not self.terms:
+            return 0.0
+        runner = self.candidates[1].score if len(self.candidates) > 1 else 0.0
+        evidence = (
+            best.score,
+            best.words,
+            best.coverage,
+            best.meaning,
+            best.score - runner,
+            self.unknown_share,
+            min(len(self.terms), TERMS_CAP) / TERMS_CAP,
+            len(self.topical) / len(self.terms),
+        )
+        z = CONFIDENCE_BIAS + sum(w * x for w, x in zip(CONFIDENCE, evidence, strict=True))
+        return round(1 / (1 + math.exp(-z)), 4)
 
 
 @dataclass
@@ -202,6 +238,11 @@ class Matcher:
             intent.id: {base.facts[f].source for f in intent.facts if f in base.facts}
             for intent in base.intents.values()
         }
+        self._acronyms = {
+            short: [self._term(w) for w in name if w not in self._stopwords]
+            for short, name in _acronyms(base).items()
+            if self._term(short) not in self._known
+        }
         self._spellings = [*self._vocabulary, *sorted(self._stopwords)]
         self._spelled = frozenset(self._vocabulary)
         self._corrections: dict[str, str | None] = {}
@@ -223,6 +264,9 @@ class Matcher:
             for term in example.terms:
                 postings[term].append(index)
         self._types = {intent.id: _answer_types(base, intent, self._normal) for intent in base.intents.values()}
+        self._verbatim: dict[str, list[int]] = defaultdict(list)
+        for index, example in enumerate(self._examples):
+            self._verbatim[self._normal(example.text)].append(index)
         self._build_arrays(postings, frequencies)
         self._semantic = semantic.load() if vectors else None
         self._vectors = self._intent_vectors(base) if self._semantic is not None else None
@@ -295,8 +339,13 @@ class Matcher:
         unknown = tuple(t for t in terms if t not in self._known)
         kind = question_type(" ".join(corrected.get(w, w) for w in words))
         vector = self._semantic.embed([text[:MAX_CHARS]])[0] if self._semantic is not None and terms else None
-        candidates = self._score(terms, kind, vector, leave_out) if terms else []
-        return Ranking(tuple(terms), self._anchors(terms, candidates), unknown, corrected, truncated, candidates)
+        same = [i for i in self._verbatim.get(" ".join(words), ()) if i != leave_out]
+        verbatim = self._intent_of_example(same[0]) if same else None
+        candidates = self._score(terms, kind, vector, leave_out, verbatim) if terms else []
+        weights = [self._idf.get(t, self._unknown_weight) for t in terms]
+        share = sum(w for t, w in zip(terms, weights, strict=True) if t in unknown) / sum(weights) if terms else 0.0
+        topical = self._anchors(terms, candidates)
+        return Ranking(tuple(terms), topical, unknown, corrected, truncated, candidates, share)
 
     @property
     def examples(self) -> list[tuple[str, str]]:
@@ -357,6 +406,9 @@ class Matcher:
             term = self._term(word)
             if len(word) == 1 and term not in self._known:
                 continue  # a stray letter ("e.g.", "U.S.") says nothing the fact base could answer
+            if term not in self._known and word in self._acronyms:
+                terms.extend(t for t in self._acronyms[word] if t not in terms)
+                continue
             if term not in self._known and (other := self._other_spelling(word)):
                 corrected[word] = other
                 term = self._term(other)
@@ -412,7 +464,12 @@ class Matcher:
         return self._by_length[key]
 
     def _score(
-        self, terms: list[str], kind: str | None, vector: np.ndarray | None, leave_out: int | None = None
+        self,
+        terms: list[str],
+        kind: str | None,
+        vector: np.ndarray | None,
+        leave_out: int | None = None,
+        verbatim: int | None = None,
     ) -> list[Candidate]:
         """Score every intent at once over arrays, best first: words (BM25 and best examples) and meaning.
 
@@ -441,6 +498,8 @@ class Matcher:
             score = (score + MEANING_SHARE * np.maximum(meaning, 0.0)) / (_WORD_SHARES + MEANING_SHARE)
         else:
             score = score / _WORD_SHARES
+        if verbatim is not None:
+            score[verbatim] = 1.0  # one of its examples, word for word: the curator's own phrasing
         if kind is not None:
             score = np.where(self._kind_ok[kind], score, score * TYPE_PENALTY)
         touched = (covered > 0) | (best > 0)
@@ -459,6 +518,10 @@ class Matcher:
             for i in top
         ]
 
+    def _intent_of_example(self, index: int) -> int:
+        """The position of the intent an indexed example belongs to."""
+        return int(np.searchsorted(self._starts, index, side="right") - 1)
+
     def _leave_out(
         self,
         index: int,
@@ -472,7 +535,7 @@ class Matcher:
         """Adjust the sums in place as if example `index` were not in the index (for calibration)."""
         shared[index] = 0.0
         example = self._examples[index]
-        intent = int(np.searchsorted(self._starts, index, side="right") - 1)
+        intent = self._intent_of_example(index)
         for term in example.terms & weights.keys():
             owners, credit, saturated, tf = self._coverage_arrays[term]
             at = int(np.searchsorted(owners, intent))
@@ -516,6 +579,36 @@ def _joined(words: list[str], vocabulary: frozenset[str]) -> list[str]:
         else:
             joined.append(word)
     return joined
+
+
+_NAME = re.compile(r"(?:[A-Z][\w’'.&]*[ -](?:(?:of|on|for|de|du)[ -])*)+[A-Z][\w’'.&]*")
+_IN_BRACKETS = re.compile(
+    r"([A-Z][\w’'.&-]*(?:[ -]+(?:of|on|for|and|the|[A-Z][\w’'.&-]*))+)\s*\(([A-Z][A-Za-z&]{1,9})\)"
+)
+_SMALL_WORDS = frozenset({"of", "on", "for", "and", "the", "de", "du"})
+
+
+def _acronyms(base: FactBase) -> dict[str, list[str]]:
+    """Short names people type for the sources' multi-word names: "SCO", "FOCAC", and any "Name (ABC)".
+
+    For each capitalised name of two words or more, its initials with and without the small words
+    ("Forum on China-Africa Cooperation": "focac" and "fcac"); and every acronym the source gives in
+    brackets after a name. Each maps to the name's normalised words.
+    """
+    found: dict[str, list[str]] = {}
+    texts = [p.text for document in base.documents.values() for p in document.quotable]
+    for text in texts:
+        for match in _IN_BRACKETS.finditer(text):
+            found.setdefault(match.group(2).casefold(), normalise(match.group(1)).split())
+        for match in _NAME.finditer(text):
+            words = re.split(r"[ -]+", match.group(0))
+            if len([w for w in words if w not in _SMALL_WORDS]) < 2:
+                continue
+            named = normalise(match.group(0)).split()
+            for initials in ("".join(w[0] for w in words), "".join(w[0] for w in words if w not in _SMALL_WORDS)):
+                if len(initials) >= 2:
+                    found.setdefault(initials.casefold(), named)
+    return found
 
 
 def _record_text(source: Source) -> str:

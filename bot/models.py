@@ -59,6 +59,8 @@ class Question(BaseModel):
     where: str | None = None
     platform: str = "console"
     workspace: str | None = None
+    conversation: str | None = None
+    """Where a follow-up may be read with the question before it: a terminal session, a thread, a DM."""
 
 
 class Status(StrEnum):
@@ -111,6 +113,8 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     suggestions: list[Suggestion] = Field(default_factory=list)
     truncated: bool = False
+    context: str | None = None
+    """The earlier question this one was read with, when it was taken as a follow-up."""
 
 
 class Overview(BaseModel):

@@ -11,6 +11,8 @@ from importlib import resources
 
 import snowballstemmer
 
+from bot import names
+
 # Chat markup that carries no meaning for matching. Labels of links and channels are kept.
 _LABELLED = re.compile(r"<(?:#[A-Z0-9]+|[a-z][a-z0-9+.-]*:[^|>\s]+)\|([^>]*)>", re.IGNORECASE)
 _ANGLED = re.compile(r"<[^<>\s]*>")
@@ -106,7 +108,7 @@ def _is_symbol(ch: str) -> bool:
 def normalise(text: str) -> str:
     """Return the canonical matching form: NFKC, casefolded, markup and punctuation removed."""
     text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
-    text = strip_markup(text).casefold()
+    text = names.country_capitals(strip_markup(text)).casefold()
     text = _POSSESSIVE.sub("", text).replace("'", "")
     if "&" in text:  # Slack escapes these three in message text
         text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
@@ -115,7 +117,7 @@ def normalise(text: str) -> str:
     words = _NON_WORD.sub(" ", text).split()
     if not _SHORTHAND_WORDS.isdisjoint(words):
         words = [SHORTHAND.get(word, word) for word in words]
-    return " ".join(words)
+    return " ".join(names.expand(words))
 
 
 @lru_cache(maxsize=65536)

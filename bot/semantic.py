@@ -13,51 +13,63 @@ or its files are missing, `load()` returns None and matching is lexical alone.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 from collections.abc import Sequence
-from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
 log = logging.getLogger(__name__)
 
+PACKAGE = "wordllama"
 WEIGHTS = ("weights", "l2_supercat_256.safetensors")
 TOKENIZER = ("tokenizers", "l2_supercat_tokenizer_config.json")
 
 
 class Vectors:
-    """Texts to unit vectors."""
+    """Texts to unit vectors: the mean of their tokens' vectors, normalised (WordLlama's own pooling)."""
 
-    def __init__(self, model: object) -> None:
-        self._model = model
+    def __init__(self, tokenizer: object, table: np.ndarray) -> None:
+        self._tokenizer = tokenizer
+        self._table = table
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """One unit row per text (a zero row for a text with no known token)."""
-        if not texts:
-            return np.zeros((0, self.dimensions), dtype=np.float32)
-        rows = np.asarray(self._model.embed(list(texts)), dtype=np.float32)  # type: ignore[attr-defined]
+        """One unit row per text (a zero row for a text with no token)."""
+        rows = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)  # type: ignore[attr-defined]
+        for row, encoding in enumerate(encodings):
+            if encoding.ids:
+                rows[row] = self._table[np.minimum(encoding.ids, len(self._table) - 1)].mean(axis=0, dtype=np.float32)
         lengths = np.linalg.norm(rows, axis=1, keepdims=True)
         return rows / np.where(lengths > 0, lengths, 1.0)
 
     @property
     def dimensions(self) -> int:
         """Length of each vector."""
-        return int(self._model.embedding.shape[1])  # type: ignore[attr-defined]
+        return int(self._table.shape[1])
 
 
 @functools.lru_cache(maxsize=1)
 def load() -> Vectors | None:
-    """The shipped word vectors, loaded once; None when they cannot be loaded."""
-    try:
-        from safetensors import safe_open
-        from tokenizers import Tokenizer
-        from wordllama import WordLlamaInference
+    """The shipped word vectors, loaded once; None when they cannot be loaded.
 
-        package = resources.files("wordllama")
-        tokenizer = Tokenizer.from_file(str(package.joinpath(*TOKENIZER)))
-        with safe_open(str(package.joinpath(*WEIGHTS)), framework="np") as weights:
-            embedding = weights.get_tensor("embedding.weight")
-        return Vectors(WordLlamaInference(embedding, tokenizer))
+    The files are read from the installed package without importing it: its import brings in
+    training and clustering code that answering never needs, and would slow `factbot ask`.
+    """
+    try:
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        spec = importlib.util.find_spec(PACKAGE)
+        if spec is None or not spec.submodule_search_locations:
+            raise FileNotFoundError(PACKAGE)
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        tokenizer = Tokenizer.from_file(str(folder.joinpath(*TOKENIZER)))
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        table = load_file(str(folder.joinpath(*WEIGHTS)))["embedding.weight"]  # float16, summed in float32
+        return Vectors(tokenizer, table)
     except Exception as exc:  # an optional signal: matching goes on by words alone
         log.warning("word vectors unavailable, matching by words alone: %s", type(exc).__name__)
         return None

@@ -31,7 +31,7 @@ from bot.reports import Unanswered, UnansweredGroup
 from bot.smalltalk import BUILT_IN
 from bot.yamlfile import Problem
 
-MIN_SCORE = 0.4
+MIN_SCORE = 0.3
 
 
 class Proposal(BaseModel):

@@ -20,7 +20,7 @@ from bot.settings import PROJECT_ROOT
 from tests.conftest import TINY
 
 FACTBOT = Path(sys.executable).parent / "factbot"
-CONTRACT = {"question", "status", "intent", "confidence", "answer", "citations", "suggestions", "truncated"}
+CONTRACT = {"question", "status", "intent", "confidence", "answer", "citations", "suggestions", "truncated", "context"}
 CITATION = {"fact_id", "source_id", "title", "author", "publisher", "url", "quote", "paragraph"}
 STATUSES = {"answered", "clarify", "fallback", "smalltalk"}
 WINNER = "Who won the ITU election?"

@@ -187,7 +187,8 @@ def test_the_fact_base_spelling_of_a_british_or_american_word_is_used(tiny_engin
 
 
 def test_an_answer_needs_a_word_of_its_own_source(tiny: Path) -> None:
-    (tiny / "seeds" / "bells.txt").write_text("Every time the school bell rings, the day ends.\n", encoding="utf-8")
+    text = "Every time the school bell rings, the day ends. The bell is loud.\n"  # "time" only in the source text
+    (tiny / "seeds" / "bells.txt").write_text(text, encoding="utf-8")
     sources = tiny / "knowledge" / "sources.yaml"
     sources.write_text(
         sources.read_text(encoding="utf-8")
@@ -197,8 +198,8 @@ def test_an_answer_needs_a_word_of_its_own_source(tiny: Path) -> None:
     )
     facts = tiny / "knowledge" / "facts" / "bells.yaml"
     facts.write_text(
-        "facts:\n  - id: bell\n    source: bells\n    quote: Every time the school bell rings, the day ends.\n"
-        "    answer: The school day ends when the bell rings.\n    topics: [school]\n",
+        "facts:\n  - id: bell\n    source: bells\n    quote: The bell is loud.\n"
+        "    answer: The school bell is loud.\n    topics: [school]\n",
         encoding="utf-8",
     )
     examples = [

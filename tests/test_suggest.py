@@ -143,7 +143,7 @@ def tiny_base(tiny: Path) -> FactBase:
     return load_factbase(tiny)
 
 
-def proposals_for(base: FactBase, questions: list[tuple[str, str]], *, min_score: float = 0.4) -> list[str]:
+def proposals_for(base: FactBase, questions: list[tuple[str, str]], *, min_score: float = 0.3) -> list[str]:
     """What `suggest` proposes for unanswered questions, as `intent: phrasing`, and what it leaves out."""
     report = reports.unanswered([missed(text, status=status) for text, status in questions], Engine(base).matcher)
     found = suggest(report, base, min_score=min_score)
@@ -155,16 +155,16 @@ def proposals_for(base: FactBase, questions: list[tuple[str, str]], *, min_score
 @pytest.mark.parametrize(
     ("questions", "min_score", "expected"),
     [
-        ([("where is gull rock", "clarify")], 0.4, ["keeper: where is gull rock"]),
-        ([("how tall is the lighthouse", "fallback")], 0.4, []),
-        ([("how tall is the lighthouse", "fallback")], 0.3, ["built: how tall is the lighthouse"]),
+        ([("who guarded gull rock", "clarify")], 0.3, ["keeper: who guarded gull rock"]),
+        ([("how tall is the lighthouse", "fallback")], 0.6, []),
+        ([("how tall is the lighthouse", "fallback")], 0.5, ["built: how tall is the lighthouse"]),
         ([("what is the weather", "fallback")], 0.0, []),
         (
-            [("where is gull rock", "clarify")] + [("when did mara quill die", "clarify")] * 2,
-            0.4,
-            ["keeper: when did mara quill die", "keeper: where is gull rock"],
+            [("who guarded gull rock", "clarify")] + [("when did mara quill die", "clarify")] * 2,
+            0.3,
+            ["keeper: when did mara quill die", "keeper: who guarded gull rock"],
         ),
-        ([("<@U0BOT> where is   gull rock :wave:", "clarify")], 0.4, ["keeper: where is gull rock"]),
+        ([("<@U0BOT> who guarded   gull rock :wave:", "clarify")], 0.3, ["keeper: who guarded gull rock"]),
         (
             [("Who kept the lighthouse?!", "clarify")],
             0.4,
@@ -194,8 +194,8 @@ def test_a_smalltalk_phrasing_is_left_out(tiny_base: FactBase) -> None:
 
 
 def test_groups_matching_no_intent_are_counted(tiny_base: FactBase) -> None:
-    questions = [missed("what is the weather"), missed("how tall is the lighthouse"), missed("where is gull rock")]
-    found = suggest(reports.unanswered(questions, Engine(tiny_base).matcher), tiny_base)
+    questions = [missed("what is the weather"), missed("how tall is the lighthouse"), missed("who guarded gull rock")]
+    found = suggest(reports.unanswered(questions, Engine(tiny_base).matcher), tiny_base, min_score=0.4)
     assert (len(found.proposals), found.unmatched) == (1, 2)
 
 
@@ -220,18 +220,18 @@ def proposal(base: FactBase, intent: str, phrasing: str) -> Proposal:
 def test_apply_writes_the_examples_and_the_fact_base_validates(tiny: Path, tiny_base: FactBase) -> None:
     path = tiny / "intents" / "tiny.yaml"
     before = path.read_text(encoding="utf-8")
-    applied = apply(tiny, [proposal(tiny_base, "keeper", "where is gull rock")])
+    applied = apply(tiny, [proposal(tiny_base, "keeper", "who guarded gull rock")])
     assert applied.ok and applied.files == ["intents/tiny.yaml"] and applied.base is not None
-    assert "where is gull rock" in applied.base.intents["keeper"].examples
-    assert added_lines(before, path.read_text(encoding="utf-8")) == ["      - where is gull rock\n"]
-    assert Engine(applied.base).respond("where is gull rock").status == "answered"
+    assert "who guarded gull rock" in applied.base.intents["keeper"].examples
+    assert added_lines(before, path.read_text(encoding="utf-8")) == ["      - who guarded gull rock\n"]
+    assert Engine(applied.base).respond("who guarded gull rock").status == "answered"
 
 
 def test_apply_puts_everything_back_when_the_fact_base_no_longer_validates(tiny: Path, tiny_base: FactBase) -> None:
     path = tiny / "intents" / "tiny.yaml"
     before = path.read_bytes()
     clash = proposal(tiny_base, "built", "who wrote the story")  # an example of intent 'author'
-    applied = apply(tiny, [proposal(tiny_base, "keeper", "where is gull rock"), clash])
+    applied = apply(tiny, [proposal(tiny_base, "keeper", "who guarded gull rock"), clash])
     assert not applied.ok
     assert [p.message for p in applied.problems] == [
         "example \"Who wrote the story?\" of intent 'author' stands in intent 'built' too"
@@ -244,7 +244,7 @@ def test_apply_reports_a_file_it_cannot_edit_and_writes_nothing(tiny: Path, tiny
     path = tiny / "intents" / "tiny.yaml"
     before = path.read_bytes()
     lost = Proposal(intent="nobody", phrasing="x", count=1, score=1.0, file="intents/tiny.yaml", line=1)
-    applied = apply(tiny, [proposal(tiny_base, "keeper", "where is gull rock"), lost])
+    applied = apply(tiny, [proposal(tiny_base, "keeper", "who guarded gull rock"), lost])
     assert not applied.ok and "no examples list for intent 'nobody'" in str(applied.problems[0])
     assert path.read_bytes() == before
 
@@ -269,7 +269,7 @@ def tiny_log(tiny: Path) -> MemoryStore:
 
     async def go() -> None:
         for text, status, times in [
-            ("where is gull rock", "clarify", 3),
+            ("who guarded gull rock", "clarify", 3),
             ("when did mara quill die", "clarify", 2),
             ("Who kept the lighthouse?", "clarify", 1),
             ("what is the weather", "fallback", 2),
@@ -289,9 +289,9 @@ def test_suggest_prints_proposals_and_changes_nothing(
     code, shown, _ = run(runner, ["suggest", "--data-dir", str(tiny)])
     flat = " ".join(shown.split())
     assert code == 0
-    assert "where is gull rock" in flat and "when did mara quill die" in flat and "intents/tiny.yaml" in flat
+    assert "who guarded gull rock" in flat and "when did mara quill die" in flat and "intents/tiny.yaml" in flat
     assert "Left out “Who kept the lighthouse?” for keeper: already an example of intent 'keeper'." in flat
-    assert "1 group of unanswered questions came no closer than 0.40" in flat
+    assert "1 group of unanswered questions came no closer than 0.30" in flat
     assert "Add them with --apply" in flat
     assert (tiny / "intents" / "tiny.yaml").read_bytes() == before
 
@@ -306,15 +306,15 @@ def test_suggest_apply_writes_and_revalidates(
     flat = " ".join(shown.split())
     assert code == 0, said
     assert "✓ Added 2 examples to intents/tiny.yaml; the fact base validates." in flat
-    assert "“where is gull rock” is now answered by keeper" in flat
+    assert "“who guarded gull rock” is now answered by keeper" in flat
     assert "--apply" not in flat
     assert added_lines(before, path.read_text(encoding="utf-8")) == [
-        "      - where is gull rock\n",
+        "      - who guarded gull rock\n",
         "      - when did mara quill die\n",
     ]
     assert read_factbase(tiny)[1] == []
     again = " ".join(run(runner, ["suggest", "--data-dir", str(tiny)])[1].split())
-    assert "where is gull rock" not in again.split("Left out")[0]
+    assert "who guarded gull rock" not in again.split("Left out")[0]
 
 
 def test_suggest_apply_restores_the_files_when_validation_fails(
@@ -336,9 +336,9 @@ def test_suggest_apply_restores_the_files_when_validation_fails(
 @pytest.mark.parametrize(
     ("only", "added"),
     [
-        (["--only", "1"], ["      - where is gull rock\n"]),
+        (["--only", "1"], ["      - who guarded gull rock\n"]),
         (["--only", "2"], ["      - when did mara quill die\n"]),
-        (["--only", "2", "--only", "1"], ["      - where is gull rock\n", "      - when did mara quill die\n"]),
+        (["--only", "2", "--only", "1"], ["      - who guarded gull rock\n", "      - when did mara quill die\n"]),
     ],
 )
 def test_suggest_apply_only_some(

@@ -14,9 +14,13 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from bot.context import Turn
 from bot.engine import Engine
 from bot.explain import explain, explanation_text
 from bot.models import Answer, Question, Status, byline
+
+CONVERSATION = "terminal"
+"""The one conversation of a terminal session: a follow-up is read with the question before it."""
 
 STYLES = {
     Status.answered: "green",
@@ -46,6 +50,8 @@ def render_answer(answer: Answer) -> Group:
         parts.append(Text(f"  {number}. {suggestion.question}", style=STYLES[answer.status]))
     if answer.truncated:
         parts.append(Text("(Only the start of a very long message was read.)", style="dim"))
+    if answer.context:
+        parts.append(Text(f"(Read as a follow-up to “{answer.context}”.)", style="dim"))
     return Group(*parts)
 
 
@@ -83,6 +89,7 @@ class ConsoleAdapter:
         self.engine = engine
         self.console = console or Console()
         self._last = ""
+        self._before: Turn | None = None
         self._commands: dict[str, Callable[[str], bool]] = {
             "/help": self._help,
             "/facts": self._facts,
@@ -95,7 +102,8 @@ class ConsoleAdapter:
     async def ask(self, text: str) -> Answer:
         """Push one question in and print the answer; return it too."""
         self._last = text
-        answer = await self.engine.answer(Question(text=text, who="you", where="terminal"))
+        self._before = self.engine.conversations.previous(CONVERSATION)
+        answer = await self.engine.answer(Question(text=text, who="you", where="terminal", conversation=CONVERSATION))
         self.console.print(render_answer(answer))
         return answer
 
@@ -144,7 +152,8 @@ class ConsoleAdapter:
         if not text:
             self.console.print("Ask something first, or give a question: /why who won?", style="yellow")
             return True
-        self.console.print(explanation_text(explain(self.engine, text)), markup=False, highlight=False)
+        previous = None if question else self._before
+        self.console.print(explanation_text(explain(self.engine, text, previous)), markup=False, highlight=False)
         return True
 
     def _quit(self, _: str) -> bool:

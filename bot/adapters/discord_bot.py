@@ -299,9 +299,10 @@ class FactbotClient(discord.Client):
 
     async def answer(self, text: str, *, who: int, where: int | None, in_channel: bool = False) -> Reply:
         """Ask the engine and render its Answer; in a channel, a pointer instead when it was given there lately."""
-        question = Question(text=text, who=str(who), where=str(where), platform="discord")
+        conversation = f"discord:{where}:{who}"  # one conversation per person per channel (or DM)
+        question = Question(text=text, who=str(who), where=str(where), platform="discord", conversation=conversation)
         if where is not None:
-            self.last_asked.remember(str(where), text)
+            self.last_asked.remember(str(where), text, self.engine.conversations.previous(conversation))
         answer = await self.engine.answer(question)
         facts = self.repeats.followed(answer) if in_channel and where is not None else ()
         earlier = await self.repeats.earlier(str(where), facts)
@@ -316,7 +317,8 @@ class FactbotClient(discord.Client):
 
     def why(self, question: str | None, *, where: int | None) -> Reply:
         """`/why`: the explanation of `question`, or of the last answer in channel `where`; else a hint."""
-        text = (question or "").strip() or (self.last_asked.last(str(where)) if where is not None else None)
+        asked = (question or "").strip()
+        text = asked or (self.last_asked.last(str(where)) if where is not None else None)
         if not text:
             s = self.settings
             return Reply(
@@ -324,7 +326,8 @@ class FactbotClient(discord.Client):
                 f"or `/{s.command_why} question:` with your question.",
                 private=True,
             )
-        return Reply(embed=why_embed(explain(self.engine, text)), private=True)
+        previous = None if asked or where is None else self.last_asked.before(str(where))
+        return Reply(embed=why_embed(explain(self.engine, text, previous)), private=True)
 
     # -- the digest -------------------------------------------------------------------------------
 

@@ -82,6 +82,8 @@ def answer_embed(answer: Answer) -> discord.Embed:
     description = escape_markdown(answer.answer)
     if answer.truncated:
         description += "\n*(Only the start of a very long message was read.)*"
+    if answer.context:
+        description += f"\n*(Read as a follow-up to “{escape_markdown(clip(answer.context, TITLE))}”.)*"
     url = answer.citations[0].url if answer.citations else None
     embed = _embed(
         escape_markdown(answer.question.strip()) or "Factbot", description, colour=COLOURS[answer.status], url=url

@@ -131,8 +131,15 @@ class SlashCommand(_Payload):
     response_url: str | None = None
 
     def question(self) -> Question:
-        """The command's text as a Question."""
-        return Question(text=plain(self.text).strip(), who=self.user_id, where=self.channel_id, platform="slack")
+        """The command's text as a Question; in a DM, one conversation with the bot."""
+        conversation = f"slack:{self.channel_id}" if self.channel_id.startswith("D") else None
+        return Question(
+            text=plain(self.text).strip(),
+            who=self.user_id,
+            where=self.channel_id,
+            platform="slack",
+            conversation=conversation,
+        )
 
 
 class MessageEvent(_Payload):
@@ -155,7 +162,15 @@ class MessageEvent(_Payload):
     def question(self, bot_user: str | None) -> Question:
         """The text without the bot's own mention, as a Question."""
         text = re.sub(rf"<@{re.escape(bot_user)}(\|[^>]*)?>", " ", self.text) if bot_user else self.text
-        return Question(text=plain(text).strip(), who=self.user, where=self.channel, platform="slack")
+        return Question(
+            text=plain(text).strip(), who=self.user, where=self.channel, platform="slack", conversation=self.thread()
+        )
+
+    def thread(self) -> str:
+        """The conversation it belongs to: the DM, or the thread it starts or replies in."""
+        if self.channel_type == "im" or self.channel.startswith("D"):
+            return f"slack:{self.channel}"
+        return f"slack:{self.channel}:{self.thread_ts or self.ts}"
 
 
 class ButtonClick(_Payload):
@@ -301,7 +316,8 @@ class SlackAdapter:
 
     async def _why(self, command: dict[str, Any]) -> Reply:
         slash = SlashCommand.model_validate(command)
-        text = slash.question().text or self.last_asked.last(slash.channel_id)
+        asked = slash.question().text
+        text = asked or self.last_asked.last(slash.channel_id)
         if not text:
             return Reply(
                 notice_message(
@@ -310,14 +326,16 @@ class SlackAdapter:
                     "your question`."
                 )
             )
-        return Reply(why_message(explain(self.engine, text)))
+        previous = None if asked else self.last_asked.before(slash.channel_id)
+        return Reply(why_message(explain(self.engine, text, previous)))
 
     async def _ask(self, command: dict[str, Any]) -> Reply:
         slash = SlashCommand.model_validate(command)
         question = slash.question()
         if not question.text:
             return await self._help()
-        self.last_asked.remember(slash.channel_id, question.text)
+        previous = self.engine.conversations.previous(question.conversation)
+        self.last_asked.remember(slash.channel_id, question.text, previous)
         answer = await self.engine.answer(question)
         log.info("Slack: /%s answered: status=%s intent=%s", self.settings.command_ask, answer.status, answer.intent)
         in_dm = slash.channel_id.startswith("D") or not slash.channel_id
@@ -441,7 +459,8 @@ class SlackAdapter:
     ) -> None:
         try:
             question = event.question(bot_user)
-            self.last_asked.remember(event.channel, question.text)
+            previous = self.engine.conversations.previous(question.conversation)
+            self.last_asked.remember(event.channel, question.text, previous)
             answer = await self.engine.answer(question)
             reply = await self._reply_to(answer, channel=channel)
             log.info("Slack: %s answered: status=%s intent=%s", event.type, answer.status, answer.intent)

@@ -218,6 +218,7 @@ def answer_message(answer: Answer, *, asker: str | None = None, about: str | Non
         tuple((c.fact_id, c.quote, c.paragraph, c.title, c.author, c.publisher, c.url) for c in answer.citations),
         tuple((s.intent, s.question) for s in answer.suggestions),
         answer.truncated,
+        answer.context,
         about,
     )
     body = _bodies.get(key)
@@ -246,6 +247,8 @@ def _answer_body(answer: Answer, about: str | None) -> tuple[Block | None, ...]:
         blocks.append(feedback_buttons(answer.intent, [c.fact_id for c in answer.citations]))
     if answer.truncated:
         blocks.append(context("_Only the start of a very long message was read._"))
+    if answer.context:
+        blocks.append(context(f"_Read as a follow-up to “{echo(answer.context)}”._"))
     return tuple(blocks)
 
 

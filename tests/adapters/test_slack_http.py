@@ -171,7 +171,7 @@ async def test_an_answer_in_a_channel_is_posted_there_and_remembered(
 
 @pytest.mark.parametrize(
     ("question", "window"),
-    [("Who won the ITU election?", 0), ("who won?", 30)],
+    [("Who won the ITU election?", 0), ("votes?", 30)],
     ids=["repeats-off", "not-a-fact-answer"],
 )
 async def test_other_asks_are_answered_in_the_acknowledgement_for_the_channel(
@@ -480,7 +480,7 @@ async def test_why_with_a_question_explains_it_to_the_asker_only(slack: Slack) -
     assert status == 200 and body["response_type"] == "ephemeral"
     text = section_texts(body)
     assert "I answered with “What was Ismailov's vote count?” because your question matched the example" in text
-    assert "score 0.92 ≥ answer threshold 0.70 and margin" in text and "Runner-up: " in text
+    assert "confidence 0.80 ≥ answer threshold" in text and "and margin" in text and "Runner-up: " in text
     assert block_problems(body["blocks"]) == [] and slack.fake.posts() == []
 
 
@@ -489,7 +489,7 @@ async def test_why_alone_explains_the_last_answer_in_that_channel(slack: Slack) 
     await slack.command("how many votes did ismailov get", channel="C0GENERAL")
     _, here = await slack.command("", command="/why", channel="C0OTHER")
     assert "I didn't answer" in section_texts(here) and "“headquartered”" in section_texts(here)
-    await slack.event(app_mention(f"<@{BOT_USER}> who won?", channel="C0THIRD"))
+    await slack.event(app_mention(f"<@{BOT_USER}> votes?", channel="C0THIRD"))
     await slack.posted()
     _, mentioned = await slack.command("", command="/why", channel="C0THIRD")
     assert "I asked which you meant" in section_texts(mentioned)
@@ -513,6 +513,6 @@ async def test_why_keeps_hostile_text_inert(slack: Slack) -> None:
 
 async def test_why_follows_its_renamed_command(engine: Engine, fake: FakeSlack) -> None:
     async with serving(engine, fake, settings_for(fake, command_why="explain")) as slack:
-        status, body = await slack.command("who won?", command="/explain")
+        status, body = await slack.command("votes?", command="/explain")
         assert status == 200 and "almost equally well" in section_texts(body)
         assert (await slack.command("who won?", command="/why"))[0] == 404

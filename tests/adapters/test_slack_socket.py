@@ -81,11 +81,11 @@ async def test_connects_through_apps_connections_open_with_the_app_token(socket_
 
 
 async def test_a_slash_command_is_answered_in_the_ack_frame(socket_mode: FakeSlack) -> None:
-    await socket_mode.send(slash_envelope(socket_mode, "who won?", "env-1"))
+    await socket_mode.send(slash_envelope(socket_mode, "votes?", "env-1"))
     [ack] = await socket_mode.wait_for(lambda: socket_mode.acks("env-1"))
     payload = ack["payload"]
     assert payload["response_type"] == "in_channel"
-    assert any("<@U0HUMAN> asked: “who won?”" in text for text in strings(payload["blocks"]))
+    assert any("<@U0HUMAN> asked: “votes?”" in text for text in strings(payload["blocks"]))
 
 
 async def test_a_channel_answer_is_acked_empty_then_posted_and_remembered(
@@ -172,7 +172,7 @@ async def test_run_http_serves_health_and_commands_until_cancelled(engine: Engin
             except OSError:
                 assert not task.done(), task.exception()
                 await asyncio.sleep(0.01)
-        body = form_body(slash_form("/ask", "who won?", response_url=fake.hook_url()))
+        body = form_body(slash_form("/ask", "votes?", response_url=fake.hook_url()))
         headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
         async with http.post(f"{base}/slack/events", data=body, headers=headers) as response:
             assert response.status == 200

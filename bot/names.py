@@ -1,0 +1,71 @@
+"""Names as people type them in chat, written out the way a fact base writes them.
+
+Three general word lists ship in `bot/data/`, each `short<TAB>long`, lower case:
+
+- `abbreviations.tsv`: chat, business and news shorthand ("natl" -> "national", "sec gen" ->
+  "secretary general", "prez" -> "president", "3rd" -> "third");
+- `places.tsv`: capitals and seats of power that stand for their country ("beijing" -> "china",
+  "the kremlin" -> "russia", "white house" -> "united states");
+- `demonyms.tsv`: "chinese" -> "china", "americans" -> "united states".
+
+`expand` rewrites a normalised word list with them, longest phrase first. Questions and the fact base
+go through the same rewriting, so "the Chinese position" meets "China's position" and "Beijing"
+meets "China" whichever side uses which. "US" and "U.S." in capitals are the country.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+
+FILES = ("abbreviations.tsv", "places.tsv", "demonyms.tsv")
+LONGEST = 3
+"""The longest name, in words, that is looked for."""
+
+COUNTRY_US = re.compile(r"\bU\.?S\.?(?:A\.?)?(?=[^\w.]|$)")
+"""The United States written in capitals ("US", "U.S.", "USA"), which casefolding would make "us"."""
+
+
+@functools.lru_cache(maxsize=1)
+def table() -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Every short form, as a tuple of words, to its long form; a later file never overrides an earlier one."""
+    names: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for name in FILES:
+        text = resources.files("bot").joinpath("data", name).read_text(encoding="utf-8")
+        for line in text.splitlines():
+            if line.strip() and not line.startswith("#"):
+                short, long = line.split("\t")
+                names.setdefault(tuple(short.split()), tuple(long.split()))
+    return names
+
+
+@functools.lru_cache(maxsize=1)
+def _first_words() -> frozenset[str]:
+    return frozenset(short[0] for short in table())
+
+
+def expand(words: list[str]) -> list[str]:
+    """`words` with every known short form written out, longest match first."""
+    starts = _first_words()
+    if starts.isdisjoint(words):
+        return words
+    names = table()
+    out: list[str] = []
+    at = 0
+    while at < len(words):
+        for size in range(min(LONGEST, len(words) - at), 0, -1):
+            long = names.get(tuple(words[at : at + size])) if words[at] in starts else None
+            if long is not None:
+                out.extend(long)
+                at += size
+                break
+        else:
+            out.append(words[at])
+            at += 1
+    return out
+
+
+def country_capitals(text: str) -> str:
+    """`text` with "US" / "U.S." / "USA" in capitals written as "United States"."""
+    return COUNTRY_US.sub(" United States ", text) if "U" in text else text

@@ -29,17 +29,24 @@ REFERRING = frozenset(
 )
 """Words that point back to something said before."""
 
-OPENERS = frozenset("and also so but what about how about ok okay".split())  # noqa: SIM905
+OPENERS = frozenset("and also so but ok okay then".split())  # noqa: SIM905
 """First words of a question that continues the one before."""
+
+OPENING_PAIRS = frozenset({("what", "about"), ("how", "about")})
+"""First two words that do the same ("what about Russia?")."""
 
 
 @dataclass(frozen=True)
 class Turn:
-    """The last question of a conversation: what was asked, which intent answered it, and when."""
+    """The last question of a conversation: what was asked, which intent answered it, and when.
+
+    `topic` is what a follow-up to it is read with: the question, and the questions it followed up on.
+    """
 
     text: str
     intent: str | None
     at: float
+    topic: str = ""
 
 
 def refers_back(text: str) -> bool:
@@ -47,7 +54,8 @@ def refers_back(text: str) -> bool:
     words = normalise(text).split()
     if not words:
         return False
-    return words[0] in OPENERS or not REFERRING.isdisjoint(words) or len(words) <= SHORT
+    opening = words[0] in OPENERS or tuple(words[:2]) in OPENING_PAIRS
+    return opening or not REFERRING.isdisjoint(words) or len(words) <= SHORT
 
 
 class Conversations:
@@ -65,11 +73,11 @@ class Conversations:
             return None
         return turn
 
-    def remember(self, conversation: str | None, text: str, intent: str | None) -> None:
-        """Keep `text` as the conversation's last question."""
+    def remember(self, conversation: str | None, text: str, intent: str | None, *, topic: str | None = None) -> None:
+        """Keep `text` as the conversation's last question (read, with what it followed up on, as `topic`)."""
         if not conversation:
             return
-        self._turns[conversation] = Turn(text, intent, self._clock())
+        self._turns[conversation] = Turn(text, intent, self._clock(), topic or text)
         self._turns.move_to_end(conversation)
         if len(self._turns) > self._size:
             self._turns.popitem(last=False)

@@ -104,12 +104,13 @@ class Engine:
         """Decide what to say to `text`, read with the conversation's last question when it follows up on it."""
         previous = self.conversations.previous(conversation)
         ranking, used = self.reading(text, previous)
-        if used:
-            answer = self.compose(text, ranking).model_copy(update={"context": previous.text if previous else None})
-            read = f"{text} {previous.text}"[:MAX_CHARS] if previous else text
+        if used and previous is not None:
+            answer = self.compose(text, ranking).model_copy(update={"context": previous.text})
+            topic = f"{text} {previous.topic}"[:MAX_CHARS]
         else:
-            answer, read = self._remembered(text), text
-        self.conversations.remember(conversation, read, answer.intent if answer.status is Status.answered else None)
+            answer, topic = self._remembered(text), text
+        intent = answer.intent if answer.status is Status.answered else None
+        self.conversations.remember(conversation, text, intent, topic=topic)
         return answer
 
     def _remembered(self, text: str) -> Answer:
@@ -139,7 +140,7 @@ class Engine:
             return alone, False
         if not alone.terms and REFERRING.isdisjoint(normalise(text).split()):
             return alone, False  # "thanks" is small talk, not a follow-up
-        joined = self.matcher.rank(f"{text} {previous.text}")
+        joined = self.matcher.rank(text, context=previous.topic)
         if set(joined.terms) <= set(alone.terms):
             return alone, False  # the earlier question adds nothing: asked again, or said another way
         keep = alone.best is not None and alone.best.intent == previous.intent

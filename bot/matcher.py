@@ -56,7 +56,7 @@ STOPWORDS = frozenset(
     where which while who whom whos whose why will with wonder wondering would wouldnt you
     youre your yours yourself yourselves know knows remind explain curious like need mean
     means meant actually basically anyway exactly exact bit lot lots thing things stuff
-    many still well ones yet already even etc eg ie done gone known knew told""".split()  # noqa: SIM905 (a word list reads best as text)
+    many still well ones yet already even etc eg ie done gone known knew told mention mentions mentioned""".split()  # noqa: SIM905 (a word list reads best as text)
 )
 """Words that carry no topic in any fact base."""
 
@@ -92,6 +92,9 @@ Fitted by logistic regression on the labelled questions of four unrelated fact b
 turn, the rest rank its questions better than the score alone does (AUC 0.87-0.96 against 0.85-0.93)."""
 
 TERMS_CAP = 6
+
+CONTEXT_WEIGHT = 0.5
+"""How much the terms of an earlier question count when a follow-up is read with it."""
 
 TYPE_PENALTY = 0.6
 """Score factor for an intent never asked with the question's kind (when, where, how many)."""
@@ -231,6 +234,7 @@ class Matcher:
         self._topical_in = {
             source.id: {t for p in base.documents[source.id].quotable for t in self._terms_of(p.text)}
             | set(self._terms_of(_record_text(source)))
+            | {self._term(short) for short in acronyms_in(p.text for p in base.documents[source.id].quotable)}
             for source in base.sources.values()
             if source.id in base.documents
         }
@@ -323,11 +327,12 @@ class Matcher:
         lengths = np.linalg.norm(sums, axis=1, keepdims=True)
         return (sums / np.where(lengths > 0, lengths, 1.0)).astype(np.float32)
 
-    def rank(self, text: str, *, leave_out: int | None = None) -> Ranking:
+    def rank(self, text: str, *, context: str | None = None, leave_out: int | None = None) -> Ranking:
         """Score every intent that shares a term with `text`, best first.
 
-        `leave_out` names an indexed example to rank as if it were not there: how the fact base's own
-        phrasings, asked as new questions, would fare (see `bot.calibrate`).
+        `context` is an earlier question `text` follows up on: its terms join the question's at
+        `CONTEXT_WEIGHT`. `leave_out` names an indexed example to rank as if it were not there: how the
+        fact base's own phrasings, asked as new questions, would fare (see `bot.calibrate`).
         """
         truncated = len(text) > MAX_CHARS
         words = normalise(text[:MAX_CHARS]).split()
@@ -336,14 +341,18 @@ class Matcher:
         if smalltalk.is_phrase(words):  # "how does this work" is small talk even where "work" is a topic
             return Ranking((), (), (), {}, truncated)
         terms, corrected = self._query_terms(words)
+        own = frozenset(terms)
+        if context:
+            terms += [t for t in self._query_terms(normalise(context[:MAX_CHARS]).split())[0] if t not in own]
         unknown = tuple(t for t in terms if t not in self._known)
         kind = question_type(" ".join(corrected.get(w, w) for w in words))
-        vector = self._semantic.embed([text[:MAX_CHARS]])[0] if self._semantic is not None and terms else None
+        read = f"{text[:MAX_CHARS]} {context[:MAX_CHARS]}" if context else text[:MAX_CHARS]
+        vector = self._semantic.embed([read])[0] if self._semantic is not None and terms else None
         same = [i for i in self._verbatim.get(" ".join(words), ()) if i != leave_out]
         verbatim = self._intent_of_example(same[0]) if same else None
-        candidates = self._score(terms, kind, vector, leave_out, verbatim) if terms else []
-        weights = [self._idf.get(t, self._unknown_weight) for t in terms]
-        share = sum(w for t, w in zip(terms, weights, strict=True) if t in unknown) / sum(weights) if terms else 0.0
+        weights = {t: self._idf.get(t, self._unknown_weight) * (1.0 if t in own else CONTEXT_WEIGHT) for t in terms}
+        candidates = self._score(weights, kind, vector, leave_out, verbatim) if terms else []
+        share = sum(weights[t] for t in unknown) / sum(weights.values()) if terms else 0.0
         topical = self._anchors(terms, candidates)
         return Ranking(tuple(terms), topical, unknown, corrected, truncated, candidates, share)
 
@@ -465,7 +474,7 @@ class Matcher:
 
     def _score(
         self,
-        terms: list[str],
+        weights: dict[str, float],
         kind: str | None,
         vector: np.ndarray | None,
         leave_out: int | None = None,
@@ -475,7 +484,6 @@ class Matcher:
 
         Only an intent that shares a term with the question, or whose meaning is near it, is a candidate.
         """
-        weights = {t: self._idf.get(t, self._unknown_weight) for t in terms}
         total = sum(weights.values())
         shared = np.zeros(len(self._examples))
         bm25 = np.zeros(len(self._intent_ids))
@@ -589,14 +597,22 @@ _SMALL_WORDS = frozenset({"of", "on", "for", "and", "the", "de", "du"})
 
 
 def _acronyms(base: FactBase) -> dict[str, list[str]]:
-    """Short names people type for the sources' multi-word names: "SCO", "FOCAC", and any "Name (ABC)".
+    """Short names people type for the sources' multi-word names (`acronyms_in`), over every source."""
+    found: dict[str, list[str]] = {}
+    for document in base.documents.values():
+        for short, name in acronyms_in(p.text for p in document.quotable).items():
+            found.setdefault(short, name)
+    return found
+
+
+def acronyms_in(texts: Iterable[str]) -> dict[str, list[str]]:
+    """Short names people type for the multi-word names in `texts`: "SCO", "FOCAC", and any "Name (ABC)".
 
     For each capitalised name of two words or more, its initials with and without the small words
-    ("Forum on China-Africa Cooperation": "focac" and "fcac"); and every acronym the source gives in
-    brackets after a name. Each maps to the name's normalised words.
+    ("Forum on China-Africa Cooperation": "focac" and "fcac"); and every acronym given in brackets
+    after a name. Each maps to the name's normalised words.
     """
     found: dict[str, list[str]] = {}
-    texts = [p.text for document in base.documents.values() for p in document.quotable]
     for text in texts:
         for match in _IN_BRACKETS.finditer(text):
             found.setdefault(match.group(2).casefold(), normalise(match.group(1)).split())

@@ -744,6 +744,17 @@ async def test_why_with_a_question_explains_it_privately(bot: FakeDiscord) -> No
     assert "Runner-up: " in numbers["value"] and len(numbers["value"]) <= 1024
 
 
+async def test_a_follow_up_is_read_with_the_same_person_s_question_before_it(bot: FakeDiscord) -> None:
+    await ask(bot, "ask", {"question": "who won the ITU election?"}, channel_id="310")
+    mine = embed_of(await ask(bot, "ask", {"question": "and when was that?"}, channel_id="310"))
+    theirs = embed_of(await ask(bot, "ask", {"question": "and when was that?"}, channel_id="310", user_id="2002"))
+    assert "Read as a follow-up to “who won the ITU election?”" in mine["description"]
+    assert any("29 September" in field["value"] for field in mine["fields"])
+    assert "follow-up" not in theirs["description"]
+    why = embed_of(await ask(bot, "why", channel_id="310", user_id="2002"))
+    assert "follow-up" not in why["description"]
+
+
 async def test_why_alone_explains_the_last_answer_in_that_channel(bot: FakeDiscord) -> None:
     await ask(bot, "ask", {"question": "Where is the ITU headquartered?"}, channel_id="301")
     await ask(bot, "ask", {"question": "how many votes did ismailov get"}, channel_id="300")

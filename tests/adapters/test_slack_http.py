@@ -255,6 +255,18 @@ async def test_mention_inside_a_thread_stays_in_that_thread(slack: Slack) -> Non
     assert post["thread_ts"] == "1700000000.000100"
 
 
+async def test_a_follow_up_in_a_thread_is_read_with_the_question_before_it(slack: Slack) -> None:
+    first = app_mention(f"<@{BOT_USER}> who won the ITU election?", ts="1700000000.000300")
+    follow_up = app_mention(f"<@{BOT_USER}> and when was that?", ts="1700000000.000301", thread_ts="1700000000.000300")
+    elsewhere = app_mention(f"<@{BOT_USER}> and when was that?", ts="1700000000.000302", channel="C0OTHER")
+    for n, event in enumerate((first, follow_up, elsewhere)):
+        await slack.event(event, event_id=f"EvFollow{n}")
+        await slack.posted(n + 1)
+    _, in_thread, other = (section_texts(post) for post in await slack.posted(3))
+    assert "29 September" in in_thread and "Read as a follow-up to “who won the ITU election?”" in in_thread
+    assert "follow-up" not in other
+
+
 async def test_direct_message_is_answered_in_the_dm(slack: Slack, engine: Engine) -> None:
     question, quote = question_of(engine, "election-winner")
     await slack.event(im_message(question))

@@ -1,0 +1,71 @@
+"""The decision's thresholds are read off the fact base loaded, unless the settings fix them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot import calibrate
+from bot.calibrate import Thresholds, resolve
+from bot.cli import app
+from bot.engine import Engine
+from bot.knowledge import FactBase, load_factbase
+from bot.matcher import Matcher
+from bot.models import Status
+
+
+def test_each_fact_base_gets_thresholds_of_its_own(shipped: FactBase, tiny: Path) -> None:
+    shipped_thresholds = Engine(shipped).thresholds
+    tiny_thresholds = Engine(load_factbase(tiny)).thresholds
+    assert shipped_thresholds != tiny_thresholds
+    for t in (shipped_thresholds, tiny_thresholds):
+        assert 0 < t.clarify <= t.answer < 1 and t.margin == calibrate.DEFAULT_MARGIN
+
+
+def test_thresholds_given_are_used_as_given(shipped: FactBase) -> None:
+    fixed = Thresholds(0.9, 0.2, 0.01)
+    assert Engine(shipped, thresholds=fixed).thresholds == fixed
+
+
+def test_one_threshold_given_the_other_is_read_off(shipped: FactBase) -> None:
+    matcher = Matcher(shipped)
+    measured = resolve(matcher)
+    assert resolve(matcher, answer=0.95).answer == 0.95
+    assert resolve(matcher, answer=0.95).clarify == measured.clarify
+    assert resolve(matcher, answer=0.1).clarify == 0.1, "clarify is never above answer"
+
+
+def test_a_fact_base_too_small_to_measure_keeps_the_defaults(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(calibrate, "MINIMUM", 10_000)
+    t = Engine(load_factbase(tiny)).thresholds
+    assert (t.answer, t.clarify) == (calibrate.DEFAULT_ANSWER, calibrate.DEFAULT_CLARIFY)
+
+
+def test_an_example_left_out_no_longer_matches_itself(shipped: FactBase) -> None:
+    matcher = Matcher(shipped)
+    index, (intent, text) = next((n, e) for n, e in enumerate(matcher.examples) if len(e[1].split()) > 3)
+    assert matcher.rank(text).best is not None and matcher.rank(text).best.score == 1.0
+    left_out = matcher.rank(text, leave_out=index)
+    assert left_out.best is not None and left_out.best.score < 1.0
+
+
+def test_the_fact_base_s_own_phrasings_mostly_rank_their_intent_first(shipped: FactBase) -> None:
+    scores = calibrate.own_phrasings(Matcher(shipped))
+    assert len(scores) >= 0.7 * min(calibrate.SAMPLE, sum(len(i.examples) for i in shipped.intents.values()))
+
+
+def test_the_settings_can_fix_the_thresholds(runner: CliRunner, tmp_path: Path) -> None:
+    Path(".env").write_text("FACTBOT_ANSWER_THRESHOLD=0.99\nFACTBOT_CLARIFY_THRESHOLD=0.98\n", encoding="utf-8")
+    result = runner.invoke(app, ["ask", "--why", "Who won the ITU election?"])
+    assert "Thresholds: answer 0.99 · clarify 0.98" in result.output
+
+
+def test_matching_goes_on_by_words_alone_without_word_vectors(shipped: FactBase) -> None:
+    matcher = Matcher(shipped, vectors=False)
+    ranking = matcher.rank("How many votes did Ismailov get?")
+    assert ranking.best is not None and ranking.best.intent == "loser-votes" and ranking.best.meaning == 0.0
+    engine = Engine(shipped)
+    engine.matcher = matcher
+    assert engine.compose("How many votes did Ismailov get?").status is Status.answered

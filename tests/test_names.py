@@ -1,0 +1,95 @@
+"""Names as people type them: the shipped word lists, how normalisation uses them, and acronyms of sources."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+import pytest
+
+from bot import names
+from bot.calibrate import bank
+from bot.engine import Engine
+from bot.matcher import acronyms_in
+from bot.models import Status
+from bot.normalise import normalise
+
+
+@pytest.mark.parametrize(
+    ("typed", "normal"),
+    [
+        ("natl security law yr?", "national security law year"),
+        ("who's the sec gen of the ITU", "who the secretary general of the itu"),
+        ("CCP gen sec", "ccp general secretary"),
+        ("xi 3rd term", "xi third term"),
+        ("new govt admin", "new government administration"),
+        ("Did Beijing back him?", "did china back him"),
+        ("the Kremlin's candidate", "the russia candidate"),
+        ("what the White House said", "what the united states said"),
+        ("Chinese firms", "china firms"),
+        ("Americans voted", "united states voted"),
+        ("the US position", "the united states position"),
+        ("U.S. policy", "united states policy"),
+        ("USA", "united states"),
+        ("let us know", "let us know"),
+        ("the PRC", "the china"),
+    ],
+)
+def test_names_are_written_out(typed: str, normal: str) -> None:
+    assert normalise(typed) == normal
+
+
+@pytest.mark.parametrize("word", ["us", "it", "may", "will", "can", "polish", "male", "min", "etc"])
+def test_words_that_mean_something_else_are_not_names(word: str) -> None:
+    assert (word,) not in names.table()
+
+
+@pytest.mark.parametrize("file", names.FILES)
+def test_each_word_list_is_two_lower_case_columns_with_unique_keys(file: str) -> None:
+    text = resources.files("bot").joinpath("data", file).read_text(encoding="utf-8")
+    rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
+    assert len(rows) >= 100
+    assert [
+        row for row in rows if len(row) != 2 or not all(re.fullmatch(r"[a-z0-9]+( [a-z0-9]+)*", c) for c in row)
+    ] == []
+    keys = [row[0] for row in rows]
+    assert len(keys) == len(set(keys))
+
+
+def test_the_out_of_scope_bank_is_varied_questions() -> None:
+    questions = bank()
+    assert len(questions) >= 300 and len(set(questions)) == len(questions)
+    assert all(q.strip() == q and len(q) > 3 for q in questions)
+
+
+@pytest.mark.parametrize(
+    ("text", "short", "name"),
+    [
+        ("through the Shanghai Cooperation Organisation among others", "sco", "shanghai cooperation organisation"),
+        ("the Forum on China-Africa Cooperation and", "focac", "forum on china africa cooperation"),
+        ("the Forum on China-Africa Cooperation and", "fcac", "forum on china africa cooperation"),
+        ("The Open Source Initiative (OSI) approves licences.", "osi", "the open source initiative"),
+    ],
+)
+def test_acronyms_are_derived_from_names_in_the_source(text: str, short: str, name: str) -> None:
+    assert " ".join(acronyms_in([text])[short]) == name
+
+
+def test_and_or_the_never_join_two_names() -> None:
+    found = acronyms_in(["the Forum on China-Africa Cooperation and the Shanghai Cooperation Organisation"])
+    assert "sco" in found and "focac" in found and not any(len(short) > 5 for short in found)
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("SCO?", "china-forums"),
+        ("is FOCAC mentioned", "china-forums"),
+        ("xi 3rd term?", "xi-third-term"),
+        ("the Kremlin candidate", "ismailov-country"),
+        ("when was the PRC data security initiative", "data-security-initiative"),
+    ],
+)
+def test_names_as_typed_in_chat_are_answered(engine: Engine, question: str, intent: str) -> None:
+    answer = engine.respond(question)
+    assert (answer.status, answer.intent) == (Status.answered, intent)

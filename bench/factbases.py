@@ -11,6 +11,8 @@ another who never saw its intent examples), and reports each one's rates side by
 - near-topic: same subject, not covered by the source: not answered (a clarifying question or a
   fallback is right);
 - unrelated: not answered;
+- wrong: share of the answers given that were wrong (an answerable question answered without the
+  expected quote, or a question that must not be answered, answered);
 - clarify: share of answerable questions met with a clarifying question instead of an answer;
 - latency: per question, p50 and p99 of `Engine.compose`.
 
@@ -61,6 +63,8 @@ class Outcome:
     size: str
     right: dict[str, list[bool]] = field(default_factory=lambda: {g: [] for g in GROUPS})
     clarified: int = 0
+    answered: int = 0
+    wrong: int = 0
     uncovered: int = 0
     seconds: list[float] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
@@ -149,6 +153,8 @@ def measure(name: str, folder: Path, questions: Path, engine: Engine | None = No
             else:
                 right = answer.status is not Status.answered
             outcome.right[group].append(right)
+            outcome.answered += answer.status is Status.answered
+            outcome.wrong += answer.status is Status.answered and not right
             if not right:
                 got = f"{answer.status.value} {answer.intent or ''} {answer.confidence:.2f}"
                 outcome.misses.append(f"  {group:<10} {row['q']!r} -> {got}")
@@ -181,13 +187,15 @@ def main() -> None:
                 outcomes.append(measure(name, folder, questions, together))
             except (FactBaseError, OSError) as error:
                 sys.exit(f"{name}: {error}")
-    header = ("fact base", "answerable", "near-topic", "unrelated", "clarify", "p50", "p99")
-    print("{:<24} {:>16} {:>14} {:>12} {:>8} {:>7} {:>7}".format(*header))
+    header = ("fact base", "answerable", "near-topic", "unrelated", "wrong", "clarify", "p50", "p99")
+    print("{:<24} {:>16} {:>14} {:>14} {:>6} {:>8} {:>7} {:>7}".format(*header))
     for o in outcomes:
         clarify = 100 * o.clarified / max(1, len(o.right["answerable"]))
+        wrong = 100 * o.wrong / max(1, o.answered)
         print(
-            f"{o.name:<24} {o.rate('answerable'):>16} {o.rate('near_topic'):>14} {o.rate('unrelated'):>12}"
-            f" {clarify:>7.1f}% {milliseconds(o.seconds, 50):>5.2f}ms {milliseconds(o.seconds, 99):>5.2f}ms"
+            f"{o.name:<24} {o.rate('answerable'):>16} {o.rate('near_topic'):>14} {o.rate('unrelated'):>14}"
+            f" {wrong:>5.1f}% {clarify:>7.1f}%"
+            f" {milliseconds(o.seconds, 50):>5.2f}ms {milliseconds(o.seconds, 99):>5.2f}ms"
         )
     for o in outcomes:
         print(f"\n{o.name}: {o.size}; {o.uncovered} answerable questions not covered by any fact")

@@ -140,8 +140,8 @@ def factbot(root: Path) -> Callable[[str], Prediction]:
     engine = Engine(load_factbase(root))
 
     def predict(text: str) -> Prediction:
-        answer = engine.compose(text)
         ranking = engine.matcher.rank(text)
+        answer = engine.compose(text, ranking)
         best = ranking.best.intent if ranking.best else None
         return (answer.intent if answer.status is Status.answered else None), best
 

@@ -20,9 +20,6 @@ import re
 from importlib import resources
 
 FILES = ("abbreviations.tsv", "places.tsv", "demonyms.tsv")
-LONGEST = 3
-"""The longest name, in words, that is looked for."""
-
 COUNTRY_US = re.compile(r"\bU\.?S\.?(?:A\.?)?(?=[^\w.]|$)")
 """The United States written in capitals ("US", "U.S.", "USA"), which casefolding would make "us"."""
 
@@ -41,21 +38,26 @@ def table() -> dict[tuple[str, ...], tuple[str, ...]]:
 
 
 @functools.lru_cache(maxsize=1)
-def _first_words() -> frozenset[str]:
-    return frozenset(short[0] for short in table())
+def _longest_from() -> dict[str, int]:
+    """For each word that starts a short form, the most words a short form starting with it has."""
+    longest: dict[str, int] = {}
+    for short in table():
+        longest[short[0]] = max(longest.get(short[0], 0), len(short))
+    return longest
 
 
 def expand(words: list[str]) -> list[str]:
     """`words` with every known short form written out, longest match first."""
-    starts = _first_words()
-    if starts.isdisjoint(words):
+    longest = _longest_from()
+    if longest.keys().isdisjoint(words):
         return words
     names = table()
     out: list[str] = []
     at = 0
     while at < len(words):
-        for size in range(min(LONGEST, len(words) - at), 0, -1):
-            long = names.get(tuple(words[at : at + size])) if words[at] in starts else None
+        reach = longest.get(words[at], 0)
+        for size in range(min(reach, len(words) - at), 0, -1):
+            long = names.get(tuple(words[at : at + size]))
             if long is not None:
                 out.extend(long)
                 at += size

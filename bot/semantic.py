@@ -37,10 +37,10 @@ class Vectors:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One unit row per text (a zero row for a text with no token)."""
         rows = np.zeros((len(texts), self.dimensions), dtype=np.float32)
-        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)  # type: ignore[attr-defined]
-        for row, encoding in enumerate(encodings):
-            if encoding.ids:
-                rows[row] = self._table[np.minimum(encoding.ids, len(self._table) - 1)].mean(axis=0, dtype=np.float32)
+        last = len(self._table) - 1
+        for row, encoding in enumerate(self._tokenizer.encode_batch(list(texts), add_special_tokens=False)):  # type: ignore[attr-defined]
+            if encoding.ids:  # one small gather per text: far quicker than one for all texts' tokens at once
+                rows[row] = self._table[np.minimum(encoding.ids, last)].mean(axis=0)
         lengths = np.linalg.norm(rows, axis=1, keepdims=True)
         return rows / np.where(lengths > 0, lengths, 1.0)
 
@@ -68,7 +68,7 @@ def load() -> Vectors | None:
         tokenizer = Tokenizer.from_file(str(folder.joinpath(*TOKENIZER)))
         tokenizer.no_padding()
         tokenizer.no_truncation()
-        table = load_file(str(folder.joinpath(*WEIGHTS)))["embedding.weight"]  # float16, summed in float32
+        table = load_file(str(folder.joinpath(*WEIGHTS)))["embedding.weight"].astype(np.float32)
         return Vectors(tokenizer, table)
     except Exception as exc:  # an optional signal: matching goes on by words alone
         log.warning("word vectors unavailable, matching by words alone: %s", type(exc).__name__)

@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python bench/discord_autocomplete.py
 	$(BIN)/python bench/slack_http.py --no-memory-too
 	$(BIN)/python bench/factbases.py
+	$(BIN)/python bench/generality.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

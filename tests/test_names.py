@@ -33,6 +33,8 @@ from bot.normalise import normalise
         ("USA", "united states"),
         ("let us know", "let us know"),
         ("the PRC", "the china"),
+        ("use it w/o the lic?", "use it without the licence"),
+        ("b/c of the stmt", "because of the statement"),
     ],
 )
 def test_names_are_written_out(typed: str, normal: str) -> None:
@@ -93,3 +95,22 @@ def test_and_or_the_never_join_two_names() -> None:
 def test_names_as_typed_in_chat_are_answered(engine: Engine, question: str, intent: str) -> None:
     answer = engine.respond(question)
     assert (answer.status, answer.intent) == (Status.answered, intent)
+
+
+@pytest.mark.parametrize(
+    ("question", "corrected"),
+    [
+        ("who endorsed her in the us goverment", {"goverment": "government"}),
+        ("is houlin zhao chineese", {"chineese": "china"}),
+        ("secratary general", {"secratary": "secretary"}),
+    ],
+)
+def test_a_typo_of_an_english_word_is_read_as_that_word(
+    engine: Engine, question: str, corrected: dict[str, str]
+) -> None:
+    assert engine.matcher.rank(question).corrected == corrected
+
+
+def test_a_typo_of_a_word_the_fact_base_never_uses_is_not_forced_onto_one_it_does(engine: Engine) -> None:
+    ranking = engine.matcher.rank("what about the itu budgett")
+    assert ranking.corrected == {} and ranking.unknown == ("budgett",)

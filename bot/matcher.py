@@ -77,6 +77,9 @@ MEANING_SHARE = 0.5
 """How much comes from the word vectors' similarity of the question to the intent's examples."""
 
 MEANING_FLOOR = 0.5
+
+ANSWER_MEANING = 0.2
+"""How much an intent's answers weigh in its meaning, beside its examples (as a share of them)."""
 """A question this near an intent in meaning makes it a candidate even with no word in common."""
 
 _WORD_SHARES = LEXICAL_SHARE + EXAMPLE_SHARE + COVERAGE_SHARE
@@ -315,7 +318,7 @@ class Matcher:
         self._kind_ok = {k: np.array([k in self._types[i] for i in self._intent_ids]) for k in kinds}
 
     def _intent_vectors(self, base: FactBase) -> np.ndarray | None:
-        """Each intent's meaning: the normalised mean of its examples' vectors."""
+        """Each intent's meaning: the normalised mean of its examples' vectors, and its answers' at `ANSWER_MEANING`."""
         assert self._semantic is not None
         texts = [text for intent in self._intent_ids for text in base.intents[intent].examples]
         rows = self._semantic.embed(texts)
@@ -323,6 +326,10 @@ class Matcher:
         if not counts:
             return None
         sums = np.add.reduceat(rows, np.r_[0, np.cumsum(counts)[:-1]], axis=0)
+        answers = [
+            " ".join(base.facts[f].answer for f in base.intents[i].facts if f in base.facts) for i in self._intent_ids
+        ]
+        sums = sums + ANSWER_MEANING * np.array(counts)[:, None] * self._semantic.embed(answers)
         self._sums = sums.astype(np.float32)
         lengths = np.linalg.norm(sums, axis=1, keepdims=True)
         return (sums / np.where(lengths > 0, lengths, 1.0)).astype(np.float32)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -492,7 +493,7 @@ async def test_why_with_a_question_explains_it_to_the_asker_only(slack: Slack) -
     assert status == 200 and body["response_type"] == "ephemeral"
     text = section_texts(body)
     assert "I answered with “What was Ismailov's vote count?” because your question matched the example" in text
-    assert "confidence 0.80 ≥ answer threshold" in text and "and margin" in text and "Runner-up: " in text
+    assert re.search(r"confidence 0\.\d+ ≥ answer threshold 0\.\d+ and margin", text) and "Runner-up: " in text
     assert block_problems(body["blocks"]) == [] and slack.fake.posts() == []
 
 

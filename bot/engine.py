@@ -27,9 +27,14 @@ BACKLOG = 10_000
 ANSWER_CACHE = 4096
 """Answers kept for questions asked again word for word (a team asks "who won?" more than once)."""
 
-SUGGESTIONS = 3
+SUGGESTIONS = 5
+"""Intents offered when a question is not answered: enough that the one meant is nearly always among them."""
+
+FEATURED = 3
+"""Headline questions offered with a greeting, help, or when nothing came close."""
+
 SUGGESTION_FLOOR = 0.25
-"""Below this score a candidate is no hint of what was meant; featured questions are offered instead."""
+"""A candidate scoring below this share of the best one's score is no hint of what was meant."""
 
 
 class Engine:
@@ -312,4 +317,4 @@ class Engine:
 
     def _featured(self) -> list[Suggestion]:
         """Headline questions: the intents whose facts come first in their source's body."""
-        return [Suggestion(intent=i.id, question=i.question) for i in self._reading_order[:SUGGESTIONS]]
+        return [Suggestion(intent=i.id, question=i.question) for i in self._reading_order[:FEATURED]]

@@ -24,7 +24,7 @@ import yaml
 from pydantic import BaseModel, Field, field_validator
 
 from bot.documents import unwrapped
-from bot.engine import Engine, Thresholds
+from bot.engine import SUGGESTIONS, Engine, Thresholds
 from bot.knowledge import FactBase
 from bot.matcher import Ranking
 from bot.models import Status
@@ -32,8 +32,8 @@ from bot.models import Status
 NONE = "none"
 """The `expect` value of a question the bot must not answer."""
 
-SUGGESTED = 3
-"""A clarifying question helps when an expected intent is among this many offered."""
+SUGGESTED = SUGGESTIONS
+"""A clarifying question helps when an expected intent is among this many offered (as many as the bot offers)."""
 
 ANSWER_GRID = tuple(round(0.30 + 0.025 * i, 3) for i in range(27))  # 0.30 .. 0.95
 CLARIFY_GRID = tuple(round(0.15 + 0.05 * i, 3) for i in range(15))  # 0.15 .. 0.85

@@ -25,7 +25,7 @@ from rapidfuzz.distance import OSA, Indel
 from bot import semantic, smalltalk
 from bot.knowledge import FactBase
 from bot.models import Intent, Source
-from bot.normalise import common_words, is_common_word, normalise, spelling_variants, stem
+from bot.normalise import common_words_like, is_common_word, normalise, spelling_variants, stem
 
 Normaliser = Callable[[str], str]
 
@@ -486,7 +486,7 @@ class Matcher:
         """The common English word within `limit` edits of `word` (five letters or more), if there is one."""
         if limit < 1 or len(word) < 5:
             return None
-        english = self._of_length(common_words(), len(word), limit)
+        english = common_words_like(word[0], len(word), limit)  # typos rarely touch the first letter
         found = process.extractOne(word, english, scorer=OSA.distance, score_cutoff=limit)
         return str(found[0]) if found else None
 

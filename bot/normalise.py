@@ -176,9 +176,19 @@ def _common_words() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def common_words() -> list[str]:
-    """The common English words, sorted: those `is_common_word` knows."""
-    return sorted(_common_words())
+def _common_by_start() -> dict[tuple[str, int], list[str]]:
+    """The common English words grouped by first letter and length."""
+    groups: dict[tuple[str, int], list[str]] = {}
+    for word in sorted(_common_words()):
+        groups.setdefault((word[0], len(word)), []).append(word)
+    return groups
+
+
+@lru_cache(maxsize=4096)
+def common_words_like(first: str, length: int, spread: int) -> tuple[str, ...]:
+    """The common English words starting with `first` whose length is within `spread` of `length`."""
+    groups = _common_by_start()
+    return tuple(w for n in range(length - spread, length + spread + 1) for w in groups.get((first, n), ()))
 
 
 def is_common_word(word: str) -> bool:

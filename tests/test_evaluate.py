@@ -19,7 +19,7 @@ from bot.settings import PROJECT_ROOT
 SHIPPED_SET = PROJECT_ROOT / "tests" / "data" / "eval.yaml"
 
 # What the shipped set reaches today (85.6% and 93.9%), a point or two below; a change that lowers one fails here.
-FLOORS = {"accuracy": 0.83, "abstention": 0.89}
+FLOORS = {"accuracy": 0.85, "abstention": 0.93}
 
 TINY_SET = """\
 questions:
@@ -196,7 +196,7 @@ def test_calibration_proposes_thresholds_from_the_grid(calibration: evaluation.C
 def test_calibration_reports_held_out_numbers(calibration: evaluation.Calibration) -> None:
     held = calibration.held_out
     assert held.unrelated_abstention == 1.0
-    assert held.accuracy + held.abstention >= FLOORS["accuracy"] + FLOORS["abstention"] - 0.05  # what it maximises
+    assert held.accuracy + held.abstention >= FLOORS["accuracy"] + FLOORS["abstention"] - 0.07  # what it maximises
     assert [p.answer for p in calibration.trade_off] == list(evaluation.TRADE_OFF)
 
 

@@ -234,3 +234,28 @@ def test_an_author_who_is_also_the_publisher_is_named_once(tiny: Path) -> None:
     sources = tiny / "knowledge" / "sources.yaml"
     sources.write_text(sources.read_text(encoding="utf-8").replace("Example Press", "Ada Example"), encoding="utf-8")
     assert Engine(load_factbase(tiny)).covers() == "“The Lighthouse Keeper” by Ada Example"
+
+
+def test_a_fact_s_own_words_make_its_intent_a_candidate(tiny: Path) -> None:
+    (tiny / "seeds" / "pay.txt").write_text("This is about payday. Salaries are paid monthly.\n", encoding="utf-8")
+    sources = tiny / "knowledge" / "sources.yaml"
+    sources.write_text(
+        sources.read_text(encoding="utf-8")
+        + "  - {id: pay, title: Pay, author: P. Roll, publisher: Example Press, url: 'https://example.org/p',"
+        " file: pay.txt}\n",
+        encoding="utf-8",
+    )
+    (tiny / "knowledge" / "facts" / "pay.yaml").write_text(
+        "facts:\n  - id: pay\n    source: pay\n    quote: This is about payday.\n"
+        "    answer: This is about payday.\n    topics: [payday]\n",
+        encoding="utf-8",
+    )
+    examples = ["when do i get my salary", "salary date", "next salary", "when are wages paid", "wage day"]
+    examples += ["when will i be paid", "pay schedule", "my paycheck date"]
+    (tiny / "intents" / "pay.yaml").write_text(
+        "intents:\n  - id: pay\n    facts: [pay]\n    examples:\n" + "".join(f"      - {e}\n" for e in examples),
+        encoding="utf-8",
+    )
+    ranking = Engine(load_factbase(tiny)).matcher.rank("when is payday")
+    assert ranking.best is not None and ranking.best.intent == "pay"
+    assert ranking.unknown == ()

@@ -1,18 +1,19 @@
 """Thresholds that fit the fact base loaded, worked out from the fact base itself.
 
-A score means different things in different fact bases: ten short examples per intent score lower
-than fifteen long ones. So the thresholds are not fixed numbers but read off two samples:
+A confidence means different things in different fact bases: ten short examples per intent score
+lower than fifteen long ones. So the thresholds are not fixed numbers but read off two samples:
 
 - the fact base's own example phrasings, each asked as a new question with itself left out of the
-  index (leave-one-out): how questions the fact base does answer score when they rank right;
+  index (leave-one-out): how confident the matcher is about questions the fact base does answer,
+  when it ranks them right;
 - a bank of questions that no fact base of this kind answers (`bot/data/out_of_scope.txt`): how
-  the rest score. A bank question that scores like the fact base's own phrasings may be one this
-  fact base does answer ("what's the weather" in a fact base about the weather), so only those
-  below the phrasings' median count.
+  confident it is about the rest. A bank question that scores like the fact base's own phrasings may
+  be one this fact base does answer ("what's the weather" in a fact base about the weather), so only
+  those below `BANK_CUT` of the phrasings count.
 
-The answer threshold is the `ANSWER_QUANTILE`th percentile of the right-ranked phrasings' scores,
-raised to clear `BANK_QUANTILE` of the bank; the clarify threshold is `CLARIFY_QUANTILE` of the
-phrasings. A fact base too small to measure keeps the fixed defaults.
+The answer threshold is the `ANSWER_QUANTILE`th percentile of the right-ranked phrasings'
+confidences, raised to clear `BANK_QUANTILE` of the bank; the clarify threshold is
+`CLARIFY_QUANTILE` of the phrasings. A fact base too small to measure keeps the fixed defaults.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ DEFAULT_ANSWER, DEFAULT_CLARIFY, DEFAULT_MARGIN = 0.6, 0.4, 0.005
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The two thresholds and the margin that turn a score into a decision."""
+    """The two thresholds (on `Ranking.confidence`) and the margin (on scores) that turn a ranking into a decision."""
 
     answer: float = DEFAULT_ANSWER
     clarify: float = DEFAULT_CLARIFY
@@ -45,6 +46,8 @@ BANK_SAMPLE = 200
 few enough to start quickly."""
 
 ANSWER_QUANTILE = 25
+"""A quarter of the fact base's own phrasings fall below the answer threshold: the price of declining
+near-topic questions, which share words with a fact but ask what it does not say."""
 CLARIFY_QUANTILE = 5
 BANK_QUANTILE = 90
 BANK_CUT = 40
@@ -61,7 +64,7 @@ def bank() -> tuple[str, ...]:
 
 
 def own_phrasings(matcher: Matcher, *, sample: int = SAMPLE, seed: int = 0) -> list[float]:
-    """Scores of the fact base's example phrasings that rank their own intent first, each left out."""
+    """Confidences for the fact base's example phrasings that rank their own intent first, each left out."""
     examples = matcher.examples
     chosen = random.Random(seed).sample(range(len(examples)), min(sample, len(examples)))
     scores = []

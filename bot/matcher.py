@@ -1,12 +1,14 @@
-"""Score a question against every intent: typo-tolerant, weighted by how telling each word is.
+"""Rank every intent for a question, and say how sure the best one is.
 
 Each intent is known by its example phrasings and by the words of the facts it answers. A
-question is reduced to its content terms (stop words dropped, typos corrected against the
-fact base's vocabulary, words stemmed, synonyms folded). An intent scores well when one of
-its examples covers the question's terms and the question covers the example's, both
-weighted by inverse document frequency, so that "Ismailov" counts for more than "ITU". A
-term the fact base never mentions keeps its full weight and is covered by nothing: that is
-how "Where is the ITU headquartered?" fails to match "What does the ITU do?".
+question is reduced to its content terms (stop words dropped, names written out, typos corrected
+against the fact base's vocabulary, words stemmed, synonyms folded). An intent scores on BM25
+over all its words, on its best example, on how much of the question (by inverse document
+frequency, so that "Ismailov" counts for more than "ITU") its words cover, and on the word
+vectors' similarity of the question to its examples. A term the fact base never uses weighs
+against every intent alike, so "Where is the ITU headquartered?" is matched to "What does the ITU
+do?" only with little confidence. `Ranking.confidence` turns the evidence into the number the
+decision's thresholds (`bot.calibrate`) apply to.
 """
 
 from __future__ import annotations

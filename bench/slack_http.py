@@ -33,7 +33,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack_app import EVENTS_PATH, build_app, check_bot_token, close_app, start_http
-from bot.engine import ANSWER_CACHE, Engine, Thresholds
+from bot.engine import ANSWER_CACHE, Engine
 from bot.knowledge import read_factbase
 from bot.settings import PROJECT_ROOT, Settings
 
@@ -172,8 +172,13 @@ def load_engine(settings: Settings, *, answer_memory: bool = True) -> Engine:
     base, problems = read_factbase(settings.data_dir.resolve())
     if problems:
         sys.exit(f"the fact base in {settings.data_dir} has {len(problems)} problems; fix it first")
-    thresholds = Thresholds(settings.answer_threshold, settings.clarify_threshold, settings.clarify_margin)
-    return Engine(base, thresholds=thresholds, answer_memory=ANSWER_CACHE if answer_memory else 0)
+    return Engine(
+        base,
+        answer=settings.answer_threshold,
+        clarify=settings.clarify_threshold,
+        margin=settings.clarify_margin,
+        answer_memory=ANSWER_CACHE if answer_memory else 0,
+    )
 
 
 async def serve(label: str, app: AsyncApp) -> Target:

@@ -24,7 +24,7 @@ from rich.text import Text
 from bot import reports
 from bot.adapters.console import ConsoleAdapter, facts_table, render_answer, sources_table
 from bot.digest import ChannelGone, Digest, Subscription
-from bot.engine import Engine, Thresholds
+from bot.engine import Engine
 from bot.knowledge import read_factbase
 from bot.settings import PROJECT_ROOT, ConfigError, Settings
 from bot.store import FeedbackRecord, MemoryStore, QuestionRecord, Store
@@ -79,20 +79,14 @@ def _engine(data_dir: Path | None) -> Engine:
         err.print(f"factbot: {summary}; not starting.", markup=False)
         raise typer.Exit(1)
     salt = settings.user_salt.get_secret_value() if settings.user_salt else None
-    engine = Engine(base, thresholds=_fixed_thresholds(settings), log_text=settings.log_questions, salt=salt)
-    answer = engine.thresholds.answer if settings.answer_threshold is None else settings.answer_threshold
-    clarify = (
-        min(engine.thresholds.clarify, answer) if settings.clarify_threshold is None else settings.clarify_threshold
+    return Engine(
+        base,
+        answer=settings.answer_threshold,
+        clarify=settings.clarify_threshold,
+        margin=settings.clarify_margin,
+        log_text=settings.log_questions,
+        salt=salt,
     )
-    engine.thresholds = Thresholds(answer, clarify, settings.clarify_margin)
-    return engine
-
-
-def _fixed_thresholds(settings: Settings) -> Thresholds | None:
-    """The thresholds when the settings fix both; None to read them off the fact base."""
-    if settings.answer_threshold is None or settings.clarify_threshold is None:
-        return None
-    return Thresholds(settings.answer_threshold, settings.clarify_threshold, settings.clarify_margin)
 
 
 def _count(items: Sequence[object], noun: str) -> str:

@@ -10,7 +10,7 @@ from collections import deque
 from dataclasses import replace
 
 from bot import smalltalk
-from bot.calibrate import Thresholds, resolve
+from bot.calibrate import DEFAULT_MARGIN, Thresholds, resolve
 from bot.context import REFERRING, Conversations, Turn, refers_back
 from bot.documents import unwrapped
 from bot.knowledge import FactBase
@@ -45,6 +45,9 @@ class Engine:
         base: FactBase,
         *,
         thresholds: Thresholds | None = None,
+        answer: float | None = None,
+        clarify: float | None = None,
+        margin: float = DEFAULT_MARGIN,
         store: Store | None = None,
         log_text: bool = True,
         salt: str | None = None,
@@ -60,8 +63,8 @@ class Engine:
         self._backlog: deque[tuple[Question, Answer]] = deque(maxlen=BACKLOG)  # the oldest go first if the store stalls
         self._writer: asyncio.Task[None] | None = None
         self.matcher = Matcher(base)
-        self.thresholds = thresholds or resolve(self.matcher)
-        """The thresholds in force: those given, else read off the fact base (`bot.calibrate`)."""
+        self.thresholds = thresholds or resolve(self.matcher, answer=answer, clarify=clarify, margin=margin)
+        """The thresholds in force: those given (whole, or `answer` / `clarify`), the rest read off the fact base."""
         self.conversations = Conversations()
         self._reading_order = sorted(base.intents.values(), key=self._first_paragraph)
 

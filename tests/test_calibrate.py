@@ -69,3 +69,9 @@ def test_matching_goes_on_by_words_alone_without_word_vectors(shipped: FactBase)
     engine = Engine(shipped)
     engine.matcher = matcher
     assert engine.compose("How many votes did Ismailov get?").status is Status.answered
+
+
+def test_one_setting_fixes_one_threshold(runner: CliRunner, engine: Engine) -> None:
+    Path(".env").write_text("FACTBOT_ANSWER_THRESHOLD=0.99\n", encoding="utf-8")
+    result = runner.invoke(app, ["ask", "--why", "Who won the ITU election?"])
+    assert f"Thresholds: answer 0.99 · clarify {engine.thresholds.clarify:.2f}" in result.output

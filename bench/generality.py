@@ -22,7 +22,10 @@ all-MiniLM-L6-v2's nearest example when the `embeddings` extra is installed; eac
 chosen by 10-fold cross-validation on the validation questions (a friendlier protocol than Factbot's,
 which chooses nothing on them).
 
-    .venv/bin/python bench/generality.py [--shots 10] [--seed 0]
+Then the four fact bases of `bench/factbases.py` (the shipped one and those under
+`bench/factbases/`), each with its plain, chat-style and held-out chat-style question sets.
+
+    .venv/bin/python bench/generality.py [--shots 10] [--seed 0] [--no-factbases]
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from factbases import SETS, fact_bases, measure
 from stats import percentile
 
 from bot.engine import Engine
@@ -212,12 +216,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shots", type=int, default=10, help="training examples per intent (default 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed that chooses the examples (default 0)")
+    parser.add_argument("--no-factbases", action="store_true", help="skip the four fact bases' question sets")
     args = parser.parse_args()
-    if not CLINC.exists():
-        print(f"skipped: CLINC150 not found at {CLINC} (see ../shared/benchmarks/clinc150/README.md)")
-        return
+    if CLINC.exists():
+        clinc(args.shots, args.seed)
+    else:
+        print(f"CLINC150 skipped: not found at {CLINC} (see ../shared/benchmarks/clinc150/README.md)")
+    if not args.no_factbases:
+        print()
+        factbase_table()
+
+
+def factbase_table() -> None:
+    """Every fact base under bench/factbases/ and the shipped one, with each of its question sets."""
+    header = ("fact base, question set", "answerable", "near-topic", "unrelated", "wrong")
+    print("{:<36} {:>16} {:>14} {:>14} {:>6}".format(*header))
+    for questions in SETS:
+        for name, folder, path in fact_bases([], questions):
+            if path.exists():
+                o = measure(name, folder, path)
+                wrong = 100 * o.wrong / max(1, o.answered)
+                label = f"{name.split(' ')[0]}, {questions}"
+                print(
+                    f"{label:<36} {o.rate('answerable'):>16} {o.rate('near_topic'):>14} "
+                    f"{o.rate('unrelated'):>14} {wrong:>5.1f}%"
+                )
+
+
+def clinc(shots: int, seed: int) -> None:
+    """CLINC150's validation questions of a fact base built from `shots` examples per intent, beside the baselines."""
     data = json.loads(CLINC.read_text(encoding="utf-8"))
-    examples = sample(data["train"], args.shots, args.seed)
+    examples = sample(data["train"], shots, seed)
     questions: list[tuple[str, str | None]] = [(t, i) for t, i in data["val"]]
     questions += [(t, None) for t, _ in data["oos_val"] + data["oos_train"]]
     with tempfile.TemporaryDirectory() as scratch:

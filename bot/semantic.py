@@ -38,7 +38,8 @@ class Vectors:
         """One unit row per text (a zero row for a text with no token)."""
         rows = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         last = len(self._table) - 1
-        for row, encoding in enumerate(self._tokenizer.encode_batch(list(texts), add_special_tokens=False)):  # type: ignore[attr-defined]
+        clean = [text.encode("utf-8", "replace").decode("utf-8") for text in texts]  # a lone surrogate is no text
+        for row, encoding in enumerate(self._tokenizer.encode_batch(clean, add_special_tokens=False)):  # type: ignore[attr-defined]
             if encoding.ids:  # one small gather per text: far quicker than one for all texts' tokens at once
                 rows[row] = self._table[np.minimum(encoding.ids, last)].mean(axis=0)
         lengths = np.linalg.norm(rows, axis=1, keepdims=True)

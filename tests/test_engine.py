@@ -259,3 +259,9 @@ def test_a_fact_s_own_words_make_its_intent_a_candidate(tiny: Path) -> None:
     ranking = Engine(load_factbase(tiny)).matcher.rank("when is payday")
     assert ranking.best is not None and ranking.best.intent == "pay"
     assert ranking.unknown == ()
+
+
+@pytest.mark.parametrize("text", ["\ud800 who won the itu election", "\udcff\udcfe votes?", "\x00\x01 itu"])
+def test_broken_text_is_matched_like_any_other(engine: Engine, text: str) -> None:
+    answer = engine.respond(text)
+    assert answer.status in set(Status)

@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from bot.documents import Document
 from bot.models import Fact, Identified, Intent, Source
-from bot.yamlfile import Problem, Record, YamlError, read_records
+from bot.yamlfile import Problem, Record, YamlError, read_data, read_records
 
 M = TypeVar("M", bound=Identified)
 
@@ -180,9 +179,12 @@ def _synonyms(reader: _Reader, path: Path) -> list[list[str]]:
         return []
     label = reader.label(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
-        reader.problems.append(Problem(label, 1, f"invalid synonyms file: {exc}"))
+        data = read_data(path, label=label) or {}
+    except YamlError as exc:
+        reader.problems.append(exc.problem)
+        return []
+    except OSError as exc:
+        reader.problems.append(Problem(label, 1, f"cannot read: {exc.strerror}"))
         return []
     groups = data.get("synonyms", []) if isinstance(data, dict) else None
     if not isinstance(groups, list) or not all(_is_words(g) for g in groups):

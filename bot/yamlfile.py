@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 try:  # the C parser is several times faster; PyYAML falls back to pure Python without libyaml
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _Base
 except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _Base  # type: ignore[assignment]
+
+T = TypeVar("T")
+
+TIMESTAMP = "tag:yaml.org,2002:timestamp"
+PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map"))
+"""The only tags a fact base may carry: `!include`, `!!python/...` and the rest are refused."""
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters YAML refuses (a NUL, say); tab, newline and carriage return are fine."""
+
+MAX_DEPTH = 50
+"""How deeply collections may nest in a fact-base file; its records need three levels."""
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    """PyYAML's safe loader, reading a date such as `2022-02-30` as the text it is."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != TIMESTAMP]
+        for first, resolvers in _Base.yaml_implicit_resolvers.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -53,17 +78,78 @@ class YamlError(Exception):
 
 def read_records(path: Path, key: str, *, label: str) -> list[Record]:
     """Read the list under top-level `key` of the YAML file at `path` as located records."""
+    items = _top_level_list(compose(path, label=label), key, label)
+    constructor = _Loader("")
+    return [_built(functools.partial(_record, node, label, constructor), label) for node in items]
+
+
+def read_data(path: Path, *, label: str) -> object:
+    """The whole YAML file at `path` as plain data, read with the same care as records."""
+    root = compose(path, label=label)
+    return None if root is None else _built(functools.partial(_Loader("").construct_document, root), label)
+
+
+def _built(build: Callable[[], T], label: str) -> T:
+    """`build()`, with a value YAML cannot construct (such as `!!int abc`) reported as a problem."""
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=_Loader)
+        return build()
+    except yaml.MarkedYAMLError as exc:
+        raise YamlError(_located(exc, label)) from None
+    except (ValueError, TypeError) as exc:
+        raise YamlError(Problem(label, 1, f"invalid YAML: {exc}")) from None
+
+
+def compose(path: Path, *, label: str) -> yaml.Node | None:
+    """The YAML file at `path` as a node tree, checked: no duplicate keys, no tags but plain ones."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise YamlError(Problem(label, 1, "not UTF-8 text")) from None
+    if control := _CONTROL.search(text):
+        line = text.count("\n", 0, control.start()) + 1
+        raise YamlError(Problem(label, line, f"invalid YAML: control character U+{ord(control.group()):04X}"))
+    try:
+        root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        raise YamlError(Problem(label, line, f"invalid YAML: {exc.problem or exc}")) from None
-    items = _top_level_list(root, key, label)
-    constructor = _Loader("")
-    return [_record(node, label, constructor) for node in items]
+        raise YamlError(_located(exc, label)) from None
+    except yaml.YAMLError as exc:  # a NUL or other character YAML does not allow
+        raise YamlError(Problem(label, 1, f"invalid YAML: {str(exc).splitlines()[0]}")) from None
+    except RecursionError:
+        raise YamlError(Problem(label, 1, "invalid YAML: nested too deeply")) from None
+    if root is not None:
+        _check(root, label, depth=0)
+    return root
+
+
+def _check(node: yaml.Node, label: str, *, depth: int) -> None:
+    """Refuse duplicate keys, unknown tags and deep nesting anywhere under `node`."""
+    if depth > MAX_DEPTH:
+        raise YamlError(Problem(label, node.start_mark.line + 1, "invalid YAML: nested too deeply"))
+    if node.tag not in PLAIN_TAGS:
+        raise YamlError(Problem(label, node.start_mark.line + 1, f"unsupported YAML tag {node.tag}"))
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                raise YamlError(Problem(label, key.start_mark.line + 1, "a key must be a plain word or text"))
+            line = key.start_mark.line + 1
+            if key.value in seen:
+                message = f"duplicate key '{key.value}' (first at line {seen[key.value]})"
+                raise YamlError(Problem(label, line, message))
+            seen[key.value] = line
+            _check(key, label, depth=depth + 1)
+            _check(value, label, depth=depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check(item, label, depth=depth + 1)
+
+
+def _located(exc: yaml.MarkedYAMLError, label: str) -> Problem:
+    """A YAML error as a `file:line: message` problem."""
+    mark = exc.problem_mark or exc.context_mark
+    reason = str(exc.problem or exc)
+    reason = "nested too deeply" if "nesting depth" in reason else reason
+    return Problem(label, mark.line + 1 if mark else 1, f"invalid YAML: {reason}")
 
 
 def _top_level_list(root: yaml.Node | None, key: str, label: str) -> list[yaml.Node]:

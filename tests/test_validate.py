@@ -150,11 +150,47 @@ BREAKAGES = [
         id="missing-seed",
     ),
     pytest.param(SOURCES, "sources:", "sourcez:", f"{SOURCES}:1: expected a 'sources:' list", id="wrong-top-key"),
+    pytest.param(
+        FACTS,
+        "    answer: It was built in 1871, from local granite.\n",
+        "    answer: It was built in 1871, from local granite.\n    answer: Ismailov won on 1 April.\n",
+        f"{FACTS}:6: duplicate key 'answer' (first at line 5)",
+        id="duplicate-key",
+    ),
+    pytest.param(
+        INTENTS,
+        "intents:\n",
+        "intents: []\nintents:\n",
+        f"{INTENTS}:2: duplicate key 'intents' (first at line 1)",
+        id="second-top-level-block",
+    ),
+    pytest.param(FACTS, "topics: [lighthouse]", "topics: [lighthouse, 2022-02-30]", None, id="date-typo-is-text"),
+    pytest.param(
+        FACTS,
+        "topics: [lighthouse]",
+        "topics: !include x.yaml",
+        f"{FACTS}:6: unsupported YAML tag !include",
+        id="include",
+    ),
+    pytest.param(
+        FACTS,
+        "topics: [lighthouse]",
+        "topics: !!python/object/apply:os.system [echo]",
+        f"{FACTS}:6: unsupported YAML tag tag:yaml.org,2002:python/object/apply:os.system",
+        id="python-tag",
+    ),
+    pytest.param(FACTS, "topics: [lighthouse]", "topics: !!int abc", f"{FACTS}:1: invalid YAML", id="bad-int"),
+    pytest.param(
+        FACTS, "topics: [lighthouse]", "topics: {[a, b]: 1}", f"{FACTS}:6: a key must be a plain word", id="list-key"
+    ),
+    pytest.param(FACTS, "topics: [lighthouse]", "topics: [light\x00house]", f"{FACTS}:6: invalid YAML", id="nul"),
 ]
 
 
 @pytest.mark.parametrize(("file", "old", "new", "expected"), BREAKAGES)
-def test_each_breakage_is_reported(tiny: Path, runner: CliRunner, file: str, old: str, new: str, expected: str) -> None:
+def test_each_breakage_is_reported(
+    tiny: Path, runner: CliRunner, file: str, old: str, new: str, expected: str | None
+) -> None:
     path = tiny / file
     text = path.read_text(encoding="utf-8")
     assert old in text
@@ -162,9 +198,12 @@ def test_each_breakage_is_reported(tiny: Path, runner: CliRunner, file: str, old
 
     result = runner.invoke(app, ["validate", "--data-dir", str(tiny)])
 
+    assert "Traceback" not in result.output
+    if expected is None:  # read as it was meant: no problem
+        assert result.exit_code == 0, result.output
+        return
     assert result.exit_code == 1
     assert any(line.startswith(expected) for line in result.output.splitlines()), result.output
-    assert "Traceback" not in result.output
 
 
 def test_quote_of_three_sentences_is_rejected(tiny: Path) -> None:
@@ -230,3 +269,9 @@ def test_files_saved_with_a_byte_order_mark_are_read(tiny: Path) -> None:
     base, problems = read_factbase(tiny)
     assert problems == []
     assert Engine(base).respond("When was the lighthouse built?").citations[0].paragraph == 1
+
+
+def test_synonyms_nested_too_deeply_are_one_problem(tiny: Path) -> None:
+    (tiny / "knowledge" / "synonyms.yaml").write_text("synonyms: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    _, problems = read_factbase(tiny)
+    assert [str(p) for p in problems] == ["knowledge/synonyms.yaml:1: invalid YAML: nested too deeply"]

@@ -159,18 +159,40 @@ def _each(reader: _Reader, folder: Path, key: str) -> list[Record]:
     return [record for path in files for record in reader.records(path, key)]
 
 
+MAX_SEED_BYTES = 10_000_000
+"""A source document larger than this is refused: a fact base quotes articles, licences and manuals."""
+
+
 def _documents(reader: _Reader, sources: dict[str, Source]) -> dict[str, Document]:
-    """Each source's document from `seeds/`, reporting files that are missing or unreadable."""
+    """Each source's document from `seeds/`, reporting files that are missing, unreadable or out of place."""
     documents = {}
+    seeds = (reader.base.root / "seeds").resolve()
     for source in sources.values():
-        path = reader.base.root / "seeds" / source.file
-        try:
-            documents[source.id] = Document.parse(source, path.read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError) as exc:
-            record = reader.base.records[("source", source.id)]
-            reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else "not found"
-            reader.add(record, "file", f"source file seeds/{source.file} {reason}")
+        path = (seeds / source.file).resolve()
+        problem = _seed_problem(path, seeds)
+        if problem is None:
+            try:
+                documents[source.id] = Document.parse(source, path.read_text(encoding="utf-8-sig"))
+            except UnicodeDecodeError:
+                problem = "not UTF-8 text"
+            except OSError:
+                problem = "not readable"
+        if problem is not None:
+            reader.add(reader.base.records[("source", source.id)], "file", f"source file seeds/{source.file} {problem}")
     return documents
+
+
+def _seed_problem(path: Path, seeds: Path) -> str | None:
+    """What stops a source file from being read, checked before reading (a FIFO would hang, /dev/zero fill memory)."""
+    if not path.is_relative_to(seeds):
+        return "is outside seeds/"
+    if not path.exists():
+        return "not found"
+    if not path.is_file():
+        return "is not a regular file"
+    if path.stat().st_size > MAX_SEED_BYTES:
+        return f"is larger than {MAX_SEED_BYTES // 1_000_000} MB"
+    return None
 
 
 def _synonyms(reader: _Reader, path: Path) -> list[list[str]]:

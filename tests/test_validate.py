@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -275,3 +276,22 @@ def test_synonyms_nested_too_deeply_are_one_problem(tiny: Path) -> None:
     (tiny / "knowledge" / "synonyms.yaml").write_text("synonyms: " + "[" * 100_000 + "]" * 100_000 + "\n")
     _, problems = read_factbase(tiny)
     assert [str(p) for p in problems] == ["knowledge/synonyms.yaml:1: invalid YAML: nested too deeply"]
+
+
+@pytest.mark.parametrize(
+    ("file", "problem"),
+    [
+        ("../../outside.txt", "is outside seeds/"),
+        ("/etc/hostname", "is outside seeds/"),
+        ("fifo", "is not a regular file"),
+        ("folder", "is not a regular file"),
+        ("missing.txt", "not found"),
+    ],
+)
+def test_a_source_file_that_cannot_be_a_seed_is_refused_without_reading_it(tiny: Path, file: str, problem: str) -> None:
+    os.mkfifo(tiny / "seeds" / "fifo")
+    (tiny / "seeds" / "folder").mkdir()
+    sources = tiny / SOURCES
+    sources.write_text(sources.read_text(encoding="utf-8").replace("file: tiny.txt", f"file: {file}"), encoding="utf-8")
+    _, problems = read_factbase(tiny)
+    assert f"{SOURCES}:8: source file seeds/{file} {problem}" in [str(p) for p in problems]

@@ -22,6 +22,10 @@ class Part(StrEnum):
     chrome = "chrome"
 
 
+PROBE = 300
+"""How much of a quote not found in its source is compared with each passage to suggest the closest."""
+
+
 @dataclass(frozen=True)
 class Passage:
     """A blank-line-separated block of a document."""
@@ -74,10 +78,14 @@ class Document:
         return any(quote in p.text for p in self.passages if p.part is Part.chrome)
 
     def closest(self, quote: str) -> tuple[Passage, str] | None:
-        """The quotable passage and span that look most like `quote`, to help fix a bad quote."""
+        """The quotable passage and span that look most like `quote`, to help fix a bad quote.
+
+        Only the quote's first `PROBE` characters are compared, so a huge quote costs what a long one does.
+        """
         best: tuple[float, Passage, str] | None = None
+        probe = unwrapped(quote)[:PROBE]
         for passage in self.quotable:
-            found = fuzz.partial_ratio_alignment(unwrapped(quote), passage.text)
+            found = fuzz.partial_ratio_alignment(probe, passage.text)
             if found is not None and (best is None or found.score > best[0]):
                 span = passage.text[found.dest_start : found.dest_end]
                 best = (found.score, passage, span)

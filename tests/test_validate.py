@@ -295,3 +295,12 @@ def test_a_source_file_that_cannot_be_a_seed_is_refused_without_reading_it(tiny:
     sources.write_text(sources.read_text(encoding="utf-8").replace("file: tiny.txt", f"file: {file}"), encoding="utf-8")
     _, problems = read_factbase(tiny)
     assert f"{SOURCES}:8: source file seeds/{file} {problem}" in [str(p) for p in problems]
+
+
+def test_a_huge_quote_not_in_the_source_is_reported_at_once(tiny: Path) -> None:
+    facts = tiny / FACTS
+    huge = "Gull Rock granite lighthouse " * 40_000  # about a megabyte
+    text = facts.read_text(encoding="utf-8")
+    facts.write_text(text.replace("quote: The lighthouse on Gull Rock", f"quote: {huge} The", 1), encoding="utf-8")
+    _, problems = read_factbase(tiny)
+    assert any(str(p).startswith(f"{FACTS}:4: quote of fact 'built'") for p in problems), problems

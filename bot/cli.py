@@ -60,8 +60,12 @@ def _settings(data_dir: Path | None) -> Settings:
         settings = Settings()
     except ValidationError as exc:
         for error in exc.errors():
-            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-            err.print(f"factbot: bad setting {name}: {error['msg']}", markup=False, highlight=False)
+            message = str(error["msg"]).removeprefix("Value error, ")
+            where = f" {str(error['loc'][0]).upper()}" if error["loc"] else ""
+            err.print(f"factbot: bad setting{where}: {message}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    except UnicodeDecodeError:
+        err.print("factbot: .env is not UTF-8 text; save it as UTF-8.", markup=False, highlight=False)
         raise typer.Exit(2) from None
     if data_dir is not None:
         settings.data_dir = data_dir
@@ -174,7 +178,8 @@ def run(
         bool, typer.Option("--http", help="Serve Slack over HTTP (needs SLACK_SIGNING_SECRET) instead of Socket Mode.")
     ] = False,
     port: Annotated[
-        int | None, typer.Option("--port", help="Port for --http (default: FACTBOT_HTTP_PORT, 3000).")
+        int | None,
+        typer.Option("--port", min=1, max=65535, help="Port for --http (default: FACTBOT_HTTP_PORT, 3000)."),
     ] = None,
     data_dir: DataDir = None,
 ) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +66,37 @@ class Settings(BaseSettings):
     discord_guild_ids: str = Field(default="", validation_alias="DISCORD_GUILD_IDS")
     discord_cooldown_seconds: float = Field(default=10.0, ge=0, validation_alias="FACTBOT_DISCORD_COOLDOWN_SECONDS")
     discord_cooldown_rate: int = Field(default=5, ge=1, validation_alias="FACTBOT_DISCORD_COOLDOWN_RATE")
+
+    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", "discord_token")
+    @classmethod
+    def _a_secret_set_is_whole(cls, value: SecretStr | None) -> SecretStr | None:
+        """A token that is set must be one word: empty or broken over lines, it is a mistake, not "unset"."""
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if not secret.strip():
+            raise ValueError("is set but empty (unset it, or give the value)")
+        if any(character.isspace() for character in secret.strip()) or secret != secret.strip():
+            raise ValueError("contains a space or a line break")
+        return value
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _a_real_time_zone(cls, value: str) -> str:
+        """An IANA time zone name such as Europe/London."""
+        try:
+            ZoneInfo(value)
+        except (KeyError, ValueError, OSError) as exc:  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"“{value}” is not a time zone: use an Area/City name like Europe/London") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _clarify_not_above_answer(self) -> Settings:
+        """Asking back below the answer threshold only makes sense when it is the lower one."""
+        answer, clarify = self.answer_threshold, self.clarify_threshold
+        if answer is not None and clarify is not None and clarify > answer:
+            raise ValueError(f"FACTBOT_CLARIFY_THRESHOLD ({clarify}) is above FACTBOT_ANSWER_THRESHOLD ({answer})")
+        return self
 
     @property
     def guild_ids(self) -> list[int]:

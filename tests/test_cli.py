@@ -456,3 +456,39 @@ def test_console_script_reports_a_bad_setting_without_a_traceback(tmp_path: Path
     ran = factbot(["ask", "hi"], tmp_path, env={name: value})
     assert ran.code != 0
     assert name in ran.err
+
+
+@pytest.mark.parametrize(
+    ("environment", "line"),
+    [
+        ({"SLACK_BOT_TOKEN": ""}, "factbot: bad setting SLACK_BOT_TOKEN: is set but empty"),
+        ({"SLACK_APP_TOKEN": "  "}, "factbot: bad setting SLACK_APP_TOKEN: is set but empty"),
+        ({"DISCORD_TOKEN": "abc\ndef"}, "factbot: bad setting DISCORD_TOKEN: contains a space or a line break"),
+        ({"SLACK_SIGNING_SECRET": "s3cr3t "}, "factbot: bad setting SLACK_SIGNING_SECRET: contains a space"),
+        ({"FACTBOT_DIGEST_TIMEZONE": "Mars/Olympus"}, "factbot: bad setting FACTBOT_DIGEST_TIMEZONE: “Mars/Olympus”"),
+        (
+            {"FACTBOT_ANSWER_THRESHOLD": "0.3", "FACTBOT_CLARIFY_THRESHOLD": "0.5"},
+            "factbot: bad setting: FACTBOT_CLARIFY_THRESHOLD (0.5) is above FACTBOT_ANSWER_THRESHOLD (0.3)",
+        ),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], line: str
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    result = runner.invoke(app, ["ask", "who won?"])
+    assert result.exit_code == 2
+    assert result.output.startswith(line), result.output
+    assert "Traceback" not in result.output and "s3cr3t" not in result.output
+
+
+def test_a_dotenv_that_is_not_utf8_is_one_line(runner: CliRunner) -> None:
+    Path(".env").write_bytes(b"\xff\xfeFACTBOT_DB_URL=x\n")
+    result = runner.invoke(app, ["ask", "who won?"])
+    assert (result.exit_code, result.output.strip()) == (2, "factbot: .env is not UTF-8 text; save it as UTF-8.")
+
+
+def test_a_port_out_of_range_is_refused(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["run", "--http", "--port", "70000"])
+    assert result.exit_code == 2 and "65535" in result.output and "Traceback" not in result.output

@@ -141,7 +141,7 @@ def test_invite_url_asks_for_exactly_the_scopes_and_permissions_needed() -> None
 
 @pytest.mark.parametrize(
     ("token", "expected"),
-    [("MTIzNDU2Nzg5MDEy.GhIjKl.secret-part", 123456789012), ("not a token", None), ("", None), (None, None)],
+    [("MTIzNDU2Nzg5MDEy.GhIjKl.secret-part", 123456789012), ("not-a-token", None), (None, None)],
 )
 def test_the_application_id_comes_from_the_token(token: str | None, expected: int | None) -> None:
     settings = Settings.model_validate({"DISCORD_TOKEN": token} if token is not None else {})

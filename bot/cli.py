@@ -6,7 +6,6 @@ import asyncio
 import io
 import json
 import logging
-import re
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import date, datetime
@@ -28,6 +27,7 @@ from bot.engine import Engine
 from bot.knowledge import read_factbase
 from bot.settings import PROJECT_ROOT, ConfigError, Settings
 from bot.store import FeedbackRecord, MemoryStore, QuestionRecord, Store
+from bot.urls import masked
 
 if TYPE_CHECKING:
     from bot import evaluate as evaluation
@@ -556,7 +556,7 @@ def _read_log(
         raise typer.Exit(1) from None
     except Exception as exc:  # anything else a driver raises: one line too, never a traceback
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        where = _safe_url(settings.db_url)
+        where = masked(settings.db_url)
         err.print(f"factbot: cannot read the question log at {where}: {reason}", markup=False, highlight=False)
         raise typer.Exit(1) from None
 
@@ -580,11 +580,6 @@ def _sqlite_file(url: str) -> Path | None:
     if not found or scheme.split("+")[0] != "sqlite" or not path.startswith("/") or path in ("/", "/:memory:"):
         return None
     return Path(path[1:])
-
-
-def _safe_url(url: str) -> str:
-    """A database URL without its password."""
-    return re.sub(r"(?<=://)([^:/@]*):[^/]*@", r"\1:***@", url)
 
 
 def _emit(

@@ -45,6 +45,7 @@ from bot.store import (
     cutoff,
     now,
 )
+from bot.urls import masked
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,8 @@ def async_url(url: str) -> URL:
 
 
 def shown(url: URL) -> str:
-    """A URL fit for a log line: the password masked."""
-    return url.render_as_string(hide_password=True)
+    """A URL fit for a log line: every credential masked."""
+    return masked(url.render_as_string(hide_password=False))
 
 
 def reason(exc: BaseException) -> str:

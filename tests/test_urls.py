@@ -1,0 +1,40 @@
+"""Credentials never shown: one function masks every URL Factbot prints or logs."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.urls import masked
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql+asyncpg://factbot:s3cret@db.internal:5432/factbot",
+            "postgresql+asyncpg://factbot:***@db.internal:5432/factbot",
+        ),
+        (
+            "postgresql://db/factbot?password=s3cret&sslmode=require",
+            "postgresql://db/factbot?password=***&sslmode=require",
+        ),
+        ("postgresql://u@h/db?sslpassword=s3cret&x=1", "postgresql://u@h/db?sslpassword=***&x=1"),
+        ("postgresql://u:p@ss@h/db?api_key=s3cret", "postgresql://u:***@h/db?api_key=***"),
+        ("sqlite+aiosqlite:///factbot.db", "sqlite+aiosqlite:///factbot.db"),
+        ("sqlite+aiosqlite:////var/lib/factbot.db", "sqlite+aiosqlite:////var/lib/factbot.db"),
+    ],
+)
+def test_every_credential_is_masked(url: str, shown: str) -> None:
+    assert masked(url) == shown
+
+
+@pytest.mark.parametrize("command", [["report", "usage"], ["report", "unanswered"]])
+def test_a_report_never_shows_the_database_password(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("FACTBOT_DB_URL", "postgresql+asyncpg://factbot@127.0.0.1:1/factbot?password=s3cret")
+    result = runner.invoke(app, command)
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "s3cret" not in result.output and "password=***" in result.output

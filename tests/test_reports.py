@@ -491,18 +491,6 @@ def test_sqlite_file(url: str, file: Path | None) -> None:
     assert cli._sqlite_file(url) == file
 
 
-@pytest.mark.parametrize(
-    ("url", "safe"),
-    [
-        ("postgresql+asyncpg://bot:s3cr@t@db:5432/factbot", "postgresql+asyncpg://bot:***@db:5432/factbot"),
-        ("postgresql+asyncpg://bot@db/factbot", "postgresql+asyncpg://bot@db/factbot"),
-        ("sqlite+aiosqlite:///factbot.db", "sqlite+aiosqlite:///factbot.db"),
-    ],
-)
-def test_database_urls_are_shown_without_password(url: str, safe: str) -> None:
-    assert cli._safe_url(url) == safe
-
-
 @pytest.mark.parametrize("since", ["yesterday", "7x"])
 def test_a_bad_since_is_a_usage_error(runner: CliRunner, since: str) -> None:
     result = runner.invoke(cli.app, ["report", "usage", "--since", since])

@@ -22,6 +22,8 @@ from bot.urls import masked
         ),
         ("postgresql://u@h/db?sslpassword=s3cret&x=1", "postgresql://u@h/db?sslpassword=***&x=1"),
         ("postgresql://u:p@ss@h/db?api_key=s3cret", "postgresql://u:***@h/db?api_key=***"),
+        ("postgresql+asyncpg://bot:s3cr@t@db:5432/factbot", "postgresql+asyncpg://bot:***@db:5432/factbot"),
+        ("postgresql+asyncpg://bot@db/factbot", "postgresql+asyncpg://bot@db/factbot"),
         ("sqlite+aiosqlite:///factbot.db", "sqlite+aiosqlite:///factbot.db"),
         ("sqlite+aiosqlite:////var/lib/factbot.db", "sqlite+aiosqlite:////var/lib/factbot.db"),
     ],

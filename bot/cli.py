@@ -206,7 +206,7 @@ async def _run_adapters(engine: Engine, settings: Settings, *, http: bool, port:
     from bot.scheduler import DigestScheduler
     from bot.sqlstore import store_from_settings
 
-    engine.store = await store_from_settings(settings)
+    engine.store = await store_from_settings(settings, purge=True)
     digests = DigestScheduler.from_settings(engine, engine.store, settings)
     try:
         await _serve_all([*_services(engine, settings, http=http, port=port, digests=digests), digests.serve()])
@@ -321,6 +321,30 @@ def discord_sync(
         err.print(f"factbot: {exc}", markup=False)
         raise typer.Exit(1) from None
     out.print(f"Synced {count} commands globally; Discord may take up to an hour to show them.")
+
+
+@app.command()
+def purge(data_dir: DataDir = None) -> None:
+    """Delete questions, votes and posts older than FACTBOT_RETENTION_DAYS (factbot run does it at start)."""
+    settings = _settings(data_dir)
+    out.print(_run_or_exit(_purge(settings)), markup=False, highlight=False)
+
+
+async def _purge(settings: Settings) -> str:
+    """Purge the store FACTBOT_DB_URL names and say how many rows went."""
+    from bot.sqlstore import open_store
+    from bot.store import cutoff
+
+    file = _sqlite_file(settings.db_url)
+    if file is not None and not file.exists():
+        return f"No question log at {file}; nothing to delete."
+    store = await open_store(settings.db_url)
+    try:
+        gone = await store.purge(before=cutoff(settings.retention_days))
+    finally:
+        await store.close()
+    days = settings.retention_days
+    return f"Deleted {_count([None] * gone, 'row')} older than {days} day{'' if days == 1 else 's'}."
 
 
 @app.command()

@@ -187,12 +187,16 @@ async def open_store(url: str, *, buffer_limit: int = 10_000, timeout: float = 5
     return SqlStore(engine, buffer_limit=buffer_limit)
 
 
-async def store_from_settings(settings: Settings) -> Store:
-    """The SQL store at `settings.db_url`, with rows older than `settings.retention_days` purged."""
+async def store_from_settings(settings: Settings, *, purge: bool = False) -> Store:
+    """The SQL store at `settings.db_url`; with `purge`, rows older than `settings.retention_days` deleted first.
+
+    Only `factbot run` and `factbot purge` purge: a report reads the log as it is.
+    """
     store = await open_store(settings.db_url)
-    gone = await store.purge(before=cutoff(settings.retention_days))
-    if gone:
-        log.info("purged %d rows older than %d days", gone, settings.retention_days)
+    if purge:
+        gone = await store.purge(before=cutoff(settings.retention_days))
+        if gone:
+            log.info("purged %d rows older than %d days", gone, settings.retention_days)
     return store
 
 

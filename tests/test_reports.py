@@ -537,6 +537,23 @@ def test_reports_on_a_sqlite_log(runner: CliRunner, sqlite_log: Path, args: list
 
 
 @needs_sqlstore
+def test_reports_never_purge_and_factbot_purge_does(
+    runner: CliRunner, sqlite_log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FACTBOT_RETENTION_DAYS", "10")
+
+    def asked() -> int:
+        rows = json.loads(run(runner, ["report", "usage", "--since", "all", "--format", "json"])[1])
+        return sum(r["questions"] for r in rows if r["kind"] == "day")
+
+    before = asked()
+    assert before == sum(times for _, _, times in ASKED), "a report deletes nothing, however old"
+    code, shown, _ = run(runner, ["purge"])
+    assert code == 0 and shown.startswith("Deleted ") and "older than 10 days" in shown
+    assert 0 < asked() < before
+
+
+@needs_sqlstore
 def test_report_json_on_a_sqlite_log_matches_the_memory_store(
     runner: CliRunner, sqlite_log: Path, engine: Engine, filled: MemoryStore
 ) -> None:

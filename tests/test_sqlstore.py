@@ -347,15 +347,18 @@ async def test_purging_a_question_keeps_the_votes_on_it(store: SqlStore) -> None
     assert [(f.answer_key, f.question_id) for f in await store.feedback()] == [("m1", None)]
 
 
-async def test_the_store_from_settings_applies_the_retention(db_url: str) -> None:
+@pytest.mark.parametrize(("purge", "kept"), [(True, ["recent"]), (False, ["ancient", "recent"])])
+async def test_the_store_from_settings_applies_the_retention_when_asked(
+    db_url: str, purge: bool, kept: list[str]
+) -> None:
     first = await open_store(db_url)
     await first.log_question(question("ancient", minutes_ago=60 * 24 * 100))
     await first.log_question(question("recent"))
     await first.close()
-    store = await store_from_settings(Settings(FACTBOT_DB_URL=db_url, FACTBOT_RETENTION_DAYS=90))
+    store = await store_from_settings(Settings(FACTBOT_DB_URL=db_url, FACTBOT_RETENTION_DAYS=90), purge=purge)
     try:
         assert isinstance(store, SqlStore)
-        assert [q.text for q in await store.questions()] == ["recent"]
+        assert [q.text for q in await store.questions()] == kept
     finally:
         await store.close()
 

@@ -222,6 +222,7 @@ class FactbotClient(discord.Client):
     def __init__(
         self, engine: Engine, settings: Settings, *, subscriptions: Subscriptions | None = None, **options: Any
     ) -> None:
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # the bot has no voice: no warning
         super().__init__(intents=minimal_intents(), allowed_mentions=discord.AllowedMentions.none(), **options)
         self.engine = engine
         self.repeats = Repeats(engine, platform="discord", window_minutes=settings.repeat_window_minutes)

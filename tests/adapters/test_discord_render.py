@@ -10,6 +10,7 @@ import pytest
 
 from bot.adapters.discord_bot import (
     DiscordConfigError,
+    FactbotClient,
     Throttle,
     application_id_from_token,
     browse_order,
@@ -179,3 +180,13 @@ def test_the_core_does_not_import_discord() -> None:
     code = "import sys, bot.engine, bot.digest, bot.settings, bot.adapters.console; print('discord' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
     assert result.stdout.strip() == "False"
+
+
+async def test_a_bot_without_voice_says_nothing_about_voice(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    import discord
+
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = True  # as in a fresh process
+    with caplog.at_level("WARNING"):
+        client = FactbotClient(engine, Settings())
+        await client.close()
+    assert not [r for r in caplog.records if "voice" in r.getMessage()]

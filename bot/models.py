@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Identified(BaseModel):
@@ -102,6 +102,18 @@ class Suggestion(BaseModel):
     question: str
 
 
+def text_safe(text: str) -> str:
+    """`text` with lone surrogates (from undecodable bytes or broken JSON escapes) replaced by U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:  # a byte the command line could not decode: back to that byte, then U+FFFD for it
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeEncodeError:  # a lone surrogate from a broken escape
+            return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
+
+
 class Answer(BaseModel):
     """The bot's reply to one question: the project's public contract (`factbot ask --json`)."""
 
@@ -115,6 +127,12 @@ class Answer(BaseModel):
     truncated: bool = False
     context: str | None = None
     """The earlier question this one was read with, when it was taken as a follow-up."""
+
+    @field_validator("question", "context")
+    @classmethod
+    def _encodable(cls, text: str | None) -> str | None:
+        """The text as received, with anything that is not text (a lone surrogate, a stray byte) made U+FFFD."""
+        return None if text is None else text_safe(text)
 
 
 class Overview(BaseModel):

@@ -492,3 +492,12 @@ def test_a_dotenv_that_is_not_utf8_is_one_line(runner: CliRunner) -> None:
 def test_a_port_out_of_range_is_refused(runner: CliRunner) -> None:
     result = runner.invoke(app, ["run", "--http", "--port", "70000"])
     assert result.exit_code == 2 and "65535" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("question", ["who \udcff won the itu election", "\ud800 who won the itu election"])
+def test_ask_json_makes_broken_text_safe(runner: CliRunner, question: str) -> None:
+    result = runner.invoke(app, ["ask", "--json", question])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["status"] == "answered" and data["question"].endswith("won the itu election")
+    assert "\ufffd" in data["question"]

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from bot import smalltalk
 from bot.context import Turn
 from bot.engine import Engine
 from bot.matcher import MAX_CHARS, Candidate, Ranking
-from bot.models import Status
-from bot.normalise import normalise
+from bot.models import Status, text_safe
+from bot.normalise import normalise, visible
 
 Reason = Literal["smalltalk", "no-match", "low-score", "off-topic", "clear", "same-facts", "middling", "close"]
 """Which rule decided: the branch of `Engine.decide` (plus small talk, which never reaches it)."""
@@ -73,6 +73,12 @@ class Explanation(BaseModel):
     """What the thresholds were applied to (`Ranking.confidence`); the answer's confidence."""
     context: str | None = None
     """The earlier question this one was read with, as a follow-up."""
+
+    @field_validator("question", "context")
+    @classmethod
+    def _encodable(cls, text: str | None) -> str | None:
+        """The question as received, with anything that is not text made U+FFFD (as in an Answer)."""
+        return None if text is None else text_safe(text)
 
     @property
     def score(self) -> float:
@@ -298,8 +304,8 @@ def details(e: Explanation) -> list[str]:
 
 
 def explanation_text(e: Explanation) -> str:
-    """Plain words first, then the numbers on the following lines."""
-    return "\n".join([summary(e), "", *details(e)])
+    """Plain words first, then the numbers on the following lines; nothing a terminal would obey."""
+    return visible("\n".join([summary(e), "", *details(e)]))
 
 
 # -- what was asked where ------------------------------------------------------------------------

@@ -89,6 +89,19 @@ SHORTHAND = {
 }
 
 
+_TERMINAL_CODES = re.compile(
+    r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks, clipboard writes
+    r"|\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, screen clears
+    r"|\x1b[@-_]?"  # any other escape
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # other control characters (newline and tab stay)
+)
+
+
+def visible(text: str) -> str:
+    """`text` safe to print on a terminal: escape sequences and control characters removed."""
+    return _TERMINAL_CODES.sub("", text) if not text.isprintable() else text
+
+
 def strip_markup(text: str) -> str:
     """Remove Slack and Discord markup: mentions, channel links, URLs, emoji; keep link labels."""
     if "<" in text:  # the checks skip work most texts never need; the result is the same

@@ -501,3 +501,23 @@ def test_ask_json_makes_broken_text_safe(runner: CliRunner, question: str) -> No
     data = json.loads(result.output)
     assert data["status"] == "answered" and data["question"].endswith("won the itu election")
     assert "\ufffd" in data["question"]
+
+
+ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x1b]8;;http://x\x1b\\"
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin"),
+    [
+        (["ask", "--why", f"who won{ESCAPES} the itu election"], None),
+        (["ask", "--why", "--json", "who \udcff won the itu election"], None),
+        (["chat"], f"/nope{ESCAPES}\n"),
+        (["chat"], f"who won the itu election{ESCAPES}?\n/why\n"),
+    ],
+)
+def test_nothing_typed_reaches_the_terminal_as_a_control_sequence(
+    runner: CliRunner, args: list[str], stdin: str | None
+) -> None:
+    result = runner.invoke(app, args, input=stdin)
+    assert result.exit_code == 0, result.output
+    assert "\x1b]" not in result.output and "\x1b[2J" not in result.output and "\x07" not in result.output

@@ -18,6 +18,7 @@ from bot.context import Turn
 from bot.engine import Engine
 from bot.explain import explain, explanation_text
 from bot.models import Answer, Question, Status, byline
+from bot.normalise import visible
 
 CONVERSATION = "terminal"
 """The one conversation of a terminal session: a follow-up is read with the question before it."""
@@ -51,7 +52,7 @@ def render_answer(answer: Answer) -> Group:
     if answer.truncated:
         parts.append(Text("(Only the start of a very long message was read.)", style="dim"))
     if answer.context:
-        parts.append(Text(f"(Read as a follow-up to “{answer.context}”.)", style="dim"))
+        parts.append(Text(f"(Read as a follow-up to “{visible(answer.context)}”.)", style="dim"))
     return Group(*parts)
 
 
@@ -130,7 +131,7 @@ class ConsoleAdapter:
         if command.lower() in self._commands:
             return self._commands[command.lower()](rest.strip())
         if text.startswith("/"):
-            self.console.print(f"Unknown command {escape(command)}. Type /help.", style="red")
+            self.console.print(f"Unknown command {escape(visible(command))}. Type /help.", style="red")
             return True
         await self.ask(text)
         return True

@@ -198,7 +198,7 @@ class Engine:
         """The matched intent's facts, each with its citation."""
         facts = self._facts(best.intent)
         return Answer(
-            question=text,
+            question=text[:MAX_CHARS],
             status=Status.answered,
             intent=best.intent,
             confidence=ranking.confidence,
@@ -211,7 +211,7 @@ class Engine:
         """Offer the closest intents when no single one is clearly meant."""
         best = ranking.candidates[0]
         return Answer(
-            question=text,
+            question=text[:MAX_CHARS],
             status=Status.clarify,
             intent=best.intent,
             confidence=ranking.confidence,
@@ -223,7 +223,7 @@ class Engine:
     def _fallback(self, text: str, ranking: Ranking) -> Answer:
         """Say plainly that the fact base does not cover the question, and what it does cover."""
         return Answer(
-            question=text,
+            question=text[:MAX_CHARS],
             status=Status.fallback,
             confidence=ranking.confidence,
             answer=f"I don't know: {self._my_sources()} not say, so I won't guess. Here are questions I can answer.",
@@ -241,7 +241,7 @@ class Engine:
             "source and names the paragraph; when the source does not say, I tell you so.",
         }
         return Answer(
-            question=text,
+            question=text[:MAX_CHARS],
             status=Status.smalltalk,
             intent=kind.id,
             confidence=1.0,

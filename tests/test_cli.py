@@ -16,6 +16,7 @@ from typer.testing import CliRunner, Result
 from bot.cli import app
 from bot.engine import Engine
 from bot.knowledge import load_factbase
+from bot.matcher import MAX_CHARS
 from bot.settings import PROJECT_ROOT
 from tests.conftest import TINY
 
@@ -521,3 +522,9 @@ def test_nothing_typed_reaches_the_terminal_as_a_control_sequence(
     result = runner.invoke(app, args, input=stdin)
     assert result.exit_code == 0, result.output
     assert "\x1b]" not in result.output and "\x1b[2J" not in result.output and "\x07" not in result.output
+
+
+def test_ask_json_echoes_only_what_was_read_of_a_huge_question(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["ask", "--json", "who won the itu election " * 20_000])
+    data = json.loads(result.output)
+    assert data["truncated"] is True and len(data["question"]) == MAX_CHARS

@@ -160,12 +160,14 @@ def _write_ahead(cursor: Any, patience: float) -> None:
 
 
 def _check_directory(url: URL) -> None:
-    """A SQLite file's directory must exist: SQLite creates the file, never its directory."""
+    """A SQLite file's directory must exist (SQLite creates the file, never its directory), and be no folder itself."""
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return
-    folder = Path(str(url.database)).resolve().parent
-    if not folder.is_dir():
-        raise StoreError(f"cannot open the database at {shown(url)}: there is no directory {folder}")
+    path = Path(str(url.database)).resolve()
+    if path.is_dir():
+        raise StoreError(f"cannot open the database at {shown(url)}: {path} is a folder, not a database file")
+    if not path.parent.is_dir():
+        raise StoreError(f"cannot open the database at {shown(url)}: there is no directory {path.parent}")
 
 
 async def open_store(url: str, *, buffer_limit: int = 10_000, timeout: float = 5.0) -> SqlStore:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -40,3 +42,16 @@ def test_a_report_never_shows_the_database_password(
     result = runner.invoke(app, command)
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "s3cret" not in result.output and "password=***" in result.output
+
+
+@pytest.mark.parametrize(
+    ("where", "says"), [("folder", "is a folder, not a database file"), ("gone/x.db", "no question log at")]
+)
+def test_a_sqlite_url_that_cannot_be_a_file_is_one_line(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, where: str, says: str
+) -> None:
+    (tmp_path / "folder").mkdir()
+    monkeypatch.setenv("FACTBOT_DB_URL", f"sqlite+aiosqlite:///{tmp_path / where}")
+    result = runner.invoke(app, ["report", "usage"])
+    assert result.exit_code == 1 and says in result.output
+    assert "Traceback" not in result.output and "Exception in thread" not in result.output

@@ -186,35 +186,38 @@ def test_the_fact_base_spelling_of_a_british_or_american_word_is_used(tiny_engin
     assert ranking.corrected == {"meters": "metres"} and ranking.unknown == ()
 
 
-def test_an_answer_needs_a_word_of_its_own_source(tiny: Path) -> None:
-    text = "Every time the school bell rings, the day ends. The bell is loud.\n"  # "time" only in the source text
-    (tiny / "seeds" / "bells.txt").write_text(text, encoding="utf-8")
+def add_document(tiny: Path, name: str, text: str, *, quote: str, answer: str, topic: str, examples: list[str]) -> None:
+    """Add to the tiny fact base a source `name` holding `text`, one fact quoting it and one intent answering with it."""
+    (tiny / "seeds" / f"{name}.txt").write_text(text, encoding="utf-8")
     sources = tiny / "knowledge" / "sources.yaml"
     sources.write_text(
         sources.read_text(encoding="utf-8")
-        + "  - {id: bells, title: Bells, author: B. Ringer, publisher: Example Press, url: 'https://example.org/b',"
-        " file: bells.txt}\n",
+        + f"  - {{id: {name}, title: {name.title()}, author: A. Writer, publisher: Example Press,"
+        f" url: 'https://example.org/{name}', file: {name}.txt}}\n",
         encoding="utf-8",
     )
-    facts = tiny / "knowledge" / "facts" / "bells.yaml"
-    facts.write_text(
-        "facts:\n  - id: bell\n    source: bells\n    quote: The bell is loud.\n"
-        "    answer: The school bell is loud.\n    topics: [school]\n",
+    (tiny / "knowledge" / "facts" / f"{name}.yaml").write_text(
+        f"facts:\n  - id: {name}\n    source: {name}\n    quote: {quote}\n    answer: {answer}\n    topics: [{topic}]\n",
         encoding="utf-8",
     )
-    examples = [
-        "when does school end",
-        "school bell",
-        "what does the bell mean",
-        "end of the school day",
-        "bell rings",
-        "when is the day over",
-        "school day end bell",
-        "why does the bell ring",
-    ]
-    (tiny / "intents" / "bells.yaml").write_text(
-        "intents:\n  - id: bell\n    facts: [bell]\n    examples:\n" + "".join(f"      - {e}\n" for e in examples),
+    (tiny / "intents" / f"{name}.yaml").write_text(
+        f"intents:\n  - id: {name}\n    facts: [{name}]\n    examples:\n" + "".join(f"      - {e}\n" for e in examples),
         encoding="utf-8",
+    )
+
+
+def test_an_answer_needs_a_word_of_its_own_source(tiny: Path) -> None:
+    text = "Every time the school bell rings, the day ends. The bell is loud.\n"  # "time" only in the source text
+    examples = ["when does school end", "school bell", "what does the bell mean", "end of the school day"]
+    examples += ["bell rings", "when is the day over", "school day end bell", "why does the bell ring"]
+    add_document(
+        tiny,
+        "bell",
+        text,
+        quote="The bell is loud.",
+        answer="The school bell is loud.",
+        topic="school",
+        examples=examples,
     )
     keeper = tiny / "intents" / "tiny.yaml"
     keeper.write_text(
@@ -237,24 +240,17 @@ def test_an_author_who_is_also_the_publisher_is_named_once(tiny: Path) -> None:
 
 
 def test_a_fact_s_own_words_make_its_intent_a_candidate(tiny: Path) -> None:
-    (tiny / "seeds" / "pay.txt").write_text("This is about payday. Salaries are paid monthly.\n", encoding="utf-8")
-    sources = tiny / "knowledge" / "sources.yaml"
-    sources.write_text(
-        sources.read_text(encoding="utf-8")
-        + "  - {id: pay, title: Pay, author: P. Roll, publisher: Example Press, url: 'https://example.org/p',"
-        " file: pay.txt}\n",
-        encoding="utf-8",
-    )
-    (tiny / "knowledge" / "facts" / "pay.yaml").write_text(
-        "facts:\n  - id: pay\n    source: pay\n    quote: This is about payday.\n"
-        "    answer: This is about payday.\n    topics: [payday]\n",
-        encoding="utf-8",
-    )
     examples = ["when do i get my salary", "salary date", "next salary", "when are wages paid", "wage day"]
     examples += ["when will i be paid", "pay schedule", "my paycheck date"]
-    (tiny / "intents" / "pay.yaml").write_text(
-        "intents:\n  - id: pay\n    facts: [pay]\n    examples:\n" + "".join(f"      - {e}\n" for e in examples),
-        encoding="utf-8",
+    text = "This is about payday. Salaries are paid monthly.\n"
+    add_document(
+        tiny,
+        "pay",
+        text,
+        quote="This is about payday.",
+        answer="This is about payday.",
+        topic="payday",
+        examples=examples,
     )
     ranking = Engine(load_factbase(tiny)).matcher.rank("when is payday")
     assert ranking.best is not None and ranking.best.intent == "pay"

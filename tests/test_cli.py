@@ -528,3 +528,19 @@ def test_ask_json_echoes_only_what_was_read_of_a_huge_question(runner: CliRunner
     result = runner.invoke(app, ["ask", "--json", "who won the itu election " * 20_000])
     data = json.loads(result.output)
     assert data["truncated"] is True and len(data["question"]) == MAX_CHARS
+
+
+@pytest.mark.parametrize("args", [["run"], ["run", "--http"]])
+def test_a_malformed_slack_token_stops_run_with_one_line_and_nothing_after(tmp_path: Path, args: list[str]) -> None:
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_APP_TOKEN": "xoxb-wrong",
+        "SLACK_SIGNING_SECRET": "s",
+        "FACTBOT_USER_SALT": "x",
+    }
+    if args == ["run", "--http"]:
+        env["SLACK_BOT_TOKEN"] = "xapp-wrong"
+    ran = factbot(args, tmp_path, env=env)
+    assert ran.code == 1
+    assert [line for line in ran.err.splitlines() if line.strip()] == [ran.err.strip().splitlines()[0]]
+    assert ran.err.startswith("factbot: SLACK_") and "Unclosed" not in ran.err

@@ -762,9 +762,9 @@ async def run_http(
 
     `app` (from `build_app`) lets the caller hold the app, e.g. for `digest_poster(app)`; it is closed at the end.
     """
-    check_settings(settings, socket_mode=False)
     app = app or build_app(engine, settings)
-    try:
+    try:  # a bad token stops start-up, and the app's session is closed all the same
+        check_settings(settings, socket_mode=False)
         await check_bot_token(app.client)
         runner = await start_http(app, host=host, port=port)
         try:
@@ -781,10 +781,10 @@ async def run_socket_mode(engine: Engine, settings: Settings, *, app: AsyncApp |
 
     `app` (from `build_app`) lets the caller hold the app, e.g. for `digest_poster(app)`; it is closed at the end.
     """
-    check_settings(settings, socket_mode=True)
-    app_token = _secret(settings.slack_app_token, "SLACK_APP_TOKEN", prefix="xapp-")
     app = app or build_app(engine, settings)
-    try:
+    try:  # a bad token stops start-up, and the app's session is closed all the same
+        check_settings(settings, socket_mode=True)
+        app_token = _secret(settings.slack_app_token, "SLACK_APP_TOKEN", prefix="xapp-")
         await check_bot_token(app.client)
         await check_app_token(app.client, app_token)
         handler = AsyncSocketModeHandler(app, app_token=app_token, web_client=app.client)

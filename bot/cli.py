@@ -344,7 +344,7 @@ async def _purge(settings: Settings) -> str:
     finally:
         await store.close()
     days = settings.retention_days
-    return f"Deleted {_count([None] * gone, 'row')} older than {days} day{'' if days == 1 else 's'}."
+    return f"Deleted {gone} row{'' if gone == 1 else 's'} older than {days} day{'' if days == 1 else 's'}."
 
 
 @app.command()

@@ -111,23 +111,23 @@ class Engine:
     def respond(self, text: str, *, conversation: str | None = None) -> Answer:
         """Decide what to say to `text`, read with the conversation's last question when it follows up on it."""
         previous = self.conversations.previous(conversation)
-        ranking, used = self.reading(text, previous)
+        ranking, used = self.reading(text, previous) if previous is not None else (None, False)
         if used and previous is not None:
             answer = self.compose(text, ranking).model_copy(update={"context": previous.text})
             topic = f"{text} {previous.topic}"[:MAX_CHARS]
         else:
-            answer, topic = self._remembered(text), text
+            answer, topic = self._remembered(text, ranking), text
         intent = answer.intent if answer.status is Status.answered else None
         self.conversations.remember(conversation, text, intent, topic=topic)
         return answer
 
-    def _remembered(self, text: str) -> Answer:
-        """`compose`, with the same text asked again answered from memory."""
+    def _remembered(self, text: str, ranking: Ranking | None = None) -> Answer:
+        """`compose` (on `ranking` when it is already worked out), the same text asked again answered from memory."""
         if len(text) > MAX_CHARS or not self._answer_memory:  # long messages would make the memory large
-            return self.compose(text)
+            return self.compose(text, ranking)
         cached = self._answers.get(text)
         if cached is None:
-            cached = self.compose(text)
+            cached = self.compose(text, ranking)
             if len(self._answers) >= self._answer_memory:
                 self._answers.pop(next(iter(self._answers)))  # the oldest entry
             self._answers[text] = cached

@@ -79,10 +79,10 @@ MEANING_SHARE = 0.5
 """How much comes from the word vectors' similarity of the question to the intent's examples."""
 
 MEANING_FLOOR = 0.5
+"""A question this near an intent in meaning makes it a candidate even with no word in common."""
 
 ANSWER_MEANING = 0.2
 """How much an intent's answers weigh in its meaning, beside its examples (as a share of them)."""
-"""A question this near an intent in meaning makes it a candidate even with no word in common."""
 
 _WORD_SHARES = LEXICAL_SHARE + EXAMPLE_SHARE + COVERAGE_SHARE
 
@@ -236,10 +236,11 @@ class Matcher:
         self._vocabulary = _vocabulary(base, self._stopwords, self._normal)
         self._known = {self._term(w) for w in self._vocabulary} | set(self._canon.values())
         self._known_list = sorted(self._known)
+        named = {sid: acronyms_in(p.text for p in document.quotable) for sid, document in base.documents.items()}
         self._topical_in = {
             source.id: {t for p in base.documents[source.id].quotable for t in self._terms_of(p.text)}
             | set(self._terms_of(_record_text(source)))
-            | {self._term(short) for short in acronyms_in(p.text for p in base.documents[source.id].quotable)}
+            | {self._term(short) for short in named[source.id]}
             for source in base.sources.values()
             if source.id in base.documents
         }
@@ -247,11 +248,11 @@ class Matcher:
             intent.id: {base.facts[f].source for f in intent.facts if f in base.facts}
             for intent in base.intents.values()
         }
-        self._acronyms = {
-            short: [self._term(w) for w in name if w not in self._stopwords]
-            for short, name in _acronyms(base).items()
-            if self._term(short) not in self._known
-        }
+        self._acronyms: dict[str, list[str]] = {}
+        for shorts in named.values():  # the first source to name an acronym wins
+            for short, name in shorts.items():
+                if self._term(short) not in self._known:
+                    self._acronyms.setdefault(short, [self._term(w) for w in name if w not in self._stopwords])
         self._spellings = [*self._vocabulary, *sorted(self._stopwords)]
         self._spelled = frozenset(self._vocabulary)
         self._corrections: dict[str, str | None] = {}
@@ -533,11 +534,10 @@ class Matcher:
         f1 = 2 * shared / (self._example_weights + total)
         best = np.maximum.reduceat(f1, self._starts) if len(f1) else np.zeros(0)
         coverage = covered / total
-        score = LEXICAL_SHARE * lexical + EXAMPLE_SHARE * best + COVERAGE_SHARE * coverage
+        words = (LEXICAL_SHARE * lexical + EXAMPLE_SHARE * best + COVERAGE_SHARE * coverage) / _WORD_SHARES
+        score = words if meaning is None else (_WORD_SHARES * words + MEANING_SHARE * np.maximum(meaning, 0.0))
         if meaning is not None:
-            score = (score + MEANING_SHARE * np.maximum(meaning, 0.0)) / (_WORD_SHARES + MEANING_SHARE)
-        else:
-            score = score / _WORD_SHARES
+            score = score / (_WORD_SHARES + MEANING_SHARE)
         if verbatim is not None:
             score[verbatim] = 1.0  # one of its examples, word for word: the curator's own phrasing
         if kind is not None:
@@ -551,10 +551,9 @@ class Matcher:
         count = min(TOP_CANDIDATES, int(touched.sum()))
         top = np.argpartition(-score, count - 1)[:count] if count < len(score) else np.arange(len(score))
         top = top[np.lexsort((top, -score[top]))][:count]
-        words = (LEXICAL_SHARE * lexical + EXAMPLE_SHARE * best + COVERAGE_SHARE * coverage) / _WORD_SHARES
         near = meaning if meaning is not None else np.zeros(len(score))
         return [
-            self._candidate(int(i), float(score[i]), f1, float(covered[i]) / total, float(words[i]), float(near[i]))
+            self._candidate(int(i), float(score[i]), f1, float(coverage[i]), float(words[i]), float(near[i]))
             for i in top
         ]
 
@@ -626,15 +625,6 @@ _IN_BRACKETS = re.compile(
     r"([A-Z][\w’'.&-]*(?:[ -]+(?:of|on|for|and|the|[A-Z][\w’'.&-]*))+)\s*\(([A-Z][A-Za-z&]{1,9})\)"
 )
 _SMALL_WORDS = frozenset({"of", "on", "for", "and", "the", "de", "du"})
-
-
-def _acronyms(base: FactBase) -> dict[str, list[str]]:
-    """Short names people type for the sources' multi-word names (`acronyms_in`), over every source."""
-    found: dict[str, list[str]] = {}
-    for document in base.documents.values():
-        for short, name in acronyms_in(p.text for p in document.quotable).items():
-            found.setdefault(short, name)
-    return found
 
 
 def acronyms_in(texts: Iterable[str]) -> dict[str, list[str]]:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import secrets
-from collections import deque
 from dataclasses import replace
 
 from bot import smalltalk
@@ -17,12 +15,9 @@ from bot.knowledge import FactBase
 from bot.matcher import MAX_CHARS, Candidate, Matcher, Ranking
 from bot.models import Answer, Citation, Fact, Intent, Overview, Question, Status, Suggestion, byline
 from bot.normalise import normalise
-from bot.store import MemoryStore, QuestionRecord, Store, hash_user, now
+from bot.store import MemoryStore, QuestionRecord, Record, Store, WriteBehind, hash_user, now
 
 log = logging.getLogger(__name__)
-
-BACKLOG = 10_000
-"""Answered questions waiting for the store; if it stalls longer than this, the oldest are not logged."""
 
 ANSWER_CACHE = 4096
 """Answers kept for questions asked again word for word (a team asks "who won?" more than once)."""
@@ -54,42 +49,42 @@ class Engine:
         answer_memory: int = ANSWER_CACHE,
     ) -> None:
         self.base = base
-        self.store: Store = store or MemoryStore()
+        self.writes = WriteBehind(store or MemoryStore())
         self.log_text = log_text
         self.salt = salt or secrets.token_hex(16)
         self._answers: dict[str, Answer] = {}
         self._answer_memory = answer_memory
         self._hashes: dict[tuple[str, str], str] = {}
-        self._backlog: deque[tuple[Question, Answer]] = deque(maxlen=BACKLOG)  # the oldest go first if the store stalls
-        self._writer: asyncio.Task[None] | None = None
         self.matcher = Matcher(base)
         self.thresholds = thresholds or resolve(self.matcher, answer=answer, clarify=clarify, margin=margin)
         """The thresholds in force: those given (whole, or `answer` / `clarify`), the rest read off the fact base."""
         self.conversations = Conversations()
         self._reading_order = sorted(base.intents.values(), key=self._first_paragraph)
 
+    @property
+    def store(self) -> Store:
+        """Where questions, votes and posts are kept (written behind, in batches)."""
+        return self.writes.store
+
+    @store.setter
+    def store(self, store: Store) -> None:
+        """Use another store from now on; what is queued still goes to the store it was queued for."""
+        self.writes = WriteBehind(store)
+
     async def answer(self, question: Question) -> Answer:
-        """Answer one question; it is logged to the store in the background, never delaying or costing the answer."""
+        """Answer one question; it is logged to the store behind, in a batch, never delaying or costing the answer."""
         answer = self.respond(question.text, conversation=question.conversation)
         log.debug("answered %s question: status=%s intent=%s", question.platform, answer.status, answer.intent)
-        self._backlog.append((question, answer))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_backlog())
+        self.writes.add(self.record(question, answer))
         return answer
 
-    async def drain(self) -> None:
-        """Wait until every question answered so far has been handed to the store."""
-        while self._writer is not None and not self._writer.done():
-            await self._writer
+    def keep(self, record: Record) -> None:
+        """Write a vote or a post behind, in the next batch."""
+        self.writes.add(record)
 
-    async def _write_backlog(self) -> None:
-        """Hand answered questions to the store, oldest first; a store failure is a warning, not an error."""
-        while self._backlog:
-            question, answer = self._backlog.popleft()
-            try:
-                await self.store.log_question(self.record(question, answer))
-            except Exception as exc:  # the store is best effort: the person already has their answer
-                log.warning("could not log a question: %s", type(exc).__name__)
+    async def drain(self) -> None:
+        """Write everything answered, voted and posted so far to the store."""
+        await self.writes.flush()
 
     def record(self, question: Question, answer: Answer) -> QuestionRecord:
         """How the store keeps a question: the user as a salted hash, the text only if allowed."""

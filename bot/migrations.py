@@ -279,6 +279,11 @@ def _v3(conn: Connection) -> None:
     md.create_all(conn, checkfirst=False)
 
 
+def _v4(conn: Connection) -> None:
+    """Version 4: posts indexed by time, for replicas learning of each other's answers."""
+    Index("ix_posts_at", Table("posts", MetaData(), Column("at", UTCDateTime)).c.at).create(conn)
+
+
 @dataclass(frozen=True)
 class Step:
     """One migration: the version it brings the schema to, what it does, and how."""
@@ -292,6 +297,7 @@ STEPS: tuple[Step, ...] = (
     Step(1, "questions, feedback and handled events", _v1),
     Step(2, "posts for repeat suppression; indexes by time", _v2),
     Step(3, "digest subscriptions and daily digest claims", _v3),
+    Step(4, "posts indexed by time", _v4),
 )
 LATEST = STEPS[-1].version
 

@@ -41,6 +41,7 @@ from bot.store import (
     MemoryStore,
     PostRecord,
     QuestionRecord,
+    Record,
     Store,
     cutoff,
     now,
@@ -49,7 +50,6 @@ from bot.urls import masked
 
 log = logging.getLogger(__name__)
 
-Record = QuestionRecord | FeedbackRecord | PostRecord
 Model = TypeVar("Model", bound=BaseModel)
 
 DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
@@ -336,6 +336,15 @@ class SqlStore:
         """How many records wait in the buffer for the database."""
         return len(self._buffer)
 
+    async def write_many(self, records: Sequence[Record]) -> None:
+        """Write `records` in batches of FLUSH_BATCH, one transaction each; what the database cannot take now
+        waits in the buffer for the next write."""
+        backlog = len(self._buffer)
+        self._keep(list(records))
+        written = await self._write_buffer()
+        if backlog and written:
+            log.info("wrote %d records to the database %s (%d had waited)", written, self.url, backlog)
+
     async def log_question(self, record: QuestionRecord) -> int:
         """Keep one question; its id, or 0 when it waits in the buffer."""
         return await self._save(record) or 0
@@ -376,6 +385,17 @@ class SqlStore:
             log.warning("%s", exc)
             return None
         return found[0] if found else None
+
+    async def recent_posts(self, *, platform: str, since: datetime) -> list[PostRecord]:
+        """Every post on `platform` since `since`, oldest first (one per post, not per fact); StoreError when away."""
+        table = schema.posts
+        stmt = (
+            select(table.c.at, table.c.platform, table.c.channel, table.c.fact_ids, table.c.link)
+            .distinct()
+            .where(table.c.at >= since, table.c.platform == platform)
+            .order_by(table.c.at)
+        )
+        return _records(PostRecord, await self._rows(stmt))
 
     async def questions(self, *, since: datetime | None = None) -> list[QuestionRecord]:
         """Questions asked since `since` (all when None), oldest first."""
@@ -458,6 +478,18 @@ class SqlStore:
         except FAILURES as exc:
             log.warning("could not mark the digest for %s:%s on %s sent: %s", platform, channel, day, reason(exc))
 
+    async def release_digest(self, platform: str, channel: str, day: date) -> None:
+        """Delete the day's claim unless the digest was sent; a database that is away is logged, not raised."""
+        table = schema.digests
+        stmt = delete(table).where(
+            table.c.platform == platform, table.c.channel == channel, table.c.day == day, table.c.sent_at.is_(None)
+        )
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(stmt)
+        except FAILURES as exc:
+            log.warning("could not release the digest claim for %s:%s on %s: %s", platform, channel, day, reason(exc))
+
     async def digest_sent(self, platform: str, channel: str, day: date) -> bool:
         """Whether the day's digest was posted; False when the database is away."""
         table = schema.digests
@@ -473,6 +505,13 @@ class SqlStore:
 
     async def flush(self) -> int:
         """Write what the buffer holds; how many records went in (it stops at the first outage)."""
+        written = await self._write_buffer()
+        if written:
+            log.info("wrote %d buffered records to the database %s", written, self.url)
+        return written
+
+    async def _write_buffer(self) -> int:
+        """Write the buffer in batches, one transaction each; how many records went in (stops at an outage)."""
         written = 0
         async with self._flushing:
             while self._buffer:
@@ -482,8 +521,6 @@ class SqlStore:
                 if left:
                     self._keep(left, front=True)
                     break
-        if written:
-            log.info("wrote %d buffered records to the database %s", written, self.url)
         return written
 
     async def close(self) -> None:

@@ -6,10 +6,12 @@ The core sees only the `Store` protocol. `MemoryStore` serves tests and `factbot
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
-from collections import OrderedDict
+import logging
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -19,6 +21,8 @@ from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:  # bot.digest imports the engine, which imports this module
     from bot.digest import Subscription
+
+log = logging.getLogger(__name__)
 
 Vote = Literal["up", "down"]
 DIGEST_CLAIMS = 2
@@ -75,8 +79,16 @@ class PostRecord(BaseModel):
     link: str
 
 
+Record = QuestionRecord | FeedbackRecord | PostRecord
+"""What is written behind an answer: a question asked, a vote, where an answer was posted."""
+
+
 class Store(Protocol):
     """What Factbot remembers. Every method is async; none raises for a duplicate, all are idempotent."""
+
+    async def write_many(self, records: Sequence[Record]) -> None:
+        """Keep a batch of questions, votes and posts, in as few transactions as the store can."""
+        ...
 
     async def log_question(self, record: QuestionRecord) -> int:
         """Keep one question; return its id."""
@@ -96,6 +108,10 @@ class Store(Protocol):
 
     async def recent_post(self, *, platform: str, channel: str, fact_id: str, since: datetime) -> PostRecord | None:
         """The latest post in `channel` since `since` that cited `fact_id`, if any."""
+        ...
+
+    async def recent_posts(self, *, platform: str, since: datetime) -> list[PostRecord]:
+        """Every post on `platform` since `since`, oldest first (how replicas learn of each other's answers)."""
         ...
 
     async def questions(self, *, since: datetime | None = None) -> list[QuestionRecord]:
@@ -136,6 +152,10 @@ class Store(Protocol):
         """Record that `channel`'s digest for `day` was posted: no claim for that day succeeds again."""
         ...
 
+    async def release_digest(self, platform: str, channel: str, day: date) -> None:
+        """Drop an unsent claim on `channel`'s digest for `day`, so a retry may claim it; a sent digest stays sent."""
+        ...
+
     async def digest_sent(self, platform: str, channel: str, day: date) -> bool:
         """Whether `channel`'s digest for `day` was posted."""
         ...
@@ -171,6 +191,16 @@ class MemoryStore:
         self._subscriptions: dict[tuple[str, str], Subscription] = {}
         self._digests: dict[tuple[str, str, date], DigestClaim] = {}
 
+    async def write_many(self, records: Sequence[Record]) -> None:
+        """Keep each record as its own method would."""
+        for record in records:
+            if isinstance(record, QuestionRecord):
+                await self.log_question(record)
+            elif isinstance(record, FeedbackRecord):
+                await self.record_feedback(record)
+            else:
+                await self.remember_post(record)
+
     async def log_question(self, record: QuestionRecord) -> int:
         """Keep one question; return its id."""
         kept = record.model_copy(update={"id": next(self._ids)})
@@ -205,6 +235,10 @@ class MemoryStore:
             if (p.platform, p.channel) == (platform, channel) and fact_id in p.fact_ids and p.at >= since
         ]
         return max(found, key=lambda p: p.at, default=None)
+
+    async def recent_posts(self, *, platform: str, since: datetime) -> list[PostRecord]:
+        """Every post on `platform` since `since`, oldest first."""
+        return sorted((p for p in self._posts if p.platform == platform and p.at >= since), key=lambda p: p.at)
 
     async def questions(self, *, since: datetime | None = None) -> list[QuestionRecord]:
         """Questions asked since `since`, oldest first."""
@@ -255,6 +289,13 @@ class MemoryStore:
         claim = self._digests.setdefault((platform, channel, day), DigestClaim(claimed_at=moment))
         claim.sent_at = moment
 
+    async def release_digest(self, platform: str, channel: str, day: date) -> None:
+        """Drop the day's claim unless the digest was sent."""
+        key = (platform, channel, day)
+        claim = self._digests.get(key)
+        if claim is not None and claim.sent_at is None:
+            del self._digests[key]
+
     async def digest_sent(self, platform: str, channel: str, day: date) -> bool:
         """Whether the day's digest was posted."""
         claim = self._digests.get((platform, channel, day))
@@ -279,6 +320,61 @@ async def earlier_post(
     ]
     covering = [post for post in found if post is not None and wanted <= set(post.fact_ids)]
     return max(covering, key=lambda post: post.at, default=None)
+
+
+WRITE_INTERVAL = 0.25
+"""Seconds between batches written behind: a process killed outright loses at most this much of its log."""
+
+PENDING = 10_000
+"""Records waiting for their batch; if the store stalls past this, the oldest are not kept."""
+
+
+class WriteBehind:
+    """Questions, votes and posts queued in memory and handed to the store in batches, off every answer's path.
+
+    `add` never waits. A task writes what is queued every `interval` seconds, one `write_many` per batch;
+    `flush` writes the rest at once (at shutdown). A store that fails costs a warning, never an answer.
+    """
+
+    def __init__(self, store: Store, *, interval: float = WRITE_INTERVAL, limit: int = PENDING) -> None:
+        self.store = store
+        self.interval = interval
+        self.dropped = 0
+        self._pending: deque[Record] = deque()
+        self._limit = limit
+        self._task: asyncio.Task[None] | None = None
+        self._writing = asyncio.Lock()
+
+    @property
+    def pending(self) -> int:
+        """How many records wait for their batch."""
+        return len(self._pending)
+
+    def add(self, record: Record) -> None:
+        """Queue a record for the next batch (call it inside the event loop)."""
+        self._pending.append(record)
+        if len(self._pending) > self._limit:
+            self._pending.popleft()
+            self.dropped += 1
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._write_soon())
+
+    async def flush(self) -> None:
+        """Write everything queued so far, now."""
+        async with self._writing:
+            while self._pending:
+                batch = list(self._pending)
+                self._pending.clear()
+                try:
+                    await self.store.write_many(batch)
+                except Exception as exc:  # the store is best effort: the people asking already have their answers
+                    log.warning("could not write %d records behind: %s", len(batch), type(exc).__name__)
+
+    async def _write_soon(self) -> None:
+        """Write a batch every `interval` while records keep coming."""
+        while self._pending:
+            await asyncio.sleep(self.interval)
+            await self.flush()
 
 
 def cutoff(days: int) -> datetime:

@@ -310,7 +310,7 @@ async def test_a_version_2_database_gains_the_digest_tables(db_url: str) -> None
         await store.subscribe(Subscription(platform="slack", channel="C1"))
         assert [s.channel for s in await store.subscriptions()] == ["C1"]
         async with store.engine.connect() as conn:
-            assert await conn.run_sync(schema.current_version) == schema.LATEST == 3
+            assert await conn.run_sync(schema.current_version) == schema.LATEST == 4
     finally:
         await store.close()
 

@@ -36,6 +36,7 @@ from bot.adapters.discord_embeds import (
     topics_embed,
     why_embed,
 )
+from bot.chat.repeats import Repeats
 from bot.digest import (
     ChannelGone,
     Digest,
@@ -52,7 +53,6 @@ from bot.digest import (
 from bot.engine import Engine
 from bot.explain import LastAsked, explain
 from bot.models import Question
-from bot.repeats import Repeats
 from bot.settings import ConfigError, Settings
 from bot.store import FeedbackRecord, Vote, hash_user
 
@@ -306,15 +306,17 @@ class FactbotClient(discord.Client):
             self.last_asked.remember(str(where), text, self.engine.conversations.previous(conversation))
         answer = await self.engine.answer(question)
         facts = self.repeats.followed(answer) if in_channel and where is not None else ()
-        earlier = await self.repeats.earlier(str(where), facts)
-        if earlier is not None:
-            return Reply(content=repeat_text(earlier), private=True)
-        return Reply(embed=answer_embed(answer), view=answer_view(answer), facts=facts)
+        self.repeats.refresh_soon()  # the store is read in the background, never before a reply
+        earlier = self.repeats.earlier(str(where), facts)
+        reply = Reply(embed=answer_embed(answer), view=answer_view(answer), facts=facts)
+        if earlier is not None:  # the answer again, for the asker alone where Discord allows it
+            return Reply(content=repeat_text(earlier), embed=reply.embed, view=reply.view, private=True)
+        return reply
 
     async def remember(self, reply: Reply, sent: discord.Message | None, *, guild_id: int | None) -> None:
         """Keep where a channel answer was sent (its jump URL), for the same question asked there soon after."""
         if reply.facts and sent is not None:
-            await self.repeats.remember(str(sent.channel.id), reply.facts, jump_url(sent, guild_id=guild_id))
+            self.repeats.remember(str(sent.channel.id), reply.facts, jump_url(sent, guild_id=guild_id))
 
     def why(self, question: str | None, *, where: int | None) -> Reply:
         """`/why`: the explanation of `question`, or of the last answer in channel `where`; else a hint."""

@@ -16,11 +16,12 @@ from typing import Any, Protocol, cast
 import discord
 from discord.utils import escape_markdown, escape_mentions
 
+from bot.chat.messages import answered_before
 from bot.digest import Digest
 from bot.explain import Explanation, details, summary
 from bot.models import Answer, Citation, Overview, Status, byline
 from bot.settings import Settings
-from bot.store import PostRecord, now
+from bot.store import PostRecord
 
 TITLE, DESCRIPTION, FIELD_NAME, FIELD_VALUE, FOOTER, TOTAL, FIELDS = 256, 4096, 256, 1024, 2048, 6000, 25
 CONTENT, LABEL, CUSTOM_ID, BUTTONS_PER_ROW = 2000, 80, 100, 5
@@ -184,14 +185,8 @@ def _times(count: int) -> str:
 
 
 def repeat_text(post: PostRecord, *, at: datetime | None = None) -> str:
-    """A pointer to the same answer given in this channel lately (its jump URL), instead of the answer again."""
-    return f"I answered that here {ago(post.at, at=at)}: {post.link}"
-
-
-def ago(moment: datetime, *, at: datetime | None = None) -> str:
-    """How long before `at` (now) `moment` was, in minutes: "just now", "a minute ago", "12 minutes ago"."""
-    minutes = int(((at or now()) - moment).total_seconds() // 60)
-    return "just now" if minutes < 1 else "a minute ago" if minutes == 1 else f"{minutes} minutes ago"
+    """The line above a repeated answer: when the channel was given it, with a link to that answer (jump URL)."""
+    return f"{answered_before(post.at, at=at)} Earlier: {post.link}" if post.link else answered_before(post.at, at=at)
 
 
 def _lines(lines: Sequence[str], limit: int) -> str:

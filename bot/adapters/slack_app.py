@@ -24,7 +24,6 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -58,6 +57,7 @@ from bot.adapters.slack_blocks import (
     topics_message,
     why_message,
 )
+from bot.chat.repeats import Repeats
 from bot.digest import (
     ChannelGone,
     Digest,
@@ -72,7 +72,6 @@ from bot.digest import (
 from bot.engine import Engine
 from bot.explain import LastAsked, explain
 from bot.models import Answer, Question
-from bot.repeats import Repeats
 from bot.settings import ConfigError, Settings
 from bot.store import FeedbackRecord, hash_user
 
@@ -239,6 +238,7 @@ class SlackAdapter:
         self.subscriptions: Subscriptions = subscriptions or engine.store
         self.recent = RecentEvents()
         self.last_asked = LastAsked()
+        self.workspace_url: str | None = None
 
     def register(self, app: AsyncApp) -> None:
         """Attach the middleware, listeners and error handler to `app`."""
@@ -248,19 +248,20 @@ class SlackAdapter:
         app.command(f"/{s.command_digest}")(self.on_digest)
         app.command(f"/{s.command_why}")(self.on_why)
         app.command(f"/{s.command_help}")(self.on_help)
-        app.event("app_mention", middleware=[self.dedupe])(self.on_mention)  # only events are retried
-        app.event("message", middleware=[self.dedupe])(self.on_message)
+        app.event("app_mention")(self.on_mention)
+        app.event("message")(self.on_message)
         app.action(re.compile(f"^{SUGGEST}"))(self.on_suggest)
         app.action(re.compile(f"^{FEEDBACK}"))(self.on_feedback)
         app.error(self.on_error)
 
-    async def dedupe(self, body: dict[str, Any], next_: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
-        """Drop an event already taken here or by another replica, with a 200 (skipping `next_` would be a 404)."""
+    async def first_delivery(self, body: dict[str, Any]) -> bool:
+        """Whether an event is new: not taken here or by another replica. Bolt has acked it already, so the
+        store's claim costs no time before the ack; a retry already handled is dropped."""
         event_id = body.get("event_id")
         if isinstance(event_id, str) and not await self._claim(event_id):
             log.info("Slack: event %s already handled; dropped the retry", event_id)
-            return BoltResponse(status=200, body="")
-        return await next_()
+            return False
+        return True
 
     async def _claim(self, event_id: str) -> bool:
         """Whether this delivery is the first: unseen by this process, and claimed in the store replicas share.
@@ -279,20 +280,14 @@ class SlackAdapter:
             )
             return True
 
-    # slash commands: answered inside the acknowledgement (a channel answer to remember: posted after it)
+    # slash commands: answered inside the acknowledgement
 
-    async def on_ask(self, ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_ask(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         """`/ask <question>`: the answer for the whole channel, naming the asker; help when empty.
 
-        A channel answer that repeat suppression follows is posted with chat.postMessage after an empty
-        acknowledgement: only a posted message has a `ts`, and so a permalink, to point to later.
+        The same answer given in the channel lately goes to the asker alone, under a line saying so.
         """
-        reply = await _safely(self._ask(command))
-        if not reply.facts:
-            await _ack(ack, reply)
-            return
-        await ack()
-        await self._post_answer(client, SlashCommand.model_validate(command), reply)
+        await _ack(ack, await _safely(self._ask(command)))
 
     async def on_facts(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         """`/facts [topic]`: the topics, or the facts of one, for the asker only."""
@@ -339,7 +334,10 @@ class SlackAdapter:
         answer = await self.engine.answer(question)
         log.info("Slack: /%s answered: status=%s intent=%s", self.settings.command_ask, answer.status, answer.intent)
         in_dm = slash.channel_id.startswith("D") or not slash.channel_id
-        return await self._reply_to(answer, channel=None if in_dm else slash.channel_id, asker=slash.user_id)
+        self.repeats.refresh_soon()  # the store is read after this ack, never before it
+        reply = self._reply_to(answer, channel=None if in_dm else slash.channel_id, asker=slash.user_id)
+        self.repeats.remember(slash.channel_id, reply.facts, link="")  # a reply in the ack has no ts to link to
+        return reply
 
     async def _facts(self, command: dict[str, Any]) -> Reply:
         topic = " ".join(SlashCommand.model_validate(command).question().text.lower().split())
@@ -403,48 +401,58 @@ class SlackAdapter:
     async def _help(self) -> Reply:
         return Reply(help_message(self.engine.overview(), self.settings))
 
-    async def _post_answer(self, client: AsyncWebClient, slash: SlashCommand, reply: Reply) -> None:
-        """Post a channel answer and remember it; where the bot may not post, answer through `response_url`."""
-        ts = await _post(client, channel=slash.channel_id, thread_ts=None, message=reply.message)
-        if ts is not None:
-            await self._remember(client, slash.channel_id, ts, reply.facts)
-        elif slash.response_url:
-            await _respond(self.session, slash.response_url, reply.message, response_type="in_channel")
-
     # repeat suppression
 
-    async def _reply_to(self, answer: Answer, *, channel: str | None, asker: str | None = None) -> Reply:
-        """The full answer, or a pointer to the same answer given in `channel` lately (`channel` None: a DM).
+    def _reply_to(self, answer: Answer, *, channel: str | None, asker: str | None = None) -> Reply:
+        """The full answer; in a channel given the same answer lately (`channel` None: a DM), for the asker alone.
 
         A full channel answer carries the facts it gives, so that it is remembered once posted.
         """
         facts = self.repeats.followed(answer) if channel else ()
-        earlier = await self.repeats.earlier(channel, facts) if channel else None
-        if earlier is not None:
-            return Reply(repeat_message(earlier))
+        earlier = self.repeats.earlier(channel, facts) if channel else None
+        if earlier is not None:  # the asker alone sees it: no need to name them
+            return Reply(repeat_message(earlier, answer_message(answer, about=self.engine.covers())))
         return Reply(answer_message(answer, asker=asker, about=self.engine.covers()), "in_channel", facts)
 
-    async def _remember(self, client: AsyncWebClient, channel: str, ts: str, facts: tuple[str, ...]) -> None:
-        """Keep a posted channel answer's permalink, for the same question asked there soon after."""
-        link = await _permalink(client, channel=channel, ts=ts)
-        if link is not None:
-            await self.repeats.remember(channel, facts, link)
+    async def _remember(
+        self, client: AsyncWebClient, channel: str, ts: str, *, thread_ts: str | None, reply: Reply
+    ) -> None:
+        """Keep a posted channel answer's permalink (built from the workspace's URL), for a repeat soon after."""
+        if reply.facts:
+            base = await self._workspace_url(client)
+            self.repeats.remember(channel, reply.facts, permalink(base, channel, ts, thread_ts) if base else "")
+
+    async def _workspace_url(self, client: AsyncWebClient) -> str | None:
+        """The workspace's URL from auth.test, asked once (after an ack, never before one)."""
+        if self.workspace_url is None:
+            response = await _web_call("auth.test", "the workspace", client.auth_test())
+            url = response.get("url") if response is not None else None
+            self.workspace_url = url if isinstance(url, str) else None
+        return self.workspace_url
 
     # events: acknowledged by bolt at once, answered with chat.postMessage
 
-    async def on_mention(self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
+    async def on_mention(
+        self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
         """A mention in a channel: answered in a thread under the question."""
         message = MessageEvent.model_validate(event)
         if message.channel.startswith("D") or not message.from_person(context.bot_user_id):
             return  # DMs are answered by on_message; bots and edits never
+        if not await self.first_delivery(body):
+            return
         await self._answer_event(
             client, message, context.bot_user_id, thread_ts=message.thread_ts or message.ts, channel=message.channel
         )
 
-    async def on_message(self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
+    async def on_message(
+        self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
         """A direct message: answered in the DM (in its thread, if it was written in one)."""
         message = MessageEvent.model_validate(event)
         if message.channel_type != "im" or not message.from_person(context.bot_user_id):
+            return
+        if not await self.first_delivery(body):
             return
         await self._answer_event(client, message, context.bot_user_id, thread_ts=message.thread_ts, channel=None)
 
@@ -462,14 +470,18 @@ class SlackAdapter:
             previous = self.engine.conversations.previous(question.conversation)
             self.last_asked.remember(event.channel, question.text, previous)
             answer = await self.engine.answer(question)
-            reply = await self._reply_to(answer, channel=channel)
+            await self.repeats.refresh()  # bolt has acked the event: reading the store delays nobody
+            reply = self._reply_to(answer, channel=channel)
             log.info("Slack: %s answered: status=%s intent=%s", event.type, answer.status, answer.intent)
         except Exception:
             log.exception("Slack: could not answer a %s event", event.type)
             reply = Reply(SORRY)
+        if reply.response_type == "ephemeral" and channel is not None and event.user:  # a repeat: the asker's alone
+            await _post_ephemeral(client, channel=channel, user=event.user, thread_ts=thread_ts, message=reply.message)
+            return
         ts = await _post(client, channel=event.channel, thread_ts=thread_ts, message=reply.message)
-        if ts is not None and reply.facts:
-            await self._remember(client, event.channel, ts, reply.facts)
+        if ts is not None:
+            await self._remember(client, event.channel, ts, thread_ts=thread_ts, reply=reply)
 
     # buttons
 
@@ -637,11 +649,23 @@ async def _post(client: AsyncWebClient, *, channel: str, thread_ts: str | None, 
     return ts if isinstance(ts, str) else None
 
 
-async def _permalink(client: AsyncWebClient, *, channel: str, ts: str) -> str | None:
-    """chat.getPermalink for a posted message; None, logged in one line, when Slack does not give one."""
-    response = await _web_call("chat.getPermalink", channel, client.chat_getPermalink(channel=channel, message_ts=ts))
-    link = response.get("permalink") if response is not None else None
-    return link if isinstance(link, str) else None
+async def _post_ephemeral(
+    client: AsyncWebClient, *, channel: str, user: str, thread_ts: str | None, message: Message
+) -> None:
+    """chat.postEphemeral: a message in `channel` that only `user` sees; a refusal is logged in one line."""
+    await _web_call(
+        "chat.postEphemeral",
+        channel,
+        client.chat_postEphemeral(
+            channel=channel, user=user, thread_ts=thread_ts, text=message.text, blocks=message.blocks
+        ),
+    )
+
+
+def permalink(workspace_url: str, channel: str, ts: str, thread_ts: str | None = None) -> str:
+    """A message's link as Slack shapes it (`…/archives/C…/p<ts without the dot>`), with no Web API call."""
+    link = f"{workspace_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+    return f"{link}?thread_ts={thread_ts}&cid={channel}" if thread_ts and thread_ts != ts else link
 
 
 async def _web_call(method: str, channel: str, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse | None:

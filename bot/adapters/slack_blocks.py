@@ -17,11 +17,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.chat.messages import EARLIER_LINK, answered_before
 from bot.digest import Digest
 from bot.explain import Explanation, details, summary
 from bot.models import Answer, Citation, Overview, Status, Suggestion, byline
 from bot.settings import Settings
-from bot.store import PostRecord, Vote, now
+from bot.store import PostRecord, Vote
 
 Block = dict[str, Any]
 
@@ -353,16 +354,12 @@ def try_asking(suggestion: Suggestion) -> Block:
     }
 
 
-def repeat_message(post: PostRecord, *, at: datetime | None = None) -> Message:
-    """A pointer to the same answer given in this channel lately, instead of posting it again."""
-    text = f"I answered that here {ago(post.at, at=at)}: {link(post.link, 'see that answer')}"
-    return _finish([section(text)], text)
-
-
-def ago(moment: datetime, *, at: datetime | None = None) -> str:
-    """How long before `at` (now) `moment` was, in minutes: "just now", "a minute ago", "12 minutes ago"."""
-    minutes = int(((at or now()) - moment).total_seconds() // 60)
-    return "just now" if minutes < 1 else "a minute ago" if minutes == 1 else f"{minutes} minutes ago"
+def repeat_message(post: PostRecord, answer: Message, *, at: datetime | None = None) -> Message:
+    """The answer again, for its asker alone, under a line pointing to where the channel was given it lately."""
+    line = escape(answered_before(post.at, at=at))
+    if post.link:
+        line += f" ({link(post.link, EARLIER_LINK)})"
+    return _finish([section(line), *answer.blocks], f"{line}\n{answer.text}")
 
 
 def why_message(explanation: Explanation) -> Message:

@@ -472,8 +472,8 @@ def jump(message_id: str | None, *, channel: str = "300", guild: str = "111") ->
 
 
 def pointer(link: str, when: str = "just now") -> str:
-    """The one line a repeated question gets."""
-    return f"I answered that here {when}: {link}"
+    """The line above a repeated answer."""
+    return f"I answered that here {when}, so this copy is just for you. Earlier: {link}"
 
 
 async def test_a_vote_is_kept_once_per_person_and_answer(
@@ -513,18 +513,23 @@ async def test_a_button_from_before_the_store_counts_with_its_intents_facts(
     assert record.fact_ids == engine.base.intents["vote-margin"].facts
 
 
-async def test_a_repeated_ask_gets_the_link_for_the_asker_only(bot: FakeDiscord, store: WatchedStore) -> None:
+async def test_a_repeated_ask_gets_the_answer_and_the_link_for_the_asker_only(
+    bot: FakeDiscord, store: WatchedStore
+) -> None:
     first = await ask(bot, "ask", {"question": "Who won the ITU election?"})
     [kept] = await store.wait_for(lambda: store.posts)
     assert (kept.platform, kept.channel, kept.fact_ids) == ("discord", "300", ["election-winner"])
     assert kept.link == jump(first.message_id)
     again = await ask(bot, "ask", {"question": "ITU election winner"}, user_id="2002")
     assert again.data["content"] == pointer(kept.link) and again.data["flags"] & EPHEMERAL
-    assert "embeds" not in again.data and "components" not in again.data
+    [embed], [given] = again.data["embeds"], first.data["embeds"]
+    assert (embed["description"], embed["fields"]) == (given["description"], given["fields"])
     assert len(store.posts) == 1  # a pointer is not itself remembered: the window runs from the full answer
 
 
-async def test_a_repeated_mention_gets_a_link_to_the_earlier_reply(bot: FakeDiscord, store: WatchedStore) -> None:
+async def test_a_repeated_mention_gets_the_answer_under_a_link_to_the_earlier_reply(
+    bot: FakeDiscord, store: WatchedStore
+) -> None:
     me = bot.bot_user
     await bot.dispatch("MESSAGE_CREATE", bot.chat(f"<@{me['id']}> who won the ITU election?", mentions=[me]))
     first = await bot.wait_for(lambda r: r.path == "/channels/300/messages")
@@ -532,7 +537,8 @@ async def test_a_repeated_mention_gets_a_link_to_the_earlier_reply(bot: FakeDisc
     assert kept.link == jump(first.message_id)
     second = await bot.dispatch("MESSAGE_CREATE", bot.chat(f"<@{me['id']}> ITU election winner", mentions=[me]))
     reply = await bot.wait_for(lambda r: str(r.data.get("message_reference", {}).get("message_id")) == second["id"])
-    assert reply.data["content"] == pointer(kept.link) and "embeds" not in reply.data
+    assert reply.data["content"] == pointer(kept.link)
+    assert reply.data["embeds"][0]["description"] == first.data["embeds"][0]["description"]
 
 
 async def test_a_mention_after_an_ask_points_to_the_ask(bot: FakeDiscord, store: WatchedStore) -> None:

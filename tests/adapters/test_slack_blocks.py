@@ -18,7 +18,6 @@ from bot.adapters.slack_app import MessageEvent, RecentEvents
 from bot.adapters.slack_blocks import (
     VALUE_LIMIT,
     VoteValue,
-    ago,
     answer_message,
     echo,
     escape,
@@ -30,9 +29,11 @@ from bot.adapters.slack_blocks import (
     plain,
     read_vote,
     repeat_message,
+    section,
     trim,
     unescape,
 )
+from bot.chat.messages import ago
 from bot.engine import Engine
 from bot.models import Answer, Citation, Status, Suggestion
 from bot.settings import PROJECT_ROOT, Settings
@@ -226,11 +227,19 @@ def test_ago_counts_whole_minutes(seconds: int, expected: str) -> None:
         ("javascript:alert(1)|<!channel>", "see that answer (javascript:alert(1)|&lt;!channel&gt;)"),
     ],
 )
-def test_a_repeat_points_to_the_earlier_answer(link: str, shown: str) -> None:
+def test_a_repeat_carries_the_answer_under_a_pointer_to_the_earlier_one(link: str, shown: str) -> None:
     post = PostRecord(at=now() - timedelta(minutes=3), platform="slack", channel="C1", fact_ids=["f"], link=link)
-    message = repeat_message(post, at=post.at + timedelta(minutes=3))
-    assert message.text == f"I answered that here 3 minutes ago: {shown}"
-    assert block_problems(message.blocks) == [] and len(message.blocks) == 1
+    full = answer_message(answer(Status.answered, intent="i1", citations=[citation()]))
+    message = repeat_message(post, full, at=post.at + timedelta(minutes=3))
+    line = f"I answered that here 3 minutes ago, so this copy is just for you. ({shown})"
+    assert message.text == f"{line}\n{full.text}"
+    assert message.blocks == [section(line), *full.blocks] and block_problems(message.blocks) == []
+
+
+def test_a_repeat_of_an_answer_given_in_an_acknowledgement_has_no_link() -> None:
+    post = PostRecord(at=now(), platform="slack", channel="C1", fact_ids=["f"], link="")
+    message = repeat_message(post, answer_message(answer(Status.answered, intent="i1", citations=[citation()])))
+    assert message.blocks[0] == section("I answered that here just now, so this copy is just for you.")
 
 
 def test_facts_of_a_big_topic_fit_in_fifty_blocks() -> None:

@@ -88,19 +88,18 @@ async def test_a_slash_command_is_answered_in_the_ack_frame(socket_mode: FakeSla
     assert any("<@U0HUMAN> asked: “votes?”" in text for text in strings(payload["blocks"]))
 
 
-async def test_a_channel_answer_is_acked_empty_then_posted_and_remembered(
+async def test_a_channel_answer_is_the_ack_itself_and_remembered(
     socket_mode: FakeSlack, engine: Engine, store: WatchedStore
 ) -> None:
     question = engine.base.intents["election-winner"].question
     quote = engine.respond(question).citations[0].quote
     await socket_mode.send(slash_envelope(socket_mode, question, "env-1b"))
     [ack] = await socket_mode.wait_for(lambda: socket_mode.acks("env-1b"))
-    assert not ack.get("payload")
-    [post] = await socket_mode.wait_for(lambda: socket_mode.posts())
-    assert post["channel"] == "C0GENERAL"
-    assert any(">" + quote in text for text in strings(post["blocks"]))
+    assert ack["payload"]["response_type"] == "in_channel"
+    assert any(">" + quote in text for text in strings(ack["payload"]["blocks"]))
     [kept] = await store.wait_for(lambda: store.posts)
-    assert kept.link.startswith("https://fake.slack.com/archives/C0GENERAL/p")
+    assert (kept.channel, kept.fact_ids, kept.link) == ("C0GENERAL", ["election-winner"], "")
+    assert socket_mode.posts() == []
 
 
 async def test_an_event_is_acked_and_answered_with_a_post(socket_mode: FakeSlack) -> None:

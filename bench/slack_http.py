@@ -1,6 +1,8 @@
 """Benchmark Slack HTTP mode: Factbot's bolt app beside a bare bolt app that only acks, on loopback.
 
-This process serves both apps on 127.0.0.1 (through `start_http`, as `factbot run --http` does), each
+Factbot runs with the settings a user gets by default (a SQLite question log in a temporary folder,
+repeat suppression on), and beside it in the configuration this bench used before (no database, repeat
+suppression off). This process serves the apps on 127.0.0.1 (through `start_http`, as `factbot run --http` does), each
 with an `AsyncWebClient` pointed at a local FakeSlack, so nothing leaves the machine. A second process
 (this script with `--client`) posts signed `/ask` slash commands to them with aiohttp, `--concurrency`
 at a time, and measures throughput and ack latency. After a warm-up the apps are driven in alternating
@@ -27,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import tempfile
+
 import yaml
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -36,6 +40,7 @@ from bot.adapters.slack_app import EVENTS_PATH, build_app, check_bot_token, clos
 from bot.engine import ANSWER_CACHE, Engine
 from bot.knowledge import read_factbase
 from bot.settings import PROJECT_ROOT, Settings
+from bot.sqlstore import store_from_settings
 
 sys.path.insert(0, str(PROJECT_ROOT))  # for tests.fakes, when run as bench/slack_http.py
 
@@ -236,22 +241,26 @@ async def measure(args: argparse.Namespace) -> tuple[dict[str, list[dict[str, An
     The results per label, and the Web API calls the fake Slack saw before and during the timed rounds.
     """
     fake = await FakeSlack().start()
+    folder = tempfile.TemporaryDirectory(prefix="factbot-bench-")
     environment: dict[str, Any] = {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": fake.api_url,
-        # the path measured: /ask answered inside its acknowledgement
-        "FACTBOT_REPEAT_WINDOW_MINUTES": 0,
+        "FACTBOT_DB_URL": f"sqlite+aiosqlite:///{folder.name}/factbot.db",  # the default, a SQLite file
     }
     settings = Settings(**environment)  # as `factbot run --http` reads them, pointed at the fake
+    old = settings.model_copy(update={"repeat_window_minutes": 0})
     targets: list[Target] = []
     client = await LoadClient.start()
+    engine = load_engine(settings)
+    engine.store = await store_from_settings(settings, purge=True)
     try:
         targets.append(await serve("bare bolt (ack only)", bare_app(fake)))
-        targets.append(await serve("Factbot (answer in ack)", build_app(load_engine(settings), settings)))
+        targets.append(await serve("Factbot, default settings", build_app(engine, settings)))
+        targets.append(await serve("Factbot, no database, no repeats", build_app(load_engine(old), old)))
         if args.no_memory_too:
-            engine = load_engine(settings, answer_memory=False)
-            targets.append(await serve("Factbot, no answer memory", build_app(engine, settings)))
+            plain = load_engine(old, answer_memory=False)
+            targets.append(await serve("Factbot, no database, no repeats, no answer memory", build_app(plain, old)))
         results: dict[str, list[dict[str, Any]]] = {t.label: [] for t in targets}
         if args.warmup:
             for target in targets:
@@ -269,7 +278,12 @@ async def measure(args: argparse.Namespace) -> tuple[dict[str, list[dict[str, An
         for target in targets:
             await target.runner.cleanup()
             await close_app(target.app)
+        await engine.drain()
+        logged = len(await engine.store.questions())
+        await engine.store.close()
         await fake.close()
+        folder.cleanup()
+        print(f"Questions in the default configuration's SQLite log: {logged}", file=sys.stderr)
 
 
 # -- the report ---------------------------------------------------------------------------------------
@@ -322,10 +336,12 @@ def report(
     ratio_ok, p99_ok = ratio >= THROUGHPUT_TARGET, p99 < P99_TARGET_MS
     print()
     print(
-        f"Factbot / bare throughput: {ratio:.0%}  (target >= {THROUGHPUT_TARGET:.0%})  "
+        f"{factbot_label} / bare throughput: {ratio:.0%}  (target >= {THROUGHPUT_TARGET:.0%})  "
         f"{'holds' if ratio_ok else 'MISSED'}"
     )
-    print(f"Factbot ack p99: {p99:.1f} ms  (target < {P99_TARGET_MS:.0f} ms)  {'holds' if p99_ok else 'MISSED'}")
+    for label, rounds in list(results.items())[2:]:
+        print(f"{label} / bare throughput: {median(rounds, 'rps') / median(bare, 'rps'):.0%}")
+    print(f"{factbot_label}, ack p99: {p99:.1f} ms  (target < {P99_TARGET_MS:.0f} ms)  {'holds' if p99_ok else 'MISSED'}")
     cost = median(bare, "server_us") / median(factbot, "server_us")
     print(f"By server CPU per request, Factbot costs as much as {1 / cost:.2f} bare requests ({cost:.0%})")
     print(f"Acks: {bare_label}: {outcomes(bare)}; {factbot_label}: {outcomes(factbot)}")

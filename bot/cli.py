@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
+import signal
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -41,6 +43,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 log = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+"""How a service manager or a person stops `factbot run`: both end it cleanly, with the log written."""
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
@@ -208,11 +215,39 @@ async def _run_adapters(engine: Engine, settings: Settings, *, http: bool, port:
 
     engine.store = await store_from_settings(settings, purge=True)
     digests = DigestScheduler.from_settings(engine, engine.store, settings)
+    stop = asyncio.Event()
     try:
-        await _serve_all([*_services(engine, settings, http=http, port=port, digests=digests), digests.serve()])
+        with _stopping_on_signals(stop):
+            services = _services(engine, settings, http=http, port=port, digests=digests)
+            await _serve_all([*services, digests.serve()], stop=stop)
     finally:
         await engine.drain()
         await engine.store.close()
+    if stop.is_set():
+        log.info("stopped cleanly: every question answered is in the log")
+
+
+@contextlib.contextmanager
+def _stopping_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    """SIGTERM (systemd, Docker, Kubernetes) and SIGINT (Ctrl-C) set `stop` instead of killing the process."""
+    loop = asyncio.get_running_loop()
+    installed = []
+    for number in STOP_SIGNALS:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # no signal handlers on this platform
+            loop.add_signal_handler(number, _stop_on, stop, number)
+            installed.append(number)
+    try:
+        yield
+    finally:
+        for number in installed:
+            loop.remove_signal_handler(number)
+
+
+def _stop_on(stop: asyncio.Event, number: signal.Signals) -> None:
+    """A stop signal arrived: say so once, and begin the shutdown."""
+    if not stop.is_set():
+        log.info("%s: finishing the requests in flight, writing the log, then stopping", number.name)
+    stop.set()
 
 
 def _warn_about_half_configured(settings: Settings) -> None:
@@ -254,14 +289,28 @@ def _services(
     return services
 
 
-async def _serve_all(services: list[Coroutine[Any, Any, None]]) -> None:
-    """Run every adapter in one event loop; the first to fail stops the rest, and its error is raised."""
+class _Stopped(Exception):
+    """The stop signal, raised inside the task group so that every adapter is cancelled and closes."""
+
+
+async def _serve_all(services: list[Coroutine[Any, Any, None]], *, stop: asyncio.Event | None = None) -> None:
+    """Run every adapter in one event loop until `stop` is set; the first to fail stops the rest, and its error
+    is raised. Stopping cancels each adapter, which stops taking new work and finishes what is in flight."""
+
+    async def until_stopped() -> None:
+        if stop is not None:
+            await stop.wait()
+            raise _Stopped
+
     try:
         async with asyncio.TaskGroup() as group:
             for service in services:
                 group.create_task(service)
+            group.create_task(until_stopped())
     except BaseExceptionGroup as group_error:
-        raise group_error.exceptions[0] from None
+        failures = [e for e in group_error.exceptions if not isinstance(e, _Stopped)]
+        if failures:
+            raise failures[0] from None
 
 
 slack_app_cli = typer.Typer(help="Slack: the app manifest.", no_args_is_help=True)

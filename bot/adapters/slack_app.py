@@ -95,6 +95,8 @@ SORRY = notice_message("Sorry, something went wrong while answering that. Please
 GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 """chat.postMessage errors that mean the channel is gone for good (or the bot was removed): unsubscribe."""
 NOT_ALLOWED = "Only workspace admins and this channel's creator can change its digest."
+SHUTDOWN_GRACE = 5.0
+"""Seconds a stopping HTTP server gives the requests in flight to finish (well inside a 10 s stop timeout)."""
 EVENT_TTL = timedelta(hours=1)
 """How long a handled event id is kept: Slack retries a delivery three times within minutes."""
 
@@ -769,7 +771,7 @@ def web_app(app: AsyncApp) -> web.Application:
 
 async def start_http(app: AsyncApp, *, host: str = "0.0.0.0", port: int = 3000) -> web.AppRunner:
     """Serve `web_app(app)`; the caller cleans the returned runner up (its `addresses` give the port)."""
-    runner = web.AppRunner(web_app(app), access_log=None)
+    runner = web.AppRunner(web_app(app), access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

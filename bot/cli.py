@@ -490,24 +490,30 @@ def digest_send(
 async def _send_digest(
     engine: Engine, settings: Settings, platform: str, channel: str, *, day: date, curators: bool
 ) -> str:
-    """Claim the day's digest in the store, post it through the platform, and mark it sent."""
+    """Post the day's digest once through the scheduler's `deliver_once`; a failed post lets a retry post."""
     from datetime import timedelta
 
-    from bot.digest import Subscription, collect_digest
+    from bot.digest import collect_digest
+    from bot.scheduler import Outcome, deliver_once
     from bot.sqlstore import store_from_settings
+
+    subscription = Subscription(platform=platform, channel=channel, curators=curators)
+
+    async def build() -> Digest:
+        return await collect_digest(engine, channel=channel, platform=platform, day=day, curators=curators)
+
+    async def post(digest: Digest) -> None:
+        await _post_digest(engine, settings, subscription, digest)
 
     engine.store = store = await store_from_settings(settings)
     try:
         stale = timedelta(minutes=settings.digest_stale_minutes)
-        if not await store.claim_digest(platform, channel, day, stale_after=stale):
-            return f"The {day} digest for {platform}:{channel} was already posted (or is being posted); nothing sent."
-        digest = await collect_digest(engine, channel=channel, platform=platform, day=day, curators=curators)
-        subscription = Subscription(platform=platform, channel=channel, curators=curators)
-        await _post_digest(engine, settings, subscription, digest)
-        await store.mark_digest_sent(platform, channel, day)
-        return f"Posted the {day} digest to {platform}:{channel}."
+        outcome = await deliver_once(store, subscription, build, post, day=day, stale_after=stale)
     finally:
         await store.close()
+    if outcome is Outcome.POSTED:
+        return f"Posted the {day} digest to {platform}:{channel}."
+    return f"The {day} digest for {platform}:{channel} was already posted (or is being posted); nothing sent."
 
 
 async def _post_digest(engine: Engine, settings: Settings, subscription: Subscription, digest: Digest) -> None:

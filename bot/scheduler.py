@@ -1,10 +1,11 @@
 """The digest scheduler: each subscribed channel's digest at its local time, exactly once per local date.
 
 APScheduler 3 runs one `CronTrigger` per subscription, in the channel's time zone, so daylight-saving
-changes are the library's business. Exactly-once comes from the store: a digest is claimed (one row
-per platform, channel and local date) before it is posted and marked sent after, so a second process,
-a restart or a trigger that fires twice (an hour repeated in autumn) never posts it again. A claim
-left unsent by a crash may be taken over once, after `stale_after`, within the grace period.
+changes are the library's business. Exactly-once comes from the store, in `deliver_once` (which
+`factbot digest send` shares): a digest is claimed (one row per platform, channel and local date) before
+it is posted and marked sent after, so a second process, a restart or a trigger that fires twice (an hour
+repeated in autumn) never posts it again. A post that fails releases its claim, so a retry can post; a
+claim left unsent by a crash may be taken over once, after `stale_after`, within the grace period.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.jobstores.base import JobLookupError
@@ -32,6 +34,8 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
+Build = Callable[[], Awaitable[Digest]]
+Post = Callable[[Digest], Awaitable[None]]
 RETRY_DELAYS = (1.0, 5.0, 25.0)
 """Seconds to wait before each retry of a post that failed on the platform's side (rate limit, 5xx)."""
 RELOAD_JOB = "digest-reload"
@@ -84,6 +88,38 @@ def last_slot(trigger: CronTrigger, moment: datetime) -> datetime | None:
         previous = fire
         fire = trigger.get_next_fire_time(fire, fire)
     return previous
+
+
+async def deliver_once(
+    store: Store,
+    subscription: Subscription,
+    build: Build,
+    post: Post,
+    *,
+    day: date,
+    stale_after: timedelta,
+    clock: Clock = utc_now,
+) -> Outcome:
+    """Claim the channel's digest for `day`, build it, post it, mark it sent: POSTED, SENT_ALREADY or CLAIMED_ELSEWHERE.
+
+    A build or post that fails releases the claim, so a retry can post, and raises its error; ChannelGone
+    is raised with the claim kept (the channel is not coming back). A cancelled post keeps its claim too:
+    whether it went out is unknown, so it is left to go stale.
+    """
+    platform, channel = subscription.platform, subscription.channel
+    if not await store.claim_digest(platform, channel, day, stale_after=stale_after, at=clock()):
+        sent = await store.digest_sent(platform, channel, day)
+        return Outcome.SENT_ALREADY if sent else Outcome.CLAIMED_ELSEWHERE
+    try:
+        await post(await build())
+    except ChannelGone:
+        raise
+    except Exception:
+        await store.release_digest(platform, channel, day)
+        log.info("digest for %s on %s not posted: claim released for a retry", key_of(subscription), day)
+        raise
+    await store.mark_digest_sent(platform, channel, day, at=clock())
+    return Outcome.POSTED
 
 
 class DigestScheduler:
@@ -244,7 +280,7 @@ class DigestScheduler:
         return outcomes | {key_of(s): outcome for s, outcome in zip(due, ran, strict=True)}
 
     async def run_digest(self, subscription: Subscription) -> Outcome:
-        """The job: claim the channel's digest for its local date, build it, post it, mark it sent."""
+        """The job: deliver the channel's digest for its local date once, if within the grace period."""
         key, now = key_of(subscription), self.clock()
         slot = last_slot(trigger_for(subscription), now)
         if slot is None or now - slot > self.grace:
@@ -254,34 +290,20 @@ class DigestScheduler:
         if poster is None:
             log.warning("digest for %s not posted: no poster registered for %s", key, subscription.platform)
             return Outcome.NO_POSTER
-        day = slot.date()
-        claimed = await self.store.claim_digest(
-            subscription.platform, subscription.channel, day, stale_after=self.stale_after, at=now
-        )
-        if not claimed:
-            return await self._not_claimed(subscription, slot)
-        return await self._deliver(subscription, poster, slot)
-
-    async def _not_claimed(self, subscription: Subscription, slot: datetime) -> Outcome:
-        """Someone else holds the day's claim: done if sent, else look again once that claim could be stale."""
-        if await self.store.digest_sent(subscription.platform, subscription.channel, slot.date()):
-            return Outcome.SENT_ALREADY
-        self._retry_later(subscription, slot)
-        return Outcome.CLAIMED_ELSEWHERE
+        outcome = await self._deliver(subscription, poster, slot)
+        if outcome is Outcome.CLAIMED_ELSEWHERE:  # look again once that claim could be stale
+            self._retry_later(subscription, slot)
+        return outcome
 
     async def _deliver(self, subscription: Subscription, poster: DigestPoster, slot: datetime) -> Outcome:
-        """Build and post the claimed digest; a gone channel is unsubscribed, a failing platform retried."""
+        """The day's digest through `deliver_once`; a gone channel is unsubscribed, a failing platform retried."""
         key, day = key_of(subscription), slot.date()
+        build = partial(self._build, subscription, slot)
+        post = partial(self._post, poster, subscription, deadline=slot + self.grace)
         try:
-            digest = await collect_digest(
-                self.engine,
-                channel=subscription.channel,
-                platform=subscription.platform,
-                day=day,
-                curators=subscription.curators,
-                until=slot,
+            outcome = await deliver_once(
+                self.store, subscription, build, post, day=day, stale_after=self.stale_after, clock=self.clock
             )
-            await self._post(poster, subscription, digest, deadline=slot + self.grace)
         except ChannelGone:
             await self._gone(subscription)
             return Outcome.CHANNEL_GONE
@@ -289,9 +311,20 @@ class DigestScheduler:
             log.error("digest for %s on %s not posted: %s: %s", key, day, type(exc).__name__, exc)
             self._retry_later(subscription, slot)
             return Outcome.FAILED
-        await self.store.mark_digest_sent(subscription.platform, subscription.channel, day, at=self.clock())
-        log.info("digest for %s on %s posted", key, day)
-        return Outcome.POSTED
+        if outcome is Outcome.POSTED:
+            log.info("digest for %s on %s posted", key, day)
+        return outcome
+
+    async def _build(self, subscription: Subscription, slot: datetime) -> Digest:
+        """The subscription's digest for the slot's local date, from what was asked until the slot."""
+        return await collect_digest(
+            self.engine,
+            channel=subscription.channel,
+            platform=subscription.platform,
+            day=slot.date(),
+            curators=subscription.curators,
+            until=slot,
+        )
 
     async def _post(
         self, poster: DigestPoster, subscription: Subscription, digest: Digest, *, deadline: datetime

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
 import time_machine
 
-from bot.digest import ChannelGone, Digest, Subscription
+from bot.digest import ChannelGone, Digest, Subscription, collect_digest
 from bot.engine import Engine
-from bot.scheduler import DigestScheduler, Outcome, fire_times, trigger_for
+from bot.scheduler import DigestScheduler, Outcome, deliver_once, fire_times, trigger_for
 from bot.settings import Settings
 from bot.sqlstore import open_store
 from bot.store import MemoryStore, Store
@@ -423,6 +425,97 @@ async def test_a_platform_with_no_poster_claims_nothing(engine: Engine, caplog: 
     assert "no poster registered for slack" in caplog.text
     digests.register(poster := RecordingPoster())
     assert await digests.run_digest(sub()) is Outcome.POSTED and len(poster.posts) == 1
+
+
+# -- a failed send releases its claim, so a retry posts ---------------------------------------------
+
+
+async def test_a_released_claim_may_be_claimed_again_but_a_sent_digest_is_never_released(store: Store) -> None:
+    start = utc(2026, 6, 10, 8)
+    await store.release_digest("slack", "C1", DAY)  # nothing to release: nothing happens
+    assert await store.claim_digest("slack", "C1", DAY, stale_after=STALE, at=start)
+    await store.release_digest("slack", "C1", DAY)
+    assert await store.claim_digest("slack", "C1", DAY, stale_after=STALE, at=start) is True
+    assert await store.claim_digest("slack", "C1", DAY, stale_after=STALE, at=start) is False  # held again
+    await store.mark_digest_sent("slack", "C1", DAY, at=start)
+    await store.release_digest("slack", "C1", DAY)
+    assert await store.digest_sent("slack", "C1", DAY) is True
+    assert await store.claim_digest("slack", "C1", DAY, stale_after=STALE, at=start + 3 * STALE) is False
+
+
+async def test_deliver_once_after_a_failed_post_posts_exactly_once(engine: Engine, store: Store) -> None:
+    clock, poster = FakeClock(utc(2026, 6, 10, 8)), RecordingPoster(failures=[RuntimeError("no network")])
+
+    async def build() -> Digest:
+        return await collect_digest(engine, channel="C1", platform="slack", day=DAY)
+
+    async def deliver() -> Outcome:
+        post = partial(poster.post_digest, sub())
+        return await deliver_once(store, sub(), build, post, day=DAY, stale_after=STALE, clock=clock)
+
+    with pytest.raises(RuntimeError, match="no network"):
+        await deliver()
+    assert await store.digest_sent("slack", "C1", DAY) is False
+    assert await deliver() is Outcome.POSTED  # at once: no waiting for the claim to go stale
+    assert await deliver() is Outcome.SENT_ALREADY
+    assert (poster.calls, poster.posts) == (2, [("C1", DAY)])
+
+
+async def test_a_gone_channel_keeps_its_claim(engine: Engine, store: Store) -> None:
+    """As before: a gone channel is unsubscribed, and the day's claim is not given back."""
+    clock, poster = FakeClock(utc(2026, 6, 10, 8)), RecordingPoster(failures=[ChannelGone("channel_not_found")])
+    digests = scheduler(engine, store, clock, poster)
+    assert await digests.run_digest(sub()) is Outcome.CHANNEL_GONE
+    assert await store.claim_digest("slack", "C1", DAY, stale_after=STALE, at=clock.now) is False
+
+
+async def test_the_scheduler_retries_a_failed_digest_at_once_and_posts_it_once(engine: Engine, store: Store) -> None:
+    clock = FakeClock(utc(2026, 6, 10, 8))
+    poster = RecordingPoster(failures=[RuntimeError("503")] * 4)  # every try of the first run fails
+    digests = scheduler(engine, store, clock, poster)
+    assert await digests.run_digest(sub()) is Outcome.FAILED
+    assert await digests.run_digest(sub()) is Outcome.POSTED  # before the claim could go stale
+    assert await digests.run_digest(sub()) is Outcome.SENT_ALREADY
+    assert (poster.calls, poster.posts) == (5, [("C1", DAY)])
+
+
+@pytest.mark.parametrize("kind", SQL)
+async def test_a_scheduler_that_failed_leaves_the_day_to_another_on_the_same_database(
+    engine: Engine, kind: str, tmp_path: Path
+) -> None:
+    first = await open_any(kind, tmp_path)
+    second = await open_store(PG_URL if kind == "postgresql" else f"sqlite+aiosqlite:///{tmp_path / 'factbot.db'}")
+    clock, posts = FakeClock(utc(2026, 6, 10, 8)), []
+    try:
+        down = scheduler(engine, first, clock, RecordingPoster(posts, failures=[RuntimeError("503")], always=True))
+        up = scheduler(engine, second, clock, RecordingPoster(posts))
+        assert await down.run_digest(sub()) is Outcome.FAILED
+        assert await up.run_digest(sub()) is Outcome.POSTED
+        assert await down.run_digest(sub()) is Outcome.SENT_ALREADY
+        assert posts == [("C1", DAY)]
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_database_that_is_away_releases_nothing_in_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'factbot.db'}"
+    store = await open_store(url, timeout=0.1)
+    locker = sqlite3.connect(str(tmp_path / "factbot.db"), isolation_level=None)
+    try:
+        assert await store.claim_digest("slack", "C1", DAY, stale_after=STALE)
+        locker.execute("BEGIN EXCLUSIVE")
+        with caplog.at_level(logging.WARNING, logger="bot"):
+            await store.release_digest("slack", "C1", DAY)
+        locker.execute("ROLLBACK")
+        [line] = [r.getMessage() for r in caplog.records if "release" in r.getMessage()]
+        assert "slack:C1" in line and "\n" not in line
+        assert await store.claim_digest("slack", "C1", DAY, stale_after=STALE) is False  # the claim stayed
+    finally:
+        locker.close()
+        await store.close()
 
 
 # -- subscriptions and the jobs --------------------------------------------------------------------

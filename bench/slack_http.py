@@ -22,14 +22,13 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import tempfile
 
 import yaml
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
@@ -341,7 +340,8 @@ def report(
     )
     for label, rounds in list(results.items())[2:]:
         print(f"{label} / bare throughput: {median(rounds, 'rps') / median(bare, 'rps'):.0%}")
-    print(f"{factbot_label}, ack p99: {p99:.1f} ms  (target < {P99_TARGET_MS:.0f} ms)  {'holds' if p99_ok else 'MISSED'}")
+    verdict = "holds" if p99_ok else "MISSED"
+    print(f"{factbot_label}, ack p99: {p99:.1f} ms  (target < {P99_TARGET_MS:.0f} ms)  {verdict}")
     cost = median(bare, "server_us") / median(factbot, "server_us")
     print(f"By server CPU per request, Factbot costs as much as {1 / cost:.2f} bare requests ({cost:.0%})")
     print(f"Acks: {bare_label}: {outcomes(bare)}; {factbot_label}: {outcomes(factbot)}")

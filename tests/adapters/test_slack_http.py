@@ -35,7 +35,6 @@ from tests.fakes.slack import (
     event_callback,
     form_body,
     im_message,
-    permalink,
     sign,
     slash_form,
     strings,

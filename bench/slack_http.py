@@ -35,7 +35,8 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack_app import EVENTS_PATH, build_app, check_bot_token, close_app, start_http
+from bot.adapters.slack_run import EVENTS_PATH, build_app, close_app, start_http
+from bot.adapters.slack_web import check_bot_token
 from bot.engine import ANSWER_CACHE, Engine
 from bot.knowledge import read_factbase
 from bot.settings import PROJECT_ROOT, Settings
@@ -188,7 +189,7 @@ def load_engine(settings: Settings, *, answer_memory: bool = True) -> Engine:
 async def serve(label: str, app: AsyncApp) -> Target:
     """Check the bot token against the fake (bolt calls auth.test too) and serve `app` on a free port."""
     await check_bot_token(app.client)
-    return Target(label, app, await start_http(app, host="127.0.0.1", port=0))
+    return Target(label, app, await start_http(app, signing_secret=SIGNING_SECRET, host="127.0.0.1", port=0))
 
 
 class LoadClient:

@@ -267,18 +267,18 @@ def _services(
     platform's subscribed channels. Call it inside the event loop the adapters will run in."""
     services: list[Coroutine[Any, Any, None]] = []
     if settings.slack_enabled:
-        from bot.adapters import slack_app
+        from bot.adapters import slack_run, slack_web
 
         if http and not settings.slack_signing_secret:
             err.print("factbot: --http needs SLACK_SIGNING_SECRET.", markup=False)
             raise typer.Exit(2)
-        app = slack_app.build_app(engine, settings, subscriptions=digests)
+        app = slack_run.build_app(engine, settings, subscriptions=digests)
         if digests is not None:
-            digests.register(slack_app.digest_poster(app))
+            digests.register(slack_web.digest_poster(app))
         if http or not settings.slack_app_token:
-            services.append(slack_app.run_http(engine, settings, port=port, app=app))
+            services.append(slack_run.run_http(engine, settings, port=port, app=app))
         else:
-            services.append(slack_app.run_socket_mode(engine, settings, app=app))
+            services.append(slack_run.run_socket_mode(engine, settings, app=app))
     if settings.discord_enabled:
         from bot.adapters import discord_bot
 
@@ -325,9 +325,9 @@ def slack_manifest(
     ] = None,
 ) -> None:
     """Print the Slack app manifest (scopes, events, the slash commands as named in settings)."""
-    from bot.adapters import slack_app
+    from bot.adapters import slack_manifest
 
-    print(slack_app.manifest_yaml(_settings(None), request_url=request_url), end="")
+    print(slack_manifest.manifest_yaml(_settings(None), request_url=request_url), end="")
 
 
 discord_app = typer.Typer(help="Discord: the invite link and global command sync.", no_args_is_help=True)
@@ -519,13 +519,13 @@ async def _send_digest(
 async def _post_digest(engine: Engine, settings: Settings, subscription: Subscription, digest: Digest) -> None:
     """Post one digest with the platform's own client, logging in just for it."""
     if subscription.platform == "slack":
-        from bot.adapters import slack_app
+        from bot.adapters import slack_run, slack_web
 
-        app = slack_app.build_app(engine, settings)
+        app = slack_run.build_app(engine, settings)
         try:
-            await slack_app.digest_poster(app).post_digest(subscription, digest)
+            await slack_web.digest_poster(app).post_digest(subscription, digest)
         finally:
-            await slack_app.close_app(app)
+            await slack_run.close_app(app)
         return
     from bot.adapters import discord_bot
 

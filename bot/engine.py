@@ -88,7 +88,7 @@ class Engine:
 
     def record(self, question: Question, answer: Answer) -> QuestionRecord:
         """How the store keeps a question: the user as a salted hash, the text only if allowed."""
-        who = self._user_hash(question.platform, question.who) if question.who else None
+        who = self.user_hash(question.platform, question.who) if question.who else None
         return QuestionRecord.model_construct(  # trusted values: skip validation on the answer's path
             at=now(),
             id=None,
@@ -247,7 +247,7 @@ class Engine:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _user_hash(self, platform: str, user: str) -> str:
+    def user_hash(self, platform: str, user: str) -> str:
         """`hash_user`, remembered for the people who ask most."""
         key = (platform, user)
         if key not in self._hashes:

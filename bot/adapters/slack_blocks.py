@@ -1,8 +1,8 @@
-"""Slack rendering: Answers, help, facts and digests as Block Kit messages, mention-safe; the app manifest.
+"""Slack's Block Kit, made safe: text escaping, blocks within Slack's limits, buttons and their values.
 
-Plain dicts only (no slack_sdk import), so rendering is fast to import and easy to test. Every
-string that came from a user is decoded at the edge (`plain`) and escaped again here (`echo`,
-`escape`), so nothing a user typed can become a live mention; every block stays inside Block Kit's limits.
+Plain dicts only (no slack_sdk import), so rendering is fast to import and easy to test. Every string that
+came from a user is decoded at the edge (`plain`) and escaped again (`echo`, `escape`), so nothing a user
+typed can become a live mention; every block stays inside Block Kit's limits.
 """
 
 from __future__ import annotations
@@ -11,18 +11,12 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.chat.messages import EARLIER_LINK, answered_before
-from bot.digest import Digest
-from bot.explain import Explanation, details, summary
-from bot.models import Answer, Citation, Overview, Status, Suggestion, byline
-from bot.settings import Settings
-from bot.store import PostRecord, Vote
+from bot.models import Citation, Suggestion, byline
+from bot.store import Vote
 
 Block = dict[str, Any]
 
@@ -193,143 +187,10 @@ def source_line(citation: Citation) -> Block:
     )
 
 
-def _finish(blocks: list[Block | None], text: str) -> Message:
+def finish(blocks: list[Block | None], text: str) -> Message:
     """Drop empty blocks, keep within 50, and attach the plain-text fallback."""
     kept = [b for b in blocks if b is not None][:MAX_BLOCKS]
     return Message(text=trim(text, TEXT_LIMIT) or "Factbot", blocks=kept)
-
-
-# -- messages ---------------------------------------------------------------------------------
-
-
-def asked_line(asker: str | None, question: str) -> Block | None:
-    """`@asker asked: “question”`, naming only the asker (from the payload) and echoing the question inert."""
-    who = mention(asker)
-    if who is None:
-        return None
-    return context(f"{who} asked: “{echo(question)}”" if question.strip() else f"{who} asked for help")
-
-
-def answer_message(answer: Answer, *, asker: str | None = None, about: str | None = None) -> Message:
-    """An Answer as Block Kit: who asked, the answer, quotes with sources, suggestions, feedback."""
-    key = (
-        answer.status,
-        answer.intent,
-        answer.answer,
-        tuple((c.fact_id, c.quote, c.paragraph, c.title, c.author, c.publisher, c.url) for c in answer.citations),
-        tuple((s.intent, s.question) for s in answer.suggestions),
-        answer.truncated,
-        answer.context,
-        about,
-    )
-    body = _bodies.get(key)
-    if body is None:
-        if len(_bodies) >= MAX_REMEMBERED_BODIES:
-            _bodies.clear()
-        body = _bodies[key] = _answer_body(answer, about)
-    return _finish([asked_line(asker, answer.question), *body], answer_text(answer))
-
-
-MAX_REMEMBERED_BODIES = 4096
-_bodies: dict[tuple[object, ...], tuple[Block | None, ...]] = {}
-"""Rendered answers (everything but who asked) by content: an answer asked again renders once."""
-
-
-def _answer_body(answer: Answer, about: str | None) -> tuple[Block | None, ...]:
-    """The blocks of an answer that do not depend on who asked: the answer, quotes, buttons."""
-    blocks: list[Block | None] = [section(escape(answer.answer))]
-    for citation in answer.citations[:MAX_CITATIONS]:
-        blocks += [quote(citation.quote), source_line(citation)]
-    if answer.status is Status.fallback and about:
-        blocks.append(context(f"I answer only from {escape(about)}."))
-    if answer.suggestions:
-        blocks.append(suggestion_buttons(answer.suggestions))
-    if answer.status is Status.answered and answer.intent:
-        blocks.append(feedback_buttons(answer.intent, [c.fact_id for c in answer.citations]))
-    if answer.truncated:
-        blocks.append(context("_Only the start of a very long message was read._"))
-    if answer.context:
-        blocks.append(context(f"_Read as a follow-up to “{echo(answer.context)}”._"))
-    return tuple(blocks)
-
-
-def answer_text(answer: Answer) -> str:
-    """The notification fallback of an answer: the answer and its first quote, escaped."""
-    text = answer.answer
-    if answer.citations:
-        text += f" “{answer.citations[0].quote}” ({answer.citations[0].title})"
-    return escape(text)
-
-
-def help_message(overview: Overview, settings: Settings) -> Message:
-    """How to use Factbot, what it answers from, and questions to try."""
-    commands = [
-        (settings.command_ask, "<question>", "answer in the channel, for everyone to see"),
-        (settings.command_facts, "[topic]", "the topics, or the facts of one topic"),
-        (settings.command_digest, "", "a preview of today's digest for this channel"),
-        (
-            settings.command_digest,
-            "subscribe [HH:MM] [Area/City] [--curators]",
-            "a daily digest here (admins and the channel's creator; `unsubscribe` stops it)",
-        ),
-        (settings.command_why, "[question]", "why I answered the channel's last question (or this one) as I did"),
-        (settings.command_help, "", "this help"),
-    ]
-    usage = "\n".join(f"• `/{name}{' ' + escape(arg) if arg else ''}`: {what}" for name, arg, what in commands)
-    sources = "\n".join(
-        f"• {link(s.url, s.title)}, {', '.join(map(escape, byline(s.author, s.publisher)))}" for s in overview.sources
-    )
-    counts = f"{overview.facts} facts · {overview.intents} kinds of question · {len(overview.topics)} topics"
-    blocks: list[Block | None] = [
-        section(f"*Factbot* answers questions about {escape(overview.covers)}, quoting it word for word."),
-        section(usage + "\n• Mention me in a channel (I answer in a thread), or send me a direct message."),
-        section(f"*Sources*\n{sources}"),
-        context(counts),
-        section("*Try asking*") if overview.try_asking else None,
-        suggestion_buttons(overview.try_asking),
-    ]
-    return _finish(blocks, f"Factbot answers questions about {escape(overview.covers)}. Try /{settings.command_ask}.")
-
-
-def topics_message(topics: dict[str, int], *, command: str) -> Message:
-    """Every topic with its number of facts."""
-    listing = " · ".join(f"*{escape(name)}* ({count})" for name, count in topics.items())
-    blocks: list[Block | None] = [
-        section(f"*Topics* ({len(topics)})\n{listing}"),
-        context(f"`/{command} <topic>` lists the facts of one topic."),
-    ]
-    return _finish(blocks, f"{len(topics)} topics: " + ", ".join(escape(t) for t in topics))
-
-
-def facts_message(topic: str, facts: list[tuple[str, Citation]]) -> Message:
-    """The facts of one topic, each with its paragraph, packed into as few sections as fit."""
-    lines = [f"• {escape(answer)} ({citation.place})" for answer, citation in facts]
-    blocks: list[Block | None] = [section(f"*Facts on {escape(topic)}* ({len(facts)})")]
-    blocks += [section(chunk) for chunk in _chunks(lines, SECTION_LIMIT)][: MAX_BLOCKS - 1]
-    return _finish(blocks, f"{len(facts)} facts on {escape(topic)}")
-
-
-def no_topic_message(topic: str, topics: Iterable[str]) -> Message:
-    """A topic that does not exist, and the ones that do."""
-    text = f"No topic “{echo(topic)}”. Topics: {', '.join(escape(t) for t in topics)}."
-    return _finish([section(text)], text)
-
-
-def digest_message(digest: Digest, *, preview: bool = True) -> Message:
-    """A channel's digest: the fact of the day with quote and source, what was asked and missed, a question to try."""
-    blocks: list[Block | None] = [
-        header(f"Factbot digest for {digest.day:%A %d %B %Y}"),
-        context("Preview: only you can see this.") if preview else None,
-        section(f"*Fact of the day:* {escape(digest.fact_answer)}"),
-        quote(digest.fact.quote),
-        source_line(digest.fact),
-        _listing(
-            "What the team asked", [f"{echo(a.question)}{_times(a.count)} — {escape(a.answer)}" for a in digest.asked]
-        ),
-        _listing("Not answered yet", [f"{echo(a.question)}{_times(a.count)}" for a in digest.unanswered]),
-        try_asking(digest.try_asking),
-    ]
-    return _finish(blocks, f"Factbot digest. Fact of the day: {escape(digest.fact_answer)}")
 
 
 def header(text: str) -> Block:
@@ -337,44 +198,7 @@ def header(text: str) -> Block:
     return {"type": "header", "text": {"type": "plain_text", "text": trim(text, HEADER_LIMIT) or " ", "emoji": True}}
 
 
-def _listing(title: str, lines: Sequence[str]) -> Block | None:
-    """A titled bullet list (lines already escaped); None when there is nothing to list."""
-    return section(f"*{title}*\n" + "\n".join(f"• {line}" for line in lines)) if lines else None
-
-
-def _times(count: int) -> str:
-    """` (×3)` after something asked more than once."""
-    return f" (×{count})" if count > 1 else ""
-
-
-def try_asking(suggestion: Suggestion) -> Block:
-    """The digest's question to try, with a button that answers it for whoever clicks, leaving the digest in place."""
-    return section(f"*Try asking:* {escape(suggestion.question)}") | {
-        "accessory": button("Ask it", action_id=DIGEST_TRY, value=suggestion.intent)
-    }
-
-
-def repeat_message(post: PostRecord, answer: Message, *, at: datetime | None = None) -> Message:
-    """The answer again, for its asker alone, under a line pointing to where the channel was given it lately."""
-    line = escape(answered_before(post.at, at=at))
-    if post.link:
-        line += f" ({link(post.link, EARLIER_LINK)})"
-    return _finish([section(line), *answer.blocks], f"{line}\n{answer.text}")
-
-
-def why_message(explanation: Explanation) -> Message:
-    """Why an answer was given: the plain words, then the numbers; everything escaped, nothing can mention anyone."""
-    numbers = "\n".join(escape(" ".join(line.split())) for line in details(explanation))
-    blocks: list[Block | None] = [section(escape(summary(explanation))), section(numbers)]
-    return _finish(blocks, escape(summary(explanation)))
-
-
-def notice_message(text: str) -> Message:
-    """A one-line reply (a problem, a thank-you); `text` must already be mrkdwn-safe."""
-    return _finish([section(text)], text)
-
-
-def _chunks(lines: list[str], limit: int) -> list[str]:
+def chunks(lines: list[str], limit: int) -> list[str]:
     """Lines joined into texts of at most `limit` characters (a longer line is trimmed)."""
     chunks: list[str] = []
     for line in (trim(line, limit) for line in lines):
@@ -383,79 +207,3 @@ def _chunks(lines: list[str], limit: int) -> list[str]:
         else:
             chunks.append(line)
     return chunks
-
-
-# -- the app manifest -------------------------------------------------------------------------
-
-BOT_SCOPES = ["app_mentions:read", "channels:read", "chat:write", "commands", "groups:read", "im:history", "users:read"]
-"""app_mention events; conversations.info (who created a public or private channel: `/digest subscribe`);
-chat.postMessage (channels it is in, and DMs); slash commands; message.im events; users.info (admins)."""
-BOT_EVENTS = ["app_mention", "message.im"]
-
-
-def manifest(settings: Settings, *, request_url: str | None = None) -> dict[str, Any]:
-    """The Slack app manifest: Socket Mode, or HTTP mode when `request_url` (…/slack/events) is given."""
-    url = {"url": request_url} if request_url else {}
-    commands = [
-        {"command": f"/{name}", "description": description, "should_escape": False} | hint | url
-        for name, description, hint in _commands(settings)
-    ]
-    events: dict[str, Any] = {"bot_events": BOT_EVENTS} | ({"request_url": request_url} if request_url else {})
-    return {
-        "display_information": {
-            "name": "Factbot",
-            "description": "Answers questions from a curated fact base, quoting its source word for word.",
-            "background_color": "#1d3557",
-        },
-        "features": {
-            "app_home": {
-                "home_tab_enabled": False,
-                "messages_tab_enabled": True,
-                "messages_tab_read_only_enabled": False,
-            },
-            "bot_user": {"display_name": "Factbot", "always_online": True},
-            "slash_commands": commands,
-        },
-        "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
-        "settings": {
-            "event_subscriptions": events,
-            "interactivity": {"is_enabled": True} | ({"request_url": request_url} if request_url else {}),
-            "org_deploy_enabled": False,
-            "socket_mode_enabled": request_url is None,
-            "token_rotation_enabled": False,
-        },
-    }
-
-
-def _commands(settings: Settings) -> list[tuple[str, str, dict[str, str]]]:
-    return [
-        (
-            settings.command_ask,
-            "Ask Factbot a question; the answer quotes its source",
-            {"usage_hint": "[your question]"},
-        ),
-        (settings.command_facts, "The topics Factbot knows, or the facts of one topic", {"usage_hint": "[topic]"}),
-        (
-            settings.command_digest,
-            "Preview today's Factbot digest, or subscribe this channel to it",
-            {"usage_hint": "[subscribe [HH:MM] [Area/City] [--curators] | unsubscribe]"},
-        ),
-        (
-            settings.command_why,
-            "Why Factbot answered the last question here (or yours) as it did",
-            {"usage_hint": "[question]"},
-        ),
-        (settings.command_help, "How to use Factbot, and where its answers come from", {}),
-    ]
-
-
-MANIFEST_HEADER = """\
-# Slack app manifest for Factbot: api.slack.com/apps -> Create New App -> From a manifest.
-# Generated by `factbot slack manifest`; run it again after renaming commands (FACTBOT_COMMAND_*).
-"""
-
-
-def manifest_yaml(settings: Settings, *, request_url: str | None = None) -> str:
-    """The manifest as YAML, as `slack/manifest.yaml` holds it and `factbot slack manifest` prints it."""
-    body = yaml.safe_dump(manifest(settings, request_url=request_url), sort_keys=False, allow_unicode=True)
-    return MANIFEST_HEADER + body

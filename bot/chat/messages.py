@@ -1,6 +1,7 @@
-"""What Factbot says, in one place: every sentence a person reads, whatever the platform.
+"""What Factbot says, in one place: every sentence the chat service gives a person, whatever the platform.
 
-Each is plain text with no platform markup; adapters escape and format it.
+Plain text with no platform markup (a command is shown in backticks, which every platform renders as code);
+adapters escape and format it.
 """
 
 from __future__ import annotations
@@ -8,6 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.store import now
+
+SORRY = "Sorry, something went wrong while answering that. Please try again."
+SUGGESTION_GONE = "That suggestion is out of date. Please ask again in your own words."
+VOTE_NOT_KEPT = "Sorry, I could not tell which answer that vote was for."
+EARLIER_LINK = "see that answer"
+"""The label of the link to the earlier answer in the channel."""
 
 
 def ago(moment: datetime, *, at: datetime | None = None) -> str:
@@ -21,5 +28,46 @@ def answered_before(moment: datetime, *, at: datetime | None = None) -> str:
     return f"I answered that here {ago(moment, at=at)}, so this copy is just for you."
 
 
-EARLIER_LINK = "see that answer"
-"""The label of the link to the earlier answer in the channel."""
+def thanks(vote: str) -> str:
+    """The private thank-you for a 👍 or 👎."""
+    return f"Thanks, your {'👍' if vote == 'up' else '👎'} is noted."
+
+
+def slow_down(retry_after: float) -> str:
+    """The polite answer to a flood."""
+    return f"Slow down a little… you can ask again in {max(round(retry_after), 1)} s."
+
+
+def nothing_to_explain(ask: str, why: str) -> str:
+    """`/why` where nothing was asked yet; `ask` and `why` are the commands as typed there."""
+    return f"Nothing to explain here yet: ask with `{ask}`, then `{why}`, or `{why}` with your question."
+
+
+def digest_needs_a_channel(usage: str) -> str:
+    """`/digest subscribe` or `unsubscribe` outside a channel (`usage`: the command as typed)."""
+    return f"Digests are for channels: run `{usage}` in the channel itself."
+
+
+def not_allowed(who_may: str) -> str:
+    """A member who may not change the channel's digest; `who_may` says who can, on this platform."""
+    return f"Only {who_may} can change its digest."
+
+
+def unsubscribed(had: bool, *, subscribe: str) -> str:
+    """After `/digest unsubscribe`: whether the channel had the digest, and how to start it."""
+    said = (
+        "This channel will no longer get the Factbot digest."
+        if had
+        else "This channel was not getting the Factbot digest."
+    )
+    return f"{said} `{subscribe}` starts it."
+
+
+def subscribed(when: str, *, unsubscribe: str) -> str:
+    """After `/digest subscribe`: when the digest comes, and how to stop it."""
+    return f"This channel will get the Factbot digest {when}. `{unsubscribe}` stops it."
+
+
+def store_unavailable() -> str:
+    """A subscription the database could not save."""
+    return "Sorry, I could not save that just now (the database is unavailable). Please try again later."

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from bot.adapters.discord_embeds import digest_embed, digest_view
-from bot.adapters.slack_blocks import DIGEST_TRY, digest_message
+from bot.adapters.slack_blocks import DIGEST_TRY
+from bot.adapters.slack_messages import digest_message
 from bot.digest import AskedItem, Digest, digest_text
 from bot.models import Citation, Suggestion
 from tests.fakes.slack import block_problems, strings

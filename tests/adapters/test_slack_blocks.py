@@ -14,26 +14,23 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.adapters.slack_app import MessageEvent, RecentEvents
 from bot.adapters.slack_blocks import (
     VALUE_LIMIT,
     VoteValue,
-    answer_message,
     echo,
     escape,
-    facts_message,
-    help_message,
-    manifest,
-    manifest_yaml,
     mention,
     plain,
     read_vote,
-    repeat_message,
     section,
     trim,
     unescape,
 )
+from bot.adapters.slack_manifest import manifest, manifest_yaml
+from bot.adapters.slack_messages import answer_message, facts_message, help_message, repeat_message
+from bot.adapters.slack_payloads import MessageEvent
 from bot.chat.messages import ago
+from bot.chat.recent import Recent as RecentEvents
 from bot.engine import Engine
 from bot.models import Answer, Citation, Status, Suggestion
 from bot.settings import PROJECT_ROOT, Settings

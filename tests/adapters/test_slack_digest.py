@@ -12,7 +12,8 @@ import pytest_asyncio
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack_app import SlackDigestPoster, build_app, close_app, digest_poster
+from bot.adapters.slack_run import build_app, close_app
+from bot.adapters.slack_web import SlackDigestPoster, digest_poster
 from bot.digest import ChannelGone, Subscription, build_digest
 from bot.engine import Engine
 from bot.models import Question
@@ -55,10 +56,15 @@ def texts(body: dict[str, Any]) -> str:
 
 
 async def digest(slack: Slack, text: str, *, user: str = HUMAN, channel: str = GENERAL) -> dict[str, Any]:
-    """Run `/digest <text>`; its (ephemeral) acknowledgement."""
+    """Run `/digest <text>`; its (ephemeral) reply: in the ack for bad input, else through response_url after an
+    empty ack (a preview reads the log, a change asks Slack who may make it)."""
     form = slash_form("/digest", text, response_url=slack.fake.hook_url(), user=user, channel=channel)
+    before = len(slack.fake.hooks)
     status, body = await slack.post(form_body(form), "application/x-www-form-urlencoded")
-    assert status == 200 and body["response_type"] == "ephemeral"
+    assert status == 200
+    if body == "":
+        body = (await slack.fake.wait_for(lambda: len(slack.fake.hooks) > before and slack.fake.hooks))[before]
+    assert body["response_type"] == "ephemeral"
     assert block_problems(body["blocks"]) == []
     return dict(body)
 

@@ -16,8 +16,8 @@ import pytest
 import pytest_asyncio
 from aiohttp import ClientSession
 
-from bot.adapters.slack_app import build_app, close_app, start_http
 from bot.adapters.slack_blocks import VoteValue, read_vote
+from bot.adapters.slack_run import build_app, close_app, start_http
 from bot.engine import Engine
 from bot.settings import Settings
 from tests.adapters.conftest import WatchedStore
@@ -97,7 +97,7 @@ def settings_for(fake: FakeSlack, **changes: Any) -> Settings:
 async def serving(engine: Engine, fake: FakeSlack, settings: Settings) -> AsyncIterator[Slack]:
     """Factbot's HTTP mode on 127.0.0.1 and a free port."""
     app = build_app(engine, settings)
-    runner = await start_http(app, host="127.0.0.1", port=0)
+    runner = await start_http(app, signing_secret=SIGNING_SECRET, host="127.0.0.1", port=0)
     host, port = runner.addresses[0][:2]
     try:
         async with ClientSession() as http:
@@ -197,7 +197,6 @@ async def test_ask_alone_shows_help_to_the_asker_only(slack: Slack, text: str) -
         ("/facts", "election", "*Facts on election*"),
         ("/facts", "  ELECTION ", "*Facts on election*"),
         ("/facts", "<!channel>", "No topic “&lt;!channel&gt;”"),
-        ("/digest", "", "Fact of the day"),
         ("/factbot", "", "*Sources*"),
     ],
 )
@@ -207,6 +206,14 @@ async def test_other_commands_answer_the_asker_only(slack: Slack, command: str, 
     assert body["response_type"] == "ephemeral"
     assert expected in section_texts(body)
     assert block_problems(body["blocks"]) == []
+
+
+async def test_digest_is_acknowledged_at_once_and_previewed_for_the_asker_only(slack: Slack) -> None:
+    """The preview reads the question log: it comes through response_url, after an empty acknowledgement."""
+    assert await slack.command("", command="/digest") == (200, "")
+    [preview] = await slack.fake.wait_for(lambda: slack.fake.hooks)
+    assert preview["response_type"] == "ephemeral" and "Fact of the day" in section_texts(preview)
+    assert block_problems(preview["blocks"]) == []
 
 
 async def test_facts_of_a_topic_name_their_paragraphs(slack: Slack, engine: Engine) -> None:
@@ -356,7 +363,7 @@ async def test_a_stale_suggestion_gets_a_one_line_reply(slack: Slack) -> None:
 async def test_feedback_is_acknowledged_and_logged(
     slack: Slack, caplog: pytest.LogCaptureFixture, action: str, value: str, vote: str
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.adapters.slack_app")
+    caplog.set_level(logging.INFO, logger="bot.chat.service")
     assert await slack.click(action, value) == 200
     [thanks] = await slack.fake.wait_for(lambda: slack.fake.hooks)
     assert thanks["response_type"] == "ephemeral" and thanks["replace_original"] is False

@@ -13,7 +13,8 @@ import pytest
 import pytest_asyncio
 from aiohttp import ClientSession
 
-from bot.adapters.slack_app import SlackConfigError, run_http, run_socket_mode
+from bot.adapters.slack_run import run_http, run_socket_mode
+from bot.adapters.slack_web import SlackConfigError
 from bot.engine import Engine
 from bot.settings import ConfigError, Settings
 from tests.adapters.conftest import WatchedStore

@@ -372,6 +372,14 @@ def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = Non
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
+_TRIGGERS = itertools.count(1)
+
+
+def trigger_id() -> str:
+    """A new trigger id: Slack gives every command and click its own, so no two requests are alike."""
+    return f"{next(_TRIGGERS)}.1700000000.fake"
+
+
 def slash_form(
     command: str, text: str, *, response_url: str, user: str = HUMAN, channel: str = "C0GENERAL"
 ) -> dict[str, str]:
@@ -391,7 +399,7 @@ def slash_form(
         "api_app_id": "A0FAKE",
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": "1.2.3",
+        "trigger_id": trigger_id(),
     }
 
 
@@ -479,7 +487,7 @@ def block_actions(
         "api_app_id": "A0FAKE",
         "token": "verification-token",
         "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": False},
-        "trigger_id": "1.2.3",
+        "trigger_id": trigger_id(),
         "channel": {"id": channel, "name": "general"},
         "message": {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "ts": message_ts, "text": "..."},
         "response_url": response_url,

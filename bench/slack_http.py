@@ -40,7 +40,7 @@ from bot.adapters.slack_web import check_bot_token
 from bot.engine import ANSWER_CACHE, Engine
 from bot.knowledge import read_factbase
 from bot.settings import PROJECT_ROOT, Settings
-from bot.sqlstore import store_from_settings
+from bot.store.sql import store_from_settings
 
 sys.path.insert(0, str(PROJECT_ROOT))  # for tests.fakes, when run as bench/slack_http.py
 

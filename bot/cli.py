@@ -29,7 +29,7 @@ from bot.engine import Engine
 from bot.knowledge import read_factbase
 from bot.settings import PROJECT_ROOT, ConfigError, Settings
 from bot.store import FeedbackRecord, MemoryStore, QuestionRecord, Store
-from bot.urls import masked
+from bot.store.urls import masked
 
 if TYPE_CHECKING:
     from bot import evaluate as evaluation
@@ -211,7 +211,7 @@ def run(
 async def _run_adapters(engine: Engine, settings: Settings, *, http: bool, port: int) -> None:
     """Open the store FACTBOT_DB_URL names, run the adapters and the digest scheduler on it, close it cleanly."""
     from bot.scheduler import DigestScheduler
-    from bot.sqlstore import store_from_settings
+    from bot.store.sql import store_from_settings
 
     engine.store = await store_from_settings(settings, purge=True)
     digests = DigestScheduler.from_settings(engine, engine.store, settings)
@@ -381,8 +381,8 @@ def purge(data_dir: DataDir = None) -> None:
 
 async def _purge(settings: Settings) -> str:
     """Purge the store FACTBOT_DB_URL names and say how many rows went."""
-    from bot.sqlstore import open_store
     from bot.store import cutoff
+    from bot.store.sql import open_store
 
     file = _sqlite_file(settings.db_url)
     if file is not None and not file.exists():
@@ -495,7 +495,7 @@ async def _send_digest(
 
     from bot.digest import collect_digest
     from bot.scheduler import Outcome, deliver_once
-    from bot.sqlstore import store_from_settings
+    from bot.store.sql import store_from_settings
 
     subscription = Subscription(platform=platform, channel=channel, curators=curators)
 
@@ -544,7 +544,7 @@ async def _question_log(settings: Settings) -> Store:
     file = _sqlite_file(settings.db_url)
     if file is not None and not file.exists():
         return MemoryStore()
-    from bot.sqlstore import store_from_settings
+    from bot.store.sql import store_from_settings
 
     return await store_from_settings(settings)
 
@@ -576,7 +576,7 @@ def _run_or_exit(work: Coroutine[Any, Any, str]) -> str:
 
 # == Curator reports: factbot report unanswered|feedback|usage, factbot suggest =====================
 #
-# They read the question log from the store FACTBOT_DB_URL names (bot.sqlstore, imported only when a
+# They read the question log from the store FACTBOT_DB_URL names (bot.store.sql, imported only when a
 # report runs); `bot.suggest` (ruamel.yaml) and matplotlib load only when used.
 
 
@@ -605,7 +605,7 @@ app.add_typer(report_app, name="report")
 
 async def _store(settings: Settings) -> Store:
     """The store FACTBOT_DB_URL names (SQLite by default, PostgreSQL for several replicas)."""
-    from bot.sqlstore import store_from_settings
+    from bot.store.sql import store_from_settings
 
     return await store_from_settings(settings)
 

@@ -18,7 +18,7 @@ from zoneinfo import available_timezones
 from pydantic import BaseModel, Field
 
 from bot.engine import Engine
-from bot.models import Citation, Suggestion, byline
+from bot.models import Citation, Subscription, Suggestion, byline
 from bot.reports import unanswered
 from bot.settings import Settings
 from bot.store import QuestionRecord, now
@@ -50,17 +50,6 @@ class Digest(BaseModel):
     asked: list[AskedItem] = Field(default_factory=list)
     unanswered: list[AskedItem] = Field(default_factory=list)
     try_asking: Suggestion
-
-
-class Subscription(BaseModel):
-    """A channel that gets the daily digest at its local time."""
-
-    platform: str
-    channel: str
-    workspace: str | None = None
-    at: time = time(9, 0)
-    timezone: str = "UTC"
-    curators: bool = False
 
 
 class ChannelGone(Exception):

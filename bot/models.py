@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -144,3 +145,18 @@ class Overview(BaseModel):
     intents: int
     topics: dict[str, int]
     try_asking: list[Suggestion]
+
+
+class Subscription(BaseModel):
+    """A channel that gets the daily digest at its local time."""
+
+    platform: str
+    channel: str
+    workspace: str | None = None
+    at: time = time(9, 0)
+    timezone: str = "UTC"
+    curators: bool = False
+
+
+class ConfigError(Exception):
+    """A setting the platform or the machine rejected (a bad token, say), told in one line without secrets."""

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.models import ConfigError  # noqa: F401  (re-exported: where callers have always found it)
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -16,10 +18,6 @@ def _default_data_dir() -> Path:
     """The working directory when it holds a fact base, else the one shipped with Factbot."""
     here = Path.cwd()
     return here if (here / "knowledge" / "sources.yaml").exists() else PROJECT_ROOT
-
-
-class ConfigError(Exception):
-    """A setting the platform or the machine rejected (a bad token, say), told in one line without secrets."""
 
 
 class Settings(BaseSettings):

@@ -16,7 +16,7 @@ from bot.cli import app
 from bot.digest import Digest, Subscription
 from bot.engine import Engine
 from bot.scheduler import DigestScheduler, Outcome
-from bot.sqlstore import open_store
+from bot.store.sql import open_store
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import importlib.util
 import io
 import json
 import random
@@ -22,8 +21,6 @@ from bot.store import FeedbackRecord, MemoryStore, QuestionRecord, Store, now
 from tests.test_cli import factbot
 
 NOW = now()
-HAS_SQLSTORE = importlib.util.find_spec("bot.sqlstore") is not None
-needs_sqlstore = pytest.mark.skipif(not HAS_SQLSTORE, reason="bot.sqlstore (the SQL store) is not written yet")
 
 ASKED: list[tuple[str, int, int]] = [
     # (question, days ago, times asked) on the shipped fact base
@@ -504,7 +501,7 @@ def test_a_bad_since_is_a_usage_error(runner: CliRunner, since: str) -> None:
 def sqlite_log(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A SQLite question log filled by the tests, named by FACTBOT_DB_URL."""
     from bot.settings import Settings
-    from bot.sqlstore import store_from_settings
+    from bot.store.sql import store_from_settings
 
     path = tmp_path / "log.db"
     monkeypatch.setenv("FACTBOT_DB_URL", f"sqlite+aiosqlite:///{path}")
@@ -520,7 +517,6 @@ def sqlite_log(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     return path
 
 
-@needs_sqlstore
 @pytest.mark.parametrize(
     ("args", "holds"),
     [
@@ -536,7 +532,6 @@ def test_reports_on_a_sqlite_log(runner: CliRunner, sqlite_log: Path, args: list
     assert holds in shown
 
 
-@needs_sqlstore
 def test_reports_never_purge_and_factbot_purge_does(
     runner: CliRunner, sqlite_log: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -553,7 +548,6 @@ def test_reports_never_purge_and_factbot_purge_does(
     assert 0 < asked() < before
 
 
-@needs_sqlstore
 def test_report_json_on_a_sqlite_log_matches_the_memory_store(
     runner: CliRunner, sqlite_log: Path, engine: Engine, filled: MemoryStore
 ) -> None:

@@ -96,7 +96,7 @@ async def test_run_logs_questions_to_the_sql_store_and_flushes_on_stop(
     tmp_path,  # type: ignore[no-untyped-def]
 ) -> None:
     from bot.cli import _run_adapters
-    from bot.sqlstore import open_store
+    from bot.store.sql import open_store
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'log.db'}"
     settings = Settings(DISCORD_TOKEN=DISCORD_TOKEN, FACTBOT_DB_URL=url, FACTBOT_USER_SALT="pepper")

@@ -21,8 +21,8 @@ from bot.digest import ChannelGone, Digest, Subscription, collect_digest
 from bot.engine import Engine
 from bot.scheduler import DigestScheduler, Outcome, deliver_once, fire_times, trigger_for
 from bot.settings import Settings
-from bot.sqlstore import open_store
 from bot.store import MemoryStore, Store
+from bot.store.sql import open_store
 from tests.test_sqlstore import PG_URL, empty_postgres
 
 STORES = [

@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import ClientSession
 
-from bot.sqlstore import open_store
+from bot.store.sql import open_store
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, form_body, sign, slash_form
 
 FACTBOT = Path(sys.executable).parent / "factbot"

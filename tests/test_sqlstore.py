@@ -23,13 +23,13 @@ from sqlalchemy import distinct, func, insert, inspect, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot import migrations as schema
 from bot.digest import Subscription
 from bot.engine import Engine
 from bot.models import Question
 from bot.settings import ConfigError, Settings
-from bot.sqlstore import SqlStore, StoreError, async_url, create_engine, open_store, store_from_settings
 from bot.store import FeedbackRecord, PostRecord, QuestionRecord, Vote, now
+from bot.store import migrations as schema
+from bot.store.sql import SqlStore, StoreError, async_url, create_engine, open_store, store_from_settings
 
 PG_URL = os.environ.get("FACTBOT_TEST_PG_URL", "")
 BACKENDS = [

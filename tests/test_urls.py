@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.urls import masked
+from bot.store.urls import masked
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest_asyncio
 
 from bot.engine import Engine
 from bot.knowledge import FactBase
-from bot.sqlstore import SqlStore, open_store
+from bot.store.sql import SqlStore, open_store
 from tests.adapters.test_slack_http import serving, settings_for
 from tests.fakes.slack import BOT_USER, FakeSlack, app_mention, im_message
 from tests.test_sqlstore import BACKENDS, PG_URL, empty_postgres

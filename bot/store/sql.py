@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Delete, Row, Select, delete, event, insert, select, update
@@ -32,9 +32,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from bot import migrations as schema
-from bot.digest import Subscription
-from bot.settings import ConfigError, Settings
+from bot.models import ConfigError, Subscription
 from bot.store import (
     DIGEST_CLAIMS,
     FeedbackRecord,
@@ -46,7 +44,8 @@ from bot.store import (
     cutoff,
     now,
 )
-from bot.urls import masked
+from bot.store import migrations as schema
+from bot.store.urls import masked
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +188,17 @@ async def open_store(url: str, *, buffer_limit: int = 10_000, timeout: float = 5
     return SqlStore(engine, buffer_limit=buffer_limit)
 
 
-async def store_from_settings(settings: Settings, *, purge: bool = False) -> Store:
+class DatabaseSettings(Protocol):
+    """What opening the store needs of the settings: where the database is, and how long rows are kept."""
+
+    @property
+    def db_url(self) -> str: ...
+
+    @property
+    def retention_days(self) -> int: ...
+
+
+async def store_from_settings(settings: DatabaseSettings, *, purge: bool = False) -> Store:
     """The SQL store at `settings.db_url`; with `purge`, rows older than `settings.retention_days` deleted first.
 
     Only `factbot run` and `factbot purge` purge: a report reads the log as it is.

@@ -1,7 +1,7 @@
 """The store interface: what Factbot remembers (questions, feedback, handled events), and a memory store.
 
 The core sees only the `Store` protocol. `MemoryStore` serves tests and `factbot chat`; the SQL store
-(SQLite by default, PostgreSQL for several replicas) lives in `bot.sqlstore`.
+(SQLite by default, PostgreSQL for several replicas) lives in `bot.store.sql`.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-if TYPE_CHECKING:  # bot.digest imports the engine, which imports this module
-    from bot.digest import Subscription
+from bot.models import Subscription
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,8 @@ from discord.webhook.async_ import async_context
 from rapidfuzz import fuzz, process
 from stats import percentile
 
-from bot.adapters.discord_bot import browse_order, build_client, suggest_questions
+from bot.adapters.discord_commands import browse_order, suggest_questions
+from bot.adapters.discord_run import build_client
 from bot.engine import Engine
 from bot.knowledge import load_factbase
 from bot.settings import PROJECT_ROOT, Settings

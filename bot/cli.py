@@ -280,12 +280,12 @@ def _services(
         else:
             services.append(slack_run.run_socket_mode(engine, settings, app=app))
     if settings.discord_enabled:
-        from bot.adapters import discord_bot
+        from bot.adapters import discord_run
 
-        client = discord_bot.build_client(engine, settings, subscriptions=digests)
+        client = discord_run.build_client(engine, settings, subscriptions=digests)
         if digests is not None:
-            digests.register(discord_bot.digest_poster(client))
-        services.append(discord_bot.run_discord(engine, settings, client=client))
+            digests.register(discord_run.digest_poster(client))
+        services.append(discord_run.run_discord(engine, settings, client=client))
     return services
 
 
@@ -337,14 +337,14 @@ app.add_typer(discord_app, name="discord")
 @discord_app.command("invite")
 def discord_invite() -> None:
     """Print the OAuth2 URL that adds the bot to a server, with exactly the permissions it needs."""
-    from bot.adapters import discord_bot
+    from bot.adapters import discord_run
 
     try:
-        application_id = discord_bot.application_id_from_token(_settings(None))
+        application_id = discord_run.application_id_from_token(_settings(None))
     except ConfigError as exc:
         err.print(f"factbot: {exc}", markup=False)
         raise typer.Exit(1) from None
-    print(discord_bot.invite_url(application_id))
+    print(discord_run.invite_url(application_id))
 
 
 @discord_app.command("sync")
@@ -355,7 +355,7 @@ def discord_sync(
     data_dir: DataDir = None,
 ) -> None:
     """Register the slash commands with Discord globally (servers in DISCORD_GUILD_IDS sync at start)."""
-    from bot.adapters import discord_bot
+    from bot.adapters import discord_run
 
     if not globally:
         err.print(
@@ -365,7 +365,7 @@ def discord_sync(
         raise typer.Exit(2)
     engine = _engine(data_dir)
     try:
-        count = asyncio.run(discord_bot.sync_global(engine, _settings(data_dir)))
+        count = asyncio.run(discord_run.sync_global(engine, _settings(data_dir)))
     except ConfigError as exc:
         err.print(f"factbot: {exc}", markup=False)
         raise typer.Exit(1) from None
@@ -527,16 +527,16 @@ async def _post_digest(engine: Engine, settings: Settings, subscription: Subscri
         finally:
             await slack_run.close_app(app)
         return
-    from bot.adapters import discord_bot
+    from bot.adapters import discord_run
 
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
-    client = discord_bot.build_client(engine, settings)
+    client = discord_run.build_client(engine, settings)
     async with client:
         try:
             await client.login(token)
         except Exception as exc:  # discord.LoginFailure, said without the token
             raise ConfigError("DISCORD_TOKEN was rejected by Discord") from exc
-        await discord_bot.digest_poster(client).post_digest(subscription, digest)
+        await discord_run.digest_poster(client).post_digest(subscription, digest)
 
 
 async def _question_log(settings: Settings) -> Store:

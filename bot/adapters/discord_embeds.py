@@ -1,30 +1,27 @@
-"""Discord rendering: Answers, help, topics and digests as embeds, suggestions and feedback as buttons.
+"""Discord rendering: neutral replies as embeds (answers, help, topics, facts, digests, explanations) with buttons.
 
-Everything here is trimmed to Discord's limits, so no message is ever rejected for its size.
-Buttons carry their meaning in `custom_id` (`factbot:ask:<intent>`, `factbot:vote:up:<intent>:<fact>,<fact>`,
-the facts left out when they would not fit), so they keep working after a restart; what a press does
-is the client's business.
+Everything here is trimmed to Discord's limits, so no message is ever rejected for its size. `render` turns
+the chat service's `Reply` into what the adapter sends.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol, cast
 
 import discord
 from discord.utils import escape_markdown, escape_mentions
 
-from bot.chat.messages import answered_before
+from bot.adapters.discord_send import DESCRIPTION, FIELD_NAME, FIELD_VALUE, FIELDS, FOOTER, TITLE, TOTAL, Outgoing, clip
+from bot.adapters.discord_views import answer_view, digest_view
+from bot.chat.commands import DISCORD, FACTS, on
+from bot.chat.messages import answered_before, earlier_at
+from bot.chat.replies import Answered, Help, Notice, NoTopic, Preview, Reply, TopicFacts, Topics, Why
 from bot.digest import Digest
 from bot.explain import Explanation, details, summary
 from bot.models import Answer, Citation, Overview, Status, byline
 from bot.settings import Settings
 from bot.store import PostRecord
-
-TITLE, DESCRIPTION, FIELD_NAME, FIELD_VALUE, FOOTER, TOTAL, FIELDS = 256, 4096, 256, 1024, 2048, 6000, 25
-CONTENT, LABEL, CUSTOM_ID, BUTTONS_PER_ROW = 2000, 80, 100, 5
 
 COLOURS = {
     Status.answered: discord.Colour.green(),
@@ -32,14 +29,6 @@ COLOURS = {
     Status.fallback: discord.Colour.red(),
     Status.smalltalk: discord.Colour.blurple(),
 }
-VOTES = {"up": "👍", "down": "👎"}
-INTENT_ID = r"[A-Za-z0-9_.-]+"
-FACT_IDS = rf"{INTENT_ID}(?:,{INTENT_ID})*"
-
-
-def clip(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters, with an ellipsis when cut."""
-    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
 
 
 def fit(embed: discord.Embed) -> discord.Embed:
@@ -99,16 +88,9 @@ def answer_embed(answer: Answer) -> discord.Embed:
 
 
 def help_embed(overview: Overview, settings: Settings) -> discord.Embed:
-    """What Factbot is, how to ask it, its sources and counts, and questions to try."""
-    usage = [
-        f"`/{settings.command_ask} question` ask in your own words (the answer is public)",
-        "Mention me in a channel, or send me a direct message",
-        f"`/{settings.command_facts} [topic]` list topics, or the facts on one",
-        f"`/{settings.command_digest}` preview today's digest for this channel; `action:subscribe` posts it daily "
-        "(members with Manage Channels)",
-        f"`/{settings.command_why} [question]` why I answered the last question here (or yours) as I did",
-        f"`/{settings.command_help}` this help",
-    ]
+    """What Factbot is, how to ask it (the commands from the one command table), its sources and counts."""
+    usage = [f"`{c.usage(settings, platform=DISCORD)}`: {c.summary}" for c in on(DISCORD)]
+    usage.append("Mention me in a channel, or send me a direct message")
     embed = _embed(
         "Factbot",
         f"I answer questions about {overview.covers}, quoting it word for word.\n\n" + "\n".join(usage),
@@ -136,10 +118,10 @@ def _inert(text: str) -> str:
     return escape_mentions(escape_markdown(text))
 
 
-def topics_embed(topics: dict[str, int], *, command: str) -> discord.Embed:
+def topics_embed(topics: dict[str, int], *, settings: Settings) -> discord.Embed:
     """Every topic with its number of facts."""
     lines = [f"• **{escape_markdown(name)}** — {count} fact{'s' * (count != 1)}" for name, count in topics.items()]
-    footer = f"/{command} topic: shows the facts on one topic."
+    footer = f"{FACTS.usage(settings, platform=DISCORD)}: shows the facts on one topic."
     return fit(_embed("Topics", _lines(lines, DESCRIPTION), colour=discord.Colour.blurple()).set_footer(text=footer))
 
 
@@ -150,6 +132,12 @@ def topic_embed(topic: str, facts: Sequence[tuple[str, Citation]]) -> discord.Em
     if facts:
         embed.set_footer(text=clip(credit([c for _, c in facts]), FOOTER))
     return fit(embed)
+
+
+def no_topic_embed(topic: str, known: Sequence[str]) -> discord.Embed:
+    """A topic the fact base does not have, and the ones it has."""
+    listing = ", ".join(escape_markdown(t) for t in known)
+    return fit(_embed(f"No topic “{_inert(topic)}”", f"Topics: {listing}.", colour=discord.Colour.blurple()))
 
 
 def digest_embed(digest: Digest) -> discord.Embed:
@@ -186,7 +174,8 @@ def _times(count: int) -> str:
 
 def repeat_text(post: PostRecord, *, at: datetime | None = None) -> str:
     """The line above a repeated answer: when the channel was given it, with a link to that answer (jump URL)."""
-    return f"{answered_before(post.at, at=at)} Earlier: {post.link}" if post.link else answered_before(post.at, at=at)
+    line = answered_before(post.at, at=at)
+    return f"{line} {earlier_at(post.link)}" if post.link else line
 
 
 def _lines(lines: Sequence[str], limit: int) -> str:
@@ -200,97 +189,28 @@ def _lines(lines: Sequence[str], limit: int) -> str:
     return "\n".join(kept)
 
 
-# -- buttons --------------------------------------------------------------------------------------
+def render(reply: Reply, *, settings: Settings) -> Outgoing:
+    """A neutral reply as what Discord is sent; `private` becomes ephemeral where Discord allows it."""
+    body = reply.body
+    if isinstance(body, Answered):
+        embed, view = answer_embed(body.answer), answer_view(body.answer)
+        content = repeat_text(body.earlier) if body.earlier is not None else None
+        return Outgoing(content=content, embed=embed, view=view, private=reply.private)
+    if isinstance(body, Notice):
+        return Outgoing(content=body.text, private=reply.private)
+    if isinstance(body, Preview):
+        return Outgoing(embed=digest_embed(body.digest), view=digest_view(body.digest), private=reply.private)
+    return Outgoing(embed=_embed_of(body, settings), private=reply.private)
 
 
-class ButtonHandler(Protocol):
-    """What a button press calls on the client (see `FactbotClient`)."""
-
-    async def press_suggestion(self, interaction: discord.Interaction[Any], intent: str) -> None:
-        """Answer the suggested question."""
-
-    async def press_vote(self, interaction: discord.Interaction[Any], vote: str, intent: str, facts: list[str]) -> None:
-        """Record feedback on an answer (`facts` empty when the button could not carry them)."""
-
-
-class SuggestionButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"factbot:ask:(?P<intent>{INTENT_ID})"
-):
-    """A suggested question; pressing it asks that question."""
-
-    def __init__(self, intent: str, label: str = "") -> None:
-        button: discord.ui.Button[Any] = discord.ui.Button(
-            label=clip(label or intent, LABEL), style=discord.ButtonStyle.secondary, custom_id=f"factbot:ask:{intent}"
-        )
-        super().__init__(button, row=0)
-        self.intent = intent
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> SuggestionButton:
-        """Rebuild the button from a press."""
-        return cls(match["intent"], getattr(item, "label", None) or "")
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Ask the suggested question."""
-        await cast(ButtonHandler, interaction.client).press_suggestion(interaction, self.intent)
-
-
-class VoteButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=rf"factbot:vote:(?P<vote>up|down):(?P<intent>{INTENT_ID})(?::(?P<facts>{FACT_IDS}))?",
-):
-    """👍 or 👎 on an answer, carrying the facts it cited when they fit in the custom_id."""
-
-    def __init__(self, vote: str, intent: str, facts: Sequence[str] = ()) -> None:
-        button: discord.ui.Button[Any] = discord.ui.Button(
-            emoji=VOTES[vote], style=discord.ButtonStyle.secondary, custom_id=vote_id(vote, intent, facts)
-        )
-        super().__init__(button, row=1)
-        self.vote, self.intent, self.facts = vote, intent, list(facts)
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> VoteButton:
-        """Rebuild the button from a press."""
-        return cls(match["vote"], match["intent"], match["facts"].split(",") if match["facts"] else [])
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Record the vote."""
-        await cast(ButtonHandler, interaction.client).press_vote(interaction, self.vote, self.intent, self.facts)
-
-
-def vote_id(vote: str, intent: str, facts: Sequence[str]) -> str:
-    """`factbot:vote:<vote>:<intent>:<facts>`, or without the facts when they do not fit in 100 characters."""
-    bare = f"factbot:vote:{vote}:{intent}"
-    full = f"{bare}:{','.join(facts)}"
-    fits = bool(facts) and len(full) <= CUSTOM_ID and all(_encodable(f) for f in facts)
-    return full if fits else bare
-
-
-def _encodable(intent: str | None) -> bool:
-    """Whether an intent id fits in a button's custom_id."""
-    return bool(intent) and re.fullmatch(INTENT_ID, intent or "") is not None and len(intent or "") <= 80
-
-
-def digest_view(digest: Digest) -> discord.ui.View | None:
-    """The digest's try-asking question as a button that answers it; None when its intent cannot be a custom_id."""
-    if not _encodable(digest.try_asking.intent):
-        return None
-    view = discord.ui.View(timeout=None)
-    view.add_item(SuggestionButton(digest.try_asking.intent, digest.try_asking.question))
-    return view
-
-
-def answer_view(answer: Answer) -> discord.ui.View | None:
-    """Buttons for an Answer: its suggestions, and 👍/👎 when it answered; None when there are none."""
-    view = discord.ui.View(timeout=None)
-    for suggestion in [s for s in answer.suggestions if _encodable(s.intent)][:BUTTONS_PER_ROW]:
-        view.add_item(SuggestionButton(suggestion.intent, suggestion.question))
-    if answer.status is Status.answered and answer.intent and _encodable(answer.intent):
-        facts = [c.fact_id for c in answer.citations]
-        for vote in VOTES:
-            view.add_item(VoteButton(vote, answer.intent, facts))
-    return view if view.children else None
+def _embed_of(body: Topics | TopicFacts | NoTopic | Help | Why, settings: Settings) -> discord.Embed:
+    """The embed of a reply that is one embed and nothing else."""
+    if isinstance(body, Topics):
+        return topics_embed(body.counts, settings=settings)
+    if isinstance(body, TopicFacts):
+        return topic_embed(body.topic, body.facts)
+    if isinstance(body, NoTopic):
+        return no_topic_embed(body.topic, body.known)
+    if isinstance(body, Help):
+        return help_embed(body.overview, settings)
+    return why_embed(body.explanation)

@@ -71,3 +71,8 @@ def subscribed(when: str, *, unsubscribe: str) -> str:
 def store_unavailable() -> str:
     """A subscription the database could not save."""
     return "Sorry, I could not save that just now (the database is unavailable). Please try again later."
+
+
+def earlier_at(link: str) -> str:
+    """After the line above a repeated answer, where a platform shows the earlier answer's bare link."""
+    return f"Earlier: {link}"

@@ -70,12 +70,16 @@ class ChatService:
         """A channel answer was posted at `link` ("" when it has none): remember it for repeats."""
         self.repeats.remember(where, reply.facts, link)
 
-    async def suggestion(self, intent: str, *, who: str | None, where: str | None) -> Reply:
-        """A suggested question clicked: its answer (for the channel, or for the clicker where said so)."""
+    async def suggestion(
+        self, intent: str, *, who: str | None, where: str | None, conversation: str | None = None
+    ) -> Reply:
+        """A suggested question clicked: its answer (for the channel, or for the clicker where said so), read in
+        the clicker's `conversation` when the platform keeps one."""
         found = self.engine.base.intents.get(intent)
         if found is None:
             return Reply(Notice(messages.SUGGESTION_GONE))
-        return await self.ask(self.question(found.question, who=who, where=where), in_channel=False)
+        question = self.question(found.question, who=who, where=where, conversation=conversation)
+        return await self.ask(question, in_channel=False)
 
     def vote(self, vote: Vote, *, answer_key: str | None, who: str | None, intent: str, facts: list[str]) -> Reply:
         """A 👍 or 👎 on an answer: kept (one per person and answer, written behind), and thanked privately."""

@@ -18,8 +18,11 @@ import pytest_asyncio
 import yarl
 from discord.gateway import DiscordWebSocket
 
-from bot.adapters import discord_bot
-from bot.adapters.discord_bot import DiscordConfigError, DiscordDigestPoster, run_discord, sync_global
+from bot.adapters import discord_run, discord_send
+from bot.adapters.discord_bot import WHO_MAY_MANAGE
+from bot.adapters.discord_run import DiscordConfigError, DiscordDigestPoster, run_discord, sync_global
+from bot.chat import messages
+from bot.chat.commands import ASK, DIGEST, FACTS, HELP, WHY
 from bot.digest import ChannelGone, Subscription, build_digest
 from bot.engine import Engine
 from bot.models import Answer, Citation, Question, Status
@@ -110,7 +113,7 @@ async def test_login_and_ready_with_no_privileged_intent(start_bot: StartBot, ca
 SNAPSHOT: list[dict[str, Any]] = [
     {
         "name": "ask",
-        "description": "Ask a question; the answer quotes its source word for word.",
+        "description": ASK.description,
         "options": [
             {
                 "type": 3,
@@ -123,12 +126,12 @@ SNAPSHOT: list[dict[str, Any]] = [
     },
     {
         "name": "facts",
-        "description": "List the topics, or the facts on one topic (just for you).",
+        "description": FACTS.description,
         "options": [{"type": 3, "name": "topic", "description": "Show the facts on this topic", "required": False}],
     },
     {
         "name": "digest",
-        "description": "Preview today's digest for this channel (just for you), or subscribe the channel.",
+        "description": DIGEST.description,
         "options": [
             {
                 "type": 3,
@@ -159,7 +162,7 @@ SNAPSHOT: list[dict[str, Any]] = [
     },
     {
         "name": "why",
-        "description": "Why I answered the last question here (or yours) as I did (just for you).",
+        "description": WHY.description,
         "options": [
             {
                 "type": 3,
@@ -169,7 +172,7 @@ SNAPSHOT: list[dict[str, Any]] = [
             }
         ],
     },
-    {"name": "factbot", "description": "What Factbot knows, where it comes from, how to ask.", "options": []},
+    {"name": "factbot", "description": HELP.description, "options": []},
 ]
 
 
@@ -277,7 +280,6 @@ async def test_autocomplete_offers_headline_questions_for_an_empty_or_odd_prefix
     [
         ("facts", {}, "Topics"),
         ("facts", {"topic": "china"}, "Facts on china"),
-        ("digest", {}, "Factbot digest for"),
         ("factbot", {}, "Factbot"),
     ],
 )
@@ -288,6 +290,27 @@ async def test_other_commands_answer_only_the_asker(
     assert reply.body["type"] == 4
     assert reply.data["flags"] & EPHEMERAL
     assert embed_of(reply)["title"].startswith(title)
+
+
+async def test_digest_is_deferred_privately_before_the_question_log_is_read(
+    bot: FakeDiscord, store: WatchedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command = bot.command("digest")
+    callback = f"/interactions/{command['id']}/"
+    acknowledged: list[bool] = []
+    read = store.questions
+
+    async def questions(**since: Any) -> Any:  # the real read, noting whether Discord had its acknowledgement
+        acknowledged.append(bot.find(lambda r: r.path.startswith(callback)) is not None)
+        return await read(**since)
+
+    monkeypatch.setattr(store, "questions", questions)
+    reply = await bot.reply_to(await bot.dispatch("INTERACTION_CREATE", command))
+    [deferred] = [r for r in bot.requests if r.path.startswith(callback)]
+    assert deferred.body["type"] == 5 and deferred.data["flags"] & EPHEMERAL
+    assert reply.path.startswith("/webhooks/") and reply.data["flags"] & EPHEMERAL
+    assert embed_of(reply)["title"].startswith("Factbot digest for")
+    assert acknowledged == [True]
 
 
 # -- buttons ---------------------------------------------------------------------------------------
@@ -311,8 +334,8 @@ async def test_feedback_buttons_thank_privately_and_log(bot: FakeDiscord, caplog
     shown = await ask(bot, "ask", {"question": "Who won the ITU election?"})
     down = custom_ids(shown)[1]
     reply = await bot.reply_to(await bot.dispatch("INTERACTION_CREATE", bot.press(down, shown, user_id="2002")))
-    assert reply.data["content"] == "Thanks for the feedback!" and reply.data["flags"] & EPHEMERAL
-    assert "feedback: down on intent election-winner in channel 300" in bot_log(caplog)
+    assert reply.data["content"] == messages.thanks("down") and reply.data["flags"] & EPHEMERAL
+    assert "discord: feedback down for intent 'election-winner'" in bot_log(caplog)
     assert "2002" not in bot_log(caplog)  # no raw user id
 
 
@@ -395,7 +418,7 @@ async def test_a_huge_answer_is_trimmed_within_discords_limits(
 
 
 @pytest.mark.parametrize(
-    ("defer_after", "takes"), [(0.05, 0.3), (discord_bot.DEFER_AFTER, discord_bot.DEFER_AFTER + 1.5)]
+    ("defer_after", "takes"), [(0.05, 0.3), (discord_send.DEFER_AFTER, discord_send.DEFER_AFTER + 1.5)]
 )
 async def test_a_slow_answer_defers_then_follows_up(
     bot: FakeDiscord, engine: Engine, monkeypatch: pytest.MonkeyPatch, defer_after: float, takes: float
@@ -407,7 +430,7 @@ async def test_a_slow_answer_defers_then_follows_up(
         await asyncio.sleep(takes)
         return await answer(question)
 
-    monkeypatch.setattr(discord_bot, "DEFER_AFTER", defer_after)
+    monkeypatch.setattr(discord_send, "DEFER_AFTER", defer_after)
     monkeypatch.setattr(engine, "answer", slow)
     interaction = await bot.dispatch("INTERACTION_CREATE", bot.command("ask", {"question": "Who won?"}))
     followup = await bot.reply_to(interaction, timeout=takes + 5)
@@ -485,7 +508,8 @@ async def test_a_vote_is_kept_once_per_person_and_answer(
     assert up == "factbot:vote:up:vote-margin:mandate-size,vote-margin"
     for custom_id, user_id in [(up, "2002"), (down, "2002"), (up, "2003")]:
         thanks = await press(bot, custom_id, shown, user_id=user_id)  # thanked once the vote is kept
-        assert thanks.data["content"] == "Thanks for the feedback!"
+        assert thanks.data["content"] == messages.thanks("up" if custom_id == up else "down")
+    await store.wait_for(lambda: len(store.votes) == 3)  # votes are written behind, in batches
     kept = sorted(await store.feedback(), key=lambda f: f.vote)
     assert [(f.vote, f.user_hash) for f in kept] == [
         ("down", hash_user("discord", "2002", salt=engine.salt)),
@@ -593,7 +617,7 @@ async def test_a_deferred_answer_is_remembered_by_its_follow_up(
         await reached.wait()  # held until the bot has deferred
         return await answer(question)
 
-    monkeypatch.setattr(discord_bot, "DEFER_AFTER", 0.01)
+    monkeypatch.setattr(discord_send, "DEFER_AFTER", 0.01)
     monkeypatch.setattr(engine, "answer", slow)
     interaction = await bot.dispatch(
         "INTERACTION_CREATE", bot.command("ask", {"question": "Who won the ITU election?"})
@@ -659,7 +683,7 @@ async def test_defaults_are_nine_utc(bot: FakeDiscord, store: WatchedStore) -> N
 @pytest.mark.parametrize("action", ["subscribe", "unsubscribe"])
 async def test_members_without_manage_channels_may_not(bot: FakeDiscord, store: WatchedStore, action: str) -> None:
     reply = await ask(bot, "digest", {"action": action})
-    assert reply.data["content"] == discord_bot.NOT_ALLOWED and reply.data["flags"] & EPHEMERAL
+    assert reply.data["content"] == messages.not_allowed(WHO_MAY_MANAGE) and reply.data["flags"] & EPHEMERAL
     assert await store.subscriptions() == []
 
 
@@ -681,7 +705,7 @@ async def test_a_bad_time_or_zone_gets_one_line(
 
 async def test_a_dm_cannot_subscribe(bot: FakeDiscord, store: WatchedStore) -> None:
     reply = await ask(bot, "digest", {"action": "subscribe"}, guild_id=None, channel_id="501")
-    assert reply.data["content"].startswith("Digests are for server channels")
+    assert reply.data["content"] == messages.digest_needs_a_channel("/digest action:subscribe")
     assert await store.subscriptions() == []
 
 
@@ -699,10 +723,10 @@ async def test_time_zones_autocomplete(bot: FakeDiscord, typed: str, first: str)
 @pytest_asyncio.fixture
 async def poster(fake: FakeDiscord, engine: Engine) -> AsyncIterator[DiscordDigestPoster]:
     """A logged-in client's DigestPoster (no gateway: what `factbot digest send` needs)."""
-    client = discord_bot.build_client(engine, settings())
+    client = discord_run.build_client(engine, settings())
     async with client:
         await client.login(TOKEN)
-        yield discord_bot.digest_poster(client)
+        yield discord_run.digest_poster(client)
 
 
 async def test_a_digest_is_posted_to_the_channel(

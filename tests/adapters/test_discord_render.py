@@ -8,20 +8,19 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.adapters.discord_bot import (
-    DiscordConfigError,
-    FactbotClient,
-    Throttle,
-    application_id_from_token,
-    browse_order,
-    build_client,
-    invite_url,
-    suggest_questions,
-)
-from bot.adapters.discord_embeds import answer_embed, answer_view, clip, help_embed
+from bot.adapters.discord_bot import FactbotClient
+from bot.adapters.discord_commands import browse_order, suggest_questions
+from bot.adapters.discord_embeds import answer_embed, help_embed, render
+from bot.adapters.discord_run import DiscordConfigError, application_id_from_token, build_client, invite_url
+from bot.adapters.discord_send import Throttle, clip
+from bot.adapters.discord_views import answer_view
+from bot.chat import messages
+from bot.chat.commands import DISCORD, on
+from bot.chat.replies import Answered, Notice, NoTopic, Reply
 from bot.engine import Engine
 from bot.models import Answer, Citation, Status, Suggestion
 from bot.settings import PROJECT_ROOT, Settings
+from bot.store import PostRecord
 
 CITATION = Citation(
     fact_id="f",
@@ -103,6 +102,37 @@ def test_the_footer_names_title_author_publisher_and_paragraphs() -> None:
 def test_buttons_carry_the_intent_in_their_custom_id(fields: dict[str, object], ids: list[str] | None) -> None:
     view = answer_view(answer(**fields))
     assert (view and [item.custom_id for item in view.children]) == ids  # type: ignore[attr-defined]
+
+
+def test_a_repeat_renders_the_answer_under_the_pointer_to_the_earlier_one() -> None:
+    link = "https://discord.com/channels/111/300/42"
+    earlier = PostRecord(platform="discord", channel="300", fact_ids=["f"], link=link)
+    out = render(Reply(Answered(answer(), earlier=earlier)), settings=Settings())
+    assert out.content == f"{messages.answered_before(earlier.at)} {messages.earlier_at(link)}" and out.private
+    assert out.embed is not None and out.embed.to_dict() == answer_embed(answer()).to_dict()
+    assert out.view is not None and len(out.view.children) == 2
+
+
+@pytest.mark.parametrize(
+    ("reply", "content", "title", "private"),
+    [
+        (Reply(Answered(answer()), private=False), None, "Q?", False),
+        (Reply(Notice(messages.thanks("up"))), messages.thanks("up"), None, True),
+        (Reply(NoTopic("zz**top**", ["china", "votes"])), None, "No topic “zz\\*\\*top\\*\\*”", True),
+    ],
+)
+def test_render_follows_the_body_and_privacy(
+    reply: Reply, content: str | None, title: str | None, private: bool
+) -> None:
+    out = render(reply, settings=Settings())
+    assert (out.content, out.embed.title if out.embed else None, out.private) == (content, title, private)
+
+
+def test_the_help_lists_every_discord_command_of_the_table(engine: Engine) -> None:
+    settings = Settings()
+    description = help_embed(engine.overview(), settings).description or ""
+    for command in on(DISCORD):
+        assert f"`{command.usage(settings, platform=DISCORD)}`: {command.summary}" in description
 
 
 def test_clip_marks_a_cut() -> None:

@@ -6,8 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
+from bot.adapters.console import ConsoleAdapter
 from bot.engine import Engine
 from bot.knowledge import FactBase, load_factbase
 from bot.settings import PROJECT_ROOT
@@ -61,3 +63,9 @@ def tiny_engine(tiny: Path) -> Engine:
 def runner() -> CliRunner:
     """Typer's CLI runner."""
     return CliRunner()
+
+
+@pytest.fixture
+def chat(shipped: FactBase) -> ConsoleAdapter:
+    """The terminal adapter on a fresh engine, as a transcript harness: `await chat.push(line)` returns the reply."""
+    return ConsoleAdapter(Engine(shipped), console=Console(width=100, color_system=None))

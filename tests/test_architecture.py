@@ -94,7 +94,12 @@ def within(name: str, package: str) -> bool:
     return name == package or name.startswith(package + ".")
 
 
+ADAPTER_LINES = 250
+"""About how long an adapter module may grow: past it, behaviour belongs in bot.chat, or in a module of its own."""
+
 CORE = [m for m in MODULES if is_core(m)]
+STORE = [m for m in MODULES if within(m, "bot.store")]
+BELOW_CHAT = [m for m in CORE if not within(m, "bot.chat")]
 ADAPTERS = [m for m in MODULES if is_adapter(m)]
 OUTSIDE_ADAPTERS = [m for m in MODULES if not is_adapter(m)]
 
@@ -156,6 +161,31 @@ def test_core_imports_no_ui_platform_adapter_or_cli(module: str) -> None:
         if top(name) in UI_LIBRARIES | PLATFORM_LIBRARIES or within(name, "bot.adapters") or within(name, "bot.cli")
     )
     assert forbidden == [], f"{module} is core and may not import {forbidden}"
+
+
+@pytest.mark.parametrize("module", STORE)
+def test_the_store_imports_only_models(module: str) -> None:
+    """The store knows what it keeps, nothing above it: not the engine, the digest, the settings or the chat."""
+    above = sorted(
+        name
+        for name in imports(module)
+        if top(name) == "bot" and not within(name, "bot.store") and name != "bot.models"
+    )
+    assert above == [], f"{module} is the store and may import only bot.models, not {above}"
+
+
+@pytest.mark.parametrize("module", BELOW_CHAT)
+def test_nothing_below_the_chat_service_imports_it(module: str) -> None:
+    """models <- store <- core <- chat <- adapters <- cli: the core answers questions without knowing about chat."""
+    chat = sorted(name for name in imports(module) if within(name, "bot.chat"))
+    assert chat == [], f"{module} is below the chat service and may not import {chat}"
+
+
+@pytest.mark.parametrize("module", ADAPTERS)
+def test_adapter_modules_stay_small(module: str) -> None:
+    """An adapter translates; a module that grows past about 250 lines is doing the chat service's job."""
+    lines = len(MODULES[module].read_text(encoding="utf-8").splitlines())
+    assert lines <= ADAPTER_LINES, f"{module} has {lines} lines (at most {ADAPTER_LINES})"
 
 
 @pytest.mark.parametrize("module", ADAPTERS)

@@ -9,8 +9,9 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
+from bot.chat.commands import markdown_table
 from bot.cli import app
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, Settings
 
 README = PROJECT_ROOT / "README.md"
 CHANGELOG = PROJECT_ROOT / "CHANGELOG.md"
@@ -51,3 +52,14 @@ def test_readme_mentions_make_targets_that_exist(target: str) -> None:
 
 def test_changelog_exists() -> None:
     assert read(CHANGELOG).strip(), "CHANGELOG.md is empty"
+
+
+def test_the_readme_command_table_is_the_command_tables() -> None:
+    """The README's chat command table is generated from bot/chat/commands.py, like the manifest and the help."""
+    readme = README.read_text(encoding="utf-8")
+    start = readme.index("<!-- commands:")
+    shown = readme[readme.index("\n", start) + 1 : readme.index("<!-- /commands -->")].strip()
+    assert shown == markdown_table(Settings.model_construct()), (
+        "regenerate it: python -c 'from bot.chat.commands import markdown_table; "
+        "from bot.settings import Settings; print(markdown_table(Settings.model_construct()))'"
+    )

@@ -1,24 +1,30 @@
-"""The terminal adapter: renders Answers with rich and runs `factbot chat` on the same engine."""
+"""The terminal adapter: `factbot chat` on the chat service, rendered with rich; also the transcript test harness.
+
+`push(line)` hands one line in and returns what was printed, so an end-to-end test reads like a conversation.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import sys
-from collections.abc import Callable
 from typing import TextIO
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.markup import escape
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from bot.context import Turn
+from bot.chat.commands import console_help
+from bot.chat.replies import Answered, Help, NoTopic, Preview, Reply, TopicFacts, Topics, Why
+from bot.chat.service import ChatService
+from bot.digest import digest_text
 from bot.engine import Engine
-from bot.explain import explain, explanation_text
-from bot.models import Answer, Question, Status, byline
+from bot.explain import explanation_text
+from bot.models import Answer, Status, byline
 from bot.normalise import visible
+from bot.settings import Settings
 
 CONVERSATION = "terminal"
 """The one conversation of a terminal session: a follow-up is read with the question before it."""
@@ -29,13 +35,6 @@ STYLES = {
     Status.fallback: "red",
     Status.smalltalk: "cyan",
 }
-
-HELP = """Ask a question in your own words, or type one of these:
-  /facts [topic]  list topics, or the facts of one topic
-  /sources        the documents the answers come from
-  /why [question] why the last answer (or this question's) came out as it did
-  /help           this help
-  /quit           leave (Ctrl-D works too)"""
 
 
 def render_answer(answer: Answer) -> Group:
@@ -56,21 +55,30 @@ def render_answer(answer: Answer) -> Group:
     return Group(*parts)
 
 
-def facts_table(engine: Engine, topic: str | None) -> Table | Text:
-    """Topics with their fact counts, or the facts of one topic."""
-    topics = engine.base.topics()
-    if topic is None:
+def render(reply: Reply) -> RenderableType:
+    """A neutral reply for the terminal."""
+    body = reply.body
+    if isinstance(body, Answered):
+        return render_answer(body.answer)
+    if isinstance(body, Topics):
         table = Table("topic", "facts", title="Topics")
-        for name, facts in topics.items():
-            table.add_row(name, str(len(facts)))
+        for name, count in body.counts.items():
+            table.add_row(name, str(count))
         return table
-    if topic not in topics:
-        return Text(f"No topic '{topic}'. Topics: {', '.join(topics)}.", style="red")
-    table = Table("fact", "answer", "¶", title=f"Facts on {topic}", show_lines=True)
-    for fact in topics[topic]:
-        paragraph = engine.cite(fact).paragraph
-        table.add_row(fact.id, fact.answer, str(paragraph or "–"))
-    return table
+    if isinstance(body, TopicFacts):
+        table = Table("fact", "answer", "¶", title=f"Facts on {body.topic}", show_lines=True)
+        for answer, citation in body.facts:
+            table.add_row(citation.fact_id, answer, str(citation.paragraph or "–"))
+        return table
+    if isinstance(body, NoTopic):
+        return Text(f"No topic '{visible(body.topic)}'. Topics: {', '.join(body.known)}.", style="red")
+    if isinstance(body, Why):
+        return Text(explanation_text(body.explanation))
+    if isinstance(body, Help):
+        return Text(console_help())
+    if isinstance(body, Preview):
+        return Text(digest_text(body.digest))
+    return Text(body.text, style="yellow")
 
 
 def sources_table(engine: Engine) -> Table:
@@ -84,29 +92,17 @@ def sources_table(engine: Engine) -> Table:
 
 
 class ConsoleAdapter:
-    """Reads questions from the terminal (or a pipe) and prints the engine's answers."""
+    """Reads lines from the terminal (or a pipe), hands them to the chat service and prints its replies."""
 
-    def __init__(self, engine: Engine, *, console: Console | None = None) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, *, console: Console | None = None, settings: Settings | None = None) -> None:
+        self.service = ChatService(engine, settings or Settings.model_construct(), platform="console")
         self.console = console or Console()
-        self._last = ""
-        self._before: Turn | None = None
-        self._commands: dict[str, Callable[[str], bool]] = {
-            "/help": self._help,
-            "/facts": self._facts,
-            "/sources": self._sources,
-            "/why": self._why,
-            "/quit": self._quit,
-            "/exit": self._quit,
-        }
 
-    async def ask(self, text: str) -> Answer:
-        """Push one question in and print the answer; return it too."""
-        self._last = text
-        self._before = self.engine.conversations.previous(CONVERSATION)
-        answer = await self.engine.answer(Question(text=text, who="you", where="terminal", conversation=CONVERSATION))
-        self.console.print(render_answer(answer))
-        return answer
+    async def push(self, line: str) -> str:
+        """Hand one line in, as if typed; what was printed back (the transcript harness)."""
+        with self.console.capture() as captured:
+            await self.handle(line)
+        return captured.get()
 
     async def run(self, stream: TextIO | None = None) -> None:
         """Chat until end of input or `/quit`; interactive on a terminal, batch on a pipe."""
@@ -114,7 +110,8 @@ class ConsoleAdapter:
         interactive = stream.isatty()
         if interactive:
             _enable_history()
-            self.console.print(f"[bold]Factbot[/bold] answers questions about {escape(self.engine.covers())}.")
+            covers = escape(self.service.engine.covers())
+            self.console.print(f"[bold]Factbot[/bold] answers questions about {covers}.")
             self.console.print("Ask away, or type /help. Ctrl-D to leave.\n")
         while (line := await _read_line(stream, interactive)) is not None:
             if not await self.handle(line):
@@ -128,37 +125,32 @@ class ConsoleAdapter:
         if not text:
             return True
         command, _, rest = text.partition(" ")
-        if command.lower() in self._commands:
-            return self._commands[command.lower()](rest.strip())
         if text.startswith("/"):
-            self.console.print(f"Unknown command {escape(visible(command))}. Type /help.", style="red")
-            return True
-        await self.ask(text)
+            return self._command(command, rest.strip())
+        question = self.service.question(text, who="you", where=CONVERSATION, conversation=CONVERSATION)
+        self._print(await self.service.ask(question, in_channel=False))
         return True
 
-    def _help(self, _: str) -> bool:
-        self.console.print(HELP, markup=False)
+    def _command(self, typed: str, rest: str) -> bool:
+        """One of the terminal's commands (the table's), or a one-line hint for anything else."""
+        command = typed.lower()
+        if command in ("/quit", "/exit"):
+            return False
+        replies = {
+            "/help": self.service.help,
+            "/facts": lambda: self.service.facts(rest),
+            "/why": lambda: self.service.why(rest, where=CONVERSATION),
+        }
+        if command == "/sources":
+            self.console.print(sources_table(self.service.engine))
+        elif command in replies:
+            self._print(replies[command]())
+        else:
+            self.console.print(f"Unknown command {escape(visible(typed))}. Type /help.", style="red")
         return True
 
-    def _facts(self, topic: str) -> bool:
-        self.console.print(facts_table(self.engine, topic or None))
-        return True
-
-    def _sources(self, _: str) -> bool:
-        self.console.print(sources_table(self.engine))
-        return True
-
-    def _why(self, question: str) -> bool:
-        text = question or self._last
-        if not text:
-            self.console.print("Ask something first, or give a question: /why who won?", style="yellow")
-            return True
-        previous = None if question else self._before
-        self.console.print(explanation_text(explain(self.engine, text, previous)), markup=False, highlight=False)
-        return True
-
-    def _quit(self, _: str) -> bool:
-        return False
+    def _print(self, reply: Reply) -> None:
+        self.console.print(render(reply), markup=False, highlight=False)
 
 
 async def _read_line(stream: TextIO, interactive: bool) -> str | None:

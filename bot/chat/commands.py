@@ -141,6 +141,8 @@ def markdown_table(settings: Settings) -> str:
     rows = ["| command | Slack | Discord | terminal | what it does |", "|---|---|---|---|---|"]
     for command in COMMANDS:
         marks = ["✓" if p in command.platforms else "" for p in (SLACK, DISCORD, CONSOLE)]
-        usage = command.usage(settings, platform=SLACK).replace("|", "\\|")
-        rows.append(f"| `{usage}` | " + " | ".join(marks) + f" | {command.description} |")
+        usage = command.usage(settings, platform=SLACK if command.platforms & CHAT else CONSOLE).replace("|", "\\|")
+        terminal = f" (in the terminal: `/{command.key}`)" if CONSOLE in command.platforms else ""
+        terminal = terminal if command.platforms & CHAT and command.name(settings) != command.key else ""
+        rows.append(f"| `{usage}` | " + " | ".join(marks) + f" | {command.description}{terminal} |")
     return "\n".join(rows)

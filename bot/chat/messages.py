@@ -38,9 +38,10 @@ def slow_down(retry_after: float) -> str:
     return f"Slow down a little… you can ask again in {max(round(retry_after), 1)} s."
 
 
-def nothing_to_explain(ask: str, why: str) -> str:
-    """`/why` where nothing was asked yet; `ask` and `why` are the commands as typed there."""
-    return f"Nothing to explain here yet: ask with `{ask}`, then `{why}`, or `{why}` with your question."
+def nothing_to_explain(ask: str | None, why: str) -> str:
+    """`/why` where nothing was asked yet; `ask` and `why` are the commands as typed there (no `ask`: just ask)."""
+    first = f"ask with `{ask}`" if ask else "ask a question"
+    return f"Nothing to explain here yet: {first}, then `{why}`, or `{why}` with your question."
 
 
 def digest_needs_a_channel(usage: str) -> str:

@@ -106,7 +106,8 @@ class ChatService:
         asked = text.strip()
         last = self.last_asked.last(where) if where is not None and not asked else None
         if not (asked or last):
-            return Reply(Notice(messages.nothing_to_explain(self._typed(ASK), self._typed(WHY))))
+            ask = self._typed(ASK) if self.platform in ASK.platforms else None
+            return Reply(Notice(messages.nothing_to_explain(ask, self._typed(WHY))))
         previous = self.last_asked.before(where) if where is not None and not asked else None
         return Reply(Why(explain(self.engine, asked or last or "", previous)))
 

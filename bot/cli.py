@@ -23,12 +23,12 @@ from rich.table import Table
 from rich.text import Text
 
 from bot import reports
-from bot.adapters.console import ConsoleAdapter, facts_table, render_answer, sources_table
+from bot.adapters.console import ConsoleAdapter, render, render_answer, sources_table
 from bot.digest import ChannelGone, Digest, Subscription
 from bot.engine import Engine
 from bot.knowledge import read_factbase
 from bot.settings import PROJECT_ROOT, ConfigError, Settings
-from bot.store import FeedbackRecord, MemoryStore, QuestionRecord, Store
+from bot.store import FeedbackRecord, QuestionRecord, Store
 from bot.store.urls import masked
 
 if TYPE_CHECKING:
@@ -45,6 +45,8 @@ app = typer.Typer(
 log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+SHUTDOWN_WRITES = 4.0
+"""Seconds the last writes may take at shutdown: with 5 s for requests in flight, the exit stays within 10 s."""
 """How a service manager or a person stops `factbot run`: both end it cleanly, with the log written."""
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -172,7 +174,7 @@ def _print(engine: Engine, text: str, as_json: bool) -> None:
 @app.command()
 def chat(data_dir: DataDir = None) -> None:
     """Chat in the terminal; with questions piped in, answer each and exit."""
-    adapter = ConsoleAdapter(_engine(data_dir), console=out)
+    adapter = ConsoleAdapter(_engine(data_dir), console=out, settings=_settings(data_dir))
     try:
         asyncio.run(adapter.run(_stdin()))
     except KeyboardInterrupt:
@@ -221,10 +223,29 @@ async def _run_adapters(engine: Engine, settings: Settings, *, http: bool, port:
             services = _services(engine, settings, http=http, port=port, digests=digests)
             await _serve_all([*services, digests.serve()], stop=stop)
     finally:
-        await engine.drain()
-        await engine.store.close()
-    if stop.is_set():
+        written = await _close_log(engine)
+    if stop.is_set() and written:
         log.info("stopped cleanly: every question answered is in the log")
+
+
+async def _close_log(engine: Engine) -> bool:
+    """Write what is queued and close the store, within SHUTDOWN_WRITES seconds: a database that stays locked
+    cannot hold the exit. Whether everything was written."""
+    try:
+        await asyncio.wait_for(_drain_and_close(engine), SHUTDOWN_WRITES)
+    except TimeoutError:
+        left = engine.writes.pending + int(getattr(engine.store, "pending", 0))
+        log.warning(
+            "stopping without writing %d records: the database did not take them within %.0f s", left, SHUTDOWN_WRITES
+        )
+        return False
+    return int(getattr(engine.store, "pending", 0)) == 0
+
+
+async def _drain_and_close(engine: Engine) -> None:
+    """Hand every queued record to the store, then close it (its last flush included)."""
+    await engine.drain()
+    await engine.store.close()
 
 
 @contextlib.contextmanager
@@ -422,7 +443,8 @@ def facts(
     data_dir: DataDir = None,
 ) -> None:
     """List the topics, or the facts of one topic."""
-    out.print(facts_table(_engine(data_dir), topic))
+    adapter = ConsoleAdapter(_engine(data_dir), console=out)
+    out.print(render(adapter.service.facts(topic or "")), markup=False, highlight=False)
 
 
 @app.command()
@@ -540,13 +562,10 @@ async def _post_digest(engine: Engine, settings: Settings, subscription: Subscri
 
 
 async def _question_log(settings: Settings) -> Store:
-    """The question log FACTBOT_DB_URL names when there is one; an empty memory when its SQLite file is missing."""
-    file = _sqlite_file(settings.db_url)
-    if file is not None and not file.exists():
-        return MemoryStore()
-    from bot.store.sql import store_from_settings
+    """The question log FACTBOT_DB_URL names, read-only; an empty one when there is none yet."""
+    from bot.store.sql import open_log
 
-    return await store_from_settings(settings)
+    return await open_log(settings.db_url)
 
 
 def _day(text: str | None) -> date:
@@ -604,10 +623,10 @@ app.add_typer(report_app, name="report")
 
 
 async def _store(settings: Settings) -> Store:
-    """The store FACTBOT_DB_URL names (SQLite by default, PostgreSQL for several replicas)."""
-    from bot.store.sql import store_from_settings
+    """The question log FACTBOT_DB_URL names (SQLite by default, PostgreSQL for several replicas), read-only."""
+    from bot.store.sql import open_log
 
-    return await store_from_settings(settings)
+    return await open_log(settings.db_url)
 
 
 def _since(text: str) -> datetime | None:

@@ -548,6 +548,59 @@ def test_reports_never_purge_and_factbot_purge_does(
     assert 0 < asked() < before
 
 
+def fingerprint(folder: Path) -> dict[str, bytes]:
+    """The database and its write-ahead log, byte for byte (SQLite may add an empty -wal and the -shm index
+    that reading a WAL database needs; neither holds data)."""
+    files = {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+    return {name: data for name, data in files.items() if not name.endswith("-shm") and (data or "-wal" not in name)}
+
+
+@pytest.mark.parametrize("args", [["report", "usage", "--since", "all"], ["report", "unanswered"], ["suggest"]])
+def test_a_report_changes_nothing_in_the_log(runner: CliRunner, sqlite_log: Path, args: list[str]) -> None:
+    """Reports open the database read-only: no purge, no migration, no journal change, not a byte written."""
+    before = fingerprint(sqlite_log.parent)
+    code, _, said = run(runner, args)
+    assert code == 0, said
+    assert fingerprint(sqlite_log.parent) == before
+
+
+def test_a_report_on_an_empty_file_leaves_it_empty(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    monkeypatch.setenv("FACTBOT_DB_URL", f"sqlite+aiosqlite:///{empty}")
+    code, _, said = run(runner, ["report", "usage"])
+    assert code == 0, said
+    assert empty.stat().st_size == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
+
+
+def test_a_report_does_not_migrate_an_older_log(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from bot.store import migrations
+
+    path = tmp_path / "old.db"
+
+    async def version(migrate_to: int | None = None) -> int:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            if migrate_to is not None:
+                await migrations.migrate(engine, target=migrate_to)
+            async with engine.connect() as conn:
+                return await conn.run_sync(migrations.current_version)
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(version(migrate_to=migrations.LATEST - 1)) == migrations.LATEST - 1
+    monkeypatch.setenv("FACTBOT_DB_URL", f"sqlite+aiosqlite:///{path}")
+    code, _, said = run(runner, ["report", "usage", "--since", "all"])
+    assert code == 0, said
+    assert asyncio.run(version()) == migrations.LATEST - 1
+
+
 def test_report_json_on_a_sqlite_log_matches_the_memory_store(
     runner: CliRunner, sqlite_log: Path, engine: Engine, filled: MemoryStore
 ) -> None:

@@ -10,6 +10,7 @@ import asyncio
 import os
 import signal
 import socket
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -114,3 +115,23 @@ async def test_a_stop_signal_right_after_the_acks_loses_no_question(
         await store.close()
     assert len(logged) == ASKED and {q.text for q in logged} == {QUESTION}
     assert len({q.user_hash for q in logged}) == ASKED  # one row for each person who asked
+
+
+async def test_a_locked_database_cannot_hold_the_exit(fake: FakeSlack, tmp_path: Path) -> None:
+    """With another process holding the SQLite write lock, a stop still ends within 10 s, saying what was lost."""
+    process, url = await started(fake, tmp_path)
+    holder = sqlite3.connect(tmp_path / "factbot.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        assert await ask_many(url, fake, 20) == 20  # answered all the same: the log is written behind
+        process.send_signal(signal.SIGINT)
+        try:
+            code = await asyncio.wait_for(process.wait(), STOP_WITHIN)
+        except TimeoutError:
+            process.kill()
+            pytest.fail(f"factbot run did not stop within {STOP_WITHIN:.0f} s with the database locked")
+    finally:
+        holder.close()
+    errors = (await process.stderr.read()).decode()  # type: ignore[union-attr]
+    assert code == 0, errors
+    assert "Traceback" not in errors and "records" in errors and "database" in errors

@@ -106,36 +106,40 @@ FAILURES = (SQLAlchemyError, OSError)
 # -- engines --------------------------------------------------------------------------------------
 
 
-def create_engine(url: URL, *, timeout: float) -> AsyncEngine:
-    """An engine for `url`; `timeout` seconds bound connecting and waiting for locks."""
+def create_engine(url: URL, *, timeout: float, read_only: bool = False) -> AsyncEngine:
+    """An engine for `url`; `timeout` seconds bound connecting and waiting for locks. A read-only engine never
+    creates, changes or migrates anything (SQLite opens the file with `mode=ro`; PostgreSQL reads only)."""
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, timeout=timeout)
+        return _sqlite_engine(url, timeout=timeout, read_only=read_only)
+    settings = {"lock_timeout": str(int(timeout * 1000))} | (
+        {"default_transaction_read_only": "on"} if read_only else {}
+    )
     return create_async_engine(
-        url,
-        pool_pre_ping=True,
-        pool_timeout=timeout,
-        connect_args={"timeout": timeout, "server_settings": {"lock_timeout": str(int(timeout * 1000))}},
+        url, pool_pre_ping=True, pool_timeout=timeout, connect_args={"timeout": timeout, "server_settings": settings}
     )
 
 
-def _sqlite_engine(url: URL, *, timeout: float) -> AsyncEngine:
+def _sqlite_engine(url: URL, *, timeout: float, read_only: bool = False) -> AsyncEngine:
     """SQLite in WAL mode, so readers never wait for the writer, with a busy timeout and foreign keys."""
     memory = url.database in (None, "", ":memory:")
     extra: dict[str, Any] = {"poolclass": StaticPool} if memory else {}
+    if read_only and not memory:
+        url = url.set(database=f"file:{Path(str(url.database)).resolve()}?mode=ro", query={"uri": "true"})
     engine = create_async_engine(url, connect_args={"timeout": timeout}, **extra)
-    event.listen(engine.sync_engine, "connect", _sqlite_pragmas(int(timeout * 1000)))
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas(int(timeout * 1000), read_only=read_only))
     return engine
 
 
-def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
-    """A connect hook that sets SQLite's pragmas on each new connection."""
+def _sqlite_pragmas(busy_ms: int, *, read_only: bool = False) -> Callable[[Any, Any], None]:
+    """A connect hook that sets SQLite's pragmas on each new connection (only the busy timeout when reading)."""
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {busy_ms:d}")
-        _write_ahead(cursor, busy_ms / 1000)
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
+        if not read_only:
+            _write_ahead(cursor, busy_ms / 1000)
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
     return on_connect
@@ -181,11 +185,16 @@ async def open_store(url: str, *, buffer_limit: int = 10_000, timeout: float = 5
         raise StoreError(f"cannot open the database at {shown(target)}: {reason(exc)}") from None
     if found > schema.LATEST:
         await engine.dispose()
-        raise StoreError(
-            f"the database at {shown(target)} has schema version {found}, newer than this Factbot knows "
-            f"({schema.LATEST}): upgrade Factbot or point FACTBOT_DB_URL at another database"
-        )
+        raise StoreError(_too_new(target, found))
     return SqlStore(engine, buffer_limit=buffer_limit)
+
+
+def _too_new(target: URL, found: int) -> str:
+    """What to say about a database written by a newer Factbot."""
+    return (
+        f"the database at {shown(target)} has schema version {found}, newer than this Factbot knows "
+        f"({schema.LATEST}): upgrade Factbot or point FACTBOT_DB_URL at another database"
+    )
 
 
 class DatabaseSettings(Protocol):
@@ -196,6 +205,44 @@ class DatabaseSettings(Protocol):
 
     @property
     def retention_days(self) -> int: ...
+
+
+def _has_data(url: URL) -> bool:
+    """Whether a SQLite URL names a file with something in it (a missing or empty file is no log yet)."""
+    if url.database in (None, "", ":memory:"):
+        return False
+    path = Path(str(url.database))
+    return path.is_file() and path.stat().st_size > 0
+
+
+async def open_log(url: str, *, timeout: float = 5.0) -> Store:
+    """The question log at `url`, read-only, for reports: nothing is created, migrated, purged or written.
+
+    A SQLite file that does not exist yet, or is empty, is an empty log; so is a database with no tables yet.
+    """
+    target = async_url(url)
+    _check_directory(target)
+    database = target.database
+    if target.get_backend_name() == "sqlite" and (
+        database in (None, "", ":memory:")
+        or not Path(str(database)).is_file()
+        or not Path(str(database)).stat().st_size
+    ):
+        return MemoryStore()
+    engine = create_engine(target, timeout=timeout, read_only=True)
+    try:
+        async with engine.connect() as conn:
+            found = await conn.run_sync(schema.current_version)
+    except FAILURES as exc:
+        await engine.dispose()
+        raise StoreError(f"cannot read the database at {shown(target)}: {reason(exc)}") from None
+    if found == 0:
+        await engine.dispose()
+        return MemoryStore()
+    if found > schema.LATEST:
+        await engine.dispose()
+        raise StoreError(_too_new(target, found))
+    return SqlStore(engine)
 
 
 async def store_from_settings(settings: DatabaseSettings, *, purge: bool = False) -> Store:

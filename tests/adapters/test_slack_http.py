@@ -326,6 +326,53 @@ async def test_a_stale_timestamp_is_refused(slack: Slack) -> None:
     assert status == 401
 
 
+JUNK = [
+    ("application/x-www-form-urlencoded", "command=/ask&text=who+won"),
+    ("application/json", "{not json"),
+    ("application/json", '{"type": "event_callback", "event": {"type": "app_mention"}}'),
+    ("application/x-www-form-urlencoded", "payload=%7Bbroken"),
+    ("text/plain", "\x00\xff" * 100),
+    ("application/octet-stream", ""),
+]
+
+
+async def test_a_flood_of_unsigned_junk_gets_401s_and_one_line_each(
+    slack: Slack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with aiohttp.ClientSession() as http:
+        for _ in range(20):
+            for content_type, body in JUNK:
+                async with http.post(
+                    f"{slack.url}/slack/events", data=body, headers={"Content-Type": content_type}
+                ) as r:
+                    assert r.status == 401
+    refused = [r for r in caplog.records if "no valid signature" in r.getMessage()]
+    assert len(refused) == 20 * len(JUNK)
+    assert not any(r.exc_info for r in caplog.records) and "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [("application/json", "{not json"), ("application/x-www-form-urlencoded", "payload=%7Bbroken")],
+)
+async def test_a_signed_body_slack_would_never_send_gets_400_without_a_traceback(
+    slack: Slack, caplog: pytest.LogCaptureFixture, content_type: str, body: str
+) -> None:
+    status, _ = await slack.post(body, content_type)
+    assert status == 400
+    assert not any(r.exc_info for r in caplog.records) and "Traceback" not in caplog.text
+
+
+async def test_a_replayed_signed_request_is_answered_once(slack: Slack, engine: Engine) -> None:
+    question, _ = question_of(engine, "election-winner")
+    body = form_body(slash_form("/ask", question, response_url=slack.fake.hook_url()))
+    headers = sign(body)
+    answers = [await slack.post(body, "application/x-www-form-urlencoded", headers) for _ in range(20)]
+    assert answers[0][0] == 200 and answers[0][1]["response_type"] == "in_channel"
+    assert answers[1:] == [(200, "")] * 19
+
+
 async def test_url_verification_returns_the_challenge(slack: Slack) -> None:
     body = json.dumps({"token": "t", "challenge": "c-123", "type": "url_verification"})
     status, answer = await slack.post(body, "application/json")

@@ -17,8 +17,7 @@ from bot.adapters.slack_web import SlackDigestPoster, digest_poster
 from bot.digest import ChannelGone, Subscription, build_digest
 from bot.engine import Engine
 from bot.models import Question
-from tests.adapters.conftest import WatchedStore
-from tests.adapters.test_slack_http import Slack, serving, settings_for
+from tests.adapters.conftest import Slack, WatchedStore, settings_for
 from tests.fakes.slack import (
     ADMIN,
     BOT_TOKEN,
@@ -35,19 +34,6 @@ from tests.fakes.slack import (
 )
 
 SUBSCRIPTION = Subscription(platform="slack", channel=GENERAL, workspace="T0FAKE")
-
-
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    server = await FakeSlack().start()
-    yield server
-    await server.close()
-
-
-@pytest_asyncio.fixture
-async def slack(engine: Engine, fake: FakeSlack) -> AsyncIterator[Slack]:
-    async with serving(engine, fake, settings_for(fake)) as running:
-        yield running
 
 
 def texts(body: dict[str, Any]) -> str:

@@ -6,21 +6,14 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import pytest
-import pytest_asyncio
-from aiohttp import ClientSession
 
 from bot.adapters.slack_blocks import VoteValue, read_vote
-from bot.adapters.slack_run import build_app, close_app, start_http
 from bot.engine import Engine
-from bot.settings import Settings
-from tests.adapters.conftest import WatchedStore
+from tests.adapters.conftest import Slack, WatchedStore, serving, settings_for
 from tests.fakes.slack import (
     APP_TOKEN,
     BOT_ID,
@@ -30,9 +23,7 @@ from tests.fakes.slack import (
     SIGNING_SECRET,
     FakeSlack,
     app_mention,
-    block_actions,
     block_problems,
-    event_callback,
     form_body,
     im_message,
     sign,
@@ -41,83 +32,6 @@ from tests.fakes.slack import (
 )
 
 HOSTILE = "<!channel> & <!here> <@U1> <https://evil|x> *b* <!everyone> <!subteam^S1|team>"
-
-
-@dataclass
-class Slack:
-    """Factbot's HTTP endpoint and the fake Slack it talks to, with helpers that post as Slack does."""
-
-    fake: FakeSlack
-    http: ClientSession
-    url: str
-
-    async def post(self, body: str, content_type: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        """POST a signed body to /slack/events; the status and the JSON (or text) answer."""
-        headers = {"Content-Type": content_type, **sign(body), **(headers or {})}
-        async with self.http.post(f"{self.url}/slack/events", data=body.encode(), headers=headers) as response:
-            text = await response.text()
-            return response.status, json.loads(text) if text.startswith("{") else text
-
-    async def command(
-        self, text: str, *, command: str = "/ask", user: str = HUMAN, channel: str = "C0GENERAL"
-    ) -> tuple[int, Any]:
-        """Run a slash command in `channel`; its acknowledgement body."""
-        form = slash_form(command, text, response_url=self.fake.hook_url(), user=user, channel=channel)
-        return await self.post(form_body(form), "application/x-www-form-urlencoded")
-
-    async def event(self, event: dict[str, Any], *, event_id: str = "Ev001", retry: int = 0) -> int:
-        """Deliver an event_callback (a retry carries Slack's retry headers)."""
-        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
-        status, _ = await self.post(json.dumps(event_callback(event, event_id=event_id)), "application/json", headers)
-        return status
-
-    async def click(self, action_id: str, value: str, *, user: str = HUMAN) -> int:
-        """Click a button on one of the bot's messages."""
-        payload = block_actions(action_id, value, response_url=self.fake.hook_url(), user=user)
-        status, _ = await self.post(form_body({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
-        return status
-
-    async def posted(self, count: int = 1) -> list[dict[str, Any]]:
-        """Wait until `count` messages were posted; all posts so far."""
-        return await self.fake.wait_for(lambda: (posts := self.fake.posts()) and len(posts) >= count and posts)
-
-
-def settings_for(fake: FakeSlack, **changes: Any) -> Settings:
-    """Settings pointing at the fake, with test tokens."""
-    settings = Settings(
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_APP_TOKEN=APP_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake.api_url,
-    )
-    return settings.model_copy(update=changes)
-
-
-@asynccontextmanager
-async def serving(engine: Engine, fake: FakeSlack, settings: Settings) -> AsyncIterator[Slack]:
-    """Factbot's HTTP mode on 127.0.0.1 and a free port."""
-    app = build_app(engine, settings)
-    runner = await start_http(app, signing_secret=SIGNING_SECRET, host="127.0.0.1", port=0)
-    host, port = runner.addresses[0][:2]
-    try:
-        async with ClientSession() as http:
-            yield Slack(fake, http, f"http://{host}:{port}")
-    finally:
-        await runner.cleanup()
-        await close_app(app)
-
-
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.close()
-
-
-@pytest_asyncio.fixture
-async def slack(engine: Engine, fake: FakeSlack) -> AsyncIterator[Slack]:
-    async with serving(engine, fake, settings_for(fake)) as slack:
-        yield slack
 
 
 def section_texts(message: dict[str, Any]) -> str:

@@ -11,16 +11,9 @@ import pytest_asyncio
 from bot.engine import Engine
 from bot.knowledge import FactBase
 from bot.store.sql import SqlStore, open_store
-from tests.adapters.test_slack_http import serving, settings_for
+from tests.adapters.conftest import serving, settings_for
 from tests.fakes.slack import BOT_USER, FakeSlack, app_mention, im_message
 from tests.test_sqlstore import BACKENDS, PG_URL, empty_postgres
-
-
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    server = await FakeSlack().start()
-    yield server
-    await server.close()
 
 
 @pytest.fixture(params=BACKENDS)

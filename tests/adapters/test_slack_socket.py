@@ -47,13 +47,6 @@ def settings_for(fake: FakeSlack, **values: str) -> Settings:
     return Settings(**{k: v for k, v in env.items() if v})
 
 
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.close()
-
-
 async def stop(task: asyncio.Task[None]) -> None:
     """Cancel a running adapter and wait until it has closed."""
     task.cancel()

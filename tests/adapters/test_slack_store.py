@@ -6,19 +6,17 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from bot.adapters.slack_blocks import VoteValue
 from bot.engine import Engine
 from bot.knowledge import FactBase
 from bot.store import FeedbackRecord, MemoryStore, PostRecord, hash_user, now
-from tests.adapters.conftest import WatchedStore
-from tests.adapters.test_slack_http import Slack, live_mentions, section_texts, serving, settings_for
+from tests.adapters.conftest import Slack, WatchedStore, serving, settings_for
+from tests.adapters.test_slack_http import live_mentions, section_texts
 from tests.fakes.slack import (
     BOT_USER,
     HUMAN,
@@ -32,19 +30,6 @@ from tests.fakes.slack import (
 )
 
 CHANNEL = "C0GENERAL"
-
-
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.close()
-
-
-@pytest_asyncio.fixture
-async def slack(engine: Engine, fake: FakeSlack) -> AsyncIterator[Slack]:
-    async with serving(engine, fake, settings_for(fake)) as slack:
-        yield slack
 
 
 def asking(engine: Engine, intent: str, n: int = 0) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,11 @@ def runner() -> CliRunner:
 def chat(shipped: FactBase) -> ConsoleAdapter:
     """The terminal adapter on a fresh engine, as a transcript harness: `await chat.push(line)` returns the reply."""
     return ConsoleAdapter(Engine(shipped), console=Console(width=100, color_system=None))
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback TCP port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import discord
 
 from bot.adapters.discord_bot import FactbotClient
@@ -57,7 +58,7 @@ async def run_discord(
     """
     client = client or build_client(engine, settings, **options)
     async with client:
-        await _login(client, _token(settings))
+        await login(client, _token(settings))
         await client.connect()
 
 
@@ -65,7 +66,7 @@ async def sync_global(engine: Engine, settings: Settings, **options: Any) -> int
     """Sync the commands globally (they can take up to an hour to appear); return how many."""
     client = build_client(engine, settings.model_copy(update={"discord_guild_ids": ""}), **options)
     async with client:
-        await _login(client, _token(settings))
+        await login(client, _token(settings))
         synced = await client.tree.sync()
     log.info("synced %d commands globally", len(synced))
     return len(synced)
@@ -92,12 +93,22 @@ def _token(settings: Settings) -> str:
     return settings.discord_token.get_secret_value().strip()
 
 
-async def _login(client: discord.Client, token: str) -> None:
-    """Log in, turning a rejected token into DiscordConfigError (never showing the token)."""
+async def login(client: discord.Client, token: str) -> None:
+    """Log in: a rejected token, or Discord out of reach, becomes one DiscordConfigError line (never the token)."""
     try:
         await client.login(token)
     except discord.LoginFailure:
         raise DiscordConfigError("DISCORD_TOKEN was rejected by Discord") from None
+    except (OSError, TimeoutError, aiohttp.ClientError) as exc:
+        raise DiscordConfigError(f"cannot reach Discord at {discord.http.Route.BASE} ({_said(exc)})") from None
+    except discord.HTTPException as exc:
+        raise DiscordConfigError(f"Discord refused the login ({exc.status} {exc.text or ''})".strip()) from None
+
+
+def _said(exc: BaseException) -> str:
+    """A network failure in a few words: its kind and the system's reason ("Name or service not known")."""
+    reason = str(getattr(exc, "os_error", None) or exc.__cause__ or exc).strip().splitlines()
+    return f"{type(exc).__name__}: {reason[0][:120]}" if reason and reason[0] else type(exc).__name__
 
 
 # -- posting digests --------------------------------------------------------------------------------

@@ -214,6 +214,19 @@ async def test_bad_token_stops_with_a_clear_error(
     assert bot_requests(fake) == ["/users/@me", "/users/@me"]
 
 
+async def test_discord_out_of_reach_is_one_line_naming_discord(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, unused_port: int
+) -> None:
+    nowhere = f"http://127.0.0.1:{unused_port}/api/v10"
+    monkeypatch.setattr(discord.http.Route, "BASE", nowhere)
+    for work in (run_discord(engine, settings()), sync_global(engine, settings())):
+        with pytest.raises(DiscordConfigError) as raised:
+            await work
+        said = str(raised.value)
+        assert said.startswith(f"cannot reach Discord at {nowhere} (") and "\n" not in said
+        assert "rejected" not in said and TOKEN not in said
+
+
 def bot_requests(fake: FakeDiscord) -> list[str]:
     """Paths of every request the fake received."""
     return [r.path for r in fake.requests]

@@ -294,10 +294,15 @@ async def _upsert_feedback(conn: AsyncConnection, record: FeedbackRecord) -> int
 
 async def _insert_post(conn: AsyncConnection, record: PostRecord) -> int:
     """One row per cited fact, so that `recent_post` is one indexed lookup."""
-    rows = [{**record.model_dump(), "fact_id": fact_id} for fact_id in dict.fromkeys(record.fact_ids)]
+    rows = _post_rows(record)
     if rows:
         await conn.execute(INSERT_POST, rows)
     return 0
+
+
+def _post_rows(record: PostRecord) -> list[dict[str, Any]]:
+    """A post's rows: one per cited fact."""
+    return [{**record.model_dump(), "fact_id": fact_id} for fact_id in dict.fromkeys(record.fact_ids)]
 
 
 async def _write(conn: AsyncConnection, record: Record) -> int:
@@ -629,10 +634,18 @@ class SqlStore:
         return written, []
 
     async def _write_together(self, records: list[Record]) -> None:
-        """Write `records` in one transaction."""
+        """Write `records` in one transaction: the questions in one INSERT, the posts in another, the votes
+        one upsert each (a later vote by the same person must win)."""
+        asked = [r.model_dump(exclude={"id"}) for r in records if isinstance(r, QuestionRecord)]
+        posted = [row for r in records if isinstance(r, PostRecord) for row in _post_rows(r)]
         async with self.engine.begin() as conn:
+            if asked:
+                await conn.execute(INSERT_QUESTION, asked)
+            if posted:
+                await conn.execute(INSERT_POST, posted)
             for record in records:
-                await _write(conn, record)
+                if isinstance(record, FeedbackRecord):
+                    await _upsert_feedback(conn, record)
 
     def _failed(self, record: Record, exc: BaseException) -> None:
         """Buffer a record the database could not take now; drop one it will never take."""

@@ -219,7 +219,7 @@ def test_console_script_ask_json_drops_windows_line_ends(tmp_path: Path) -> None
         ("/sources", ["Sources", "odi-itu-2022", "Borodyna", "ODI"], []),
         ("/facts", ["Topics", "election", "china"], ["election-winner"]),
         ("/facts election", ["Facts on election", "election-winner", "Bogdan-Martin"], []),
-        ("/facts nonexistent", ["No topic 'nonexistent'", "election"], []),
+        ("/facts nonexistent", ["No topic “nonexistent”", "election"], []),
         ("/nope", ["Unknown command /nope", "/help"], []),
         ("/nope with words", ["Unknown command /nope"], ["with words"]),
     ],
@@ -312,7 +312,7 @@ SHIPPED_ROWS = [
         [],
     ),
     (["facts", "-t", "election"], ["Facts on election", "election-winner"], []),
-    (["facts", "--topic", "nonexistent"], ["No topic 'nonexistent'", "election"], ["Facts on"]),
+    (["facts", "--topic", "nonexistent"], ["No topic “nonexistent”", "election"], ["Facts on"]),
     (["sources"], ["Sources", "odi-itu-2022", "Borodyna", "ODI"], []),
 ]
 
@@ -359,7 +359,7 @@ TINY_ROWS = [
     (["validate"], ["1 sources, 3 facts, 3 intents, 24 examples"], []),
     (["facts"], ["lighthouse", "people", "story"], ["election", "china"]),
     (["facts", "--topic", "people"], ["Facts on people", "keeper", "Mara Quill"], []),
-    (["facts", "--topic", "election"], ["No topic 'election'", "lighthouse"], []),
+    (["facts", "--topic", "election"], ["No topic “election”", "lighthouse"], []),
     (["sources"], ["tiny", "Ada Example", "Example Press"], ["odi-itu-2022", "Borodyna"]),
     (["ask", "who kept the lighthouse"], ["Mara Quill", "paragraph 2"], ["Bogdan-Martin"]),
     (["ask", "--json", "who wrote the story"], ['"source_id":"tiny"', '"paragraph":null'], []),

@@ -16,6 +16,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from bot.chat import messages
 from bot.chat.commands import console_help
 from bot.chat.replies import Answered, Help, NoTopic, Preview, Reply, TopicFacts, Topics, Why
 from bot.chat.service import ChatService
@@ -49,9 +50,9 @@ def render_answer(answer: Answer) -> Group:
     for number, suggestion in enumerate(answer.suggestions, 1):
         parts.append(Text(f"  {number}. {suggestion.question}", style=STYLES[answer.status]))
     if answer.truncated:
-        parts.append(Text("(Only the start of a very long message was read.)", style="dim"))
+        parts.append(Text(f"({messages.ONLY_THE_START})", style="dim"))
     if answer.context:
-        parts.append(Text(f"(Read as a follow-up to “{visible(answer.context)}”.)", style="dim"))
+        parts.append(Text(f"({messages.follow_up_to(visible(answer.context))})", style="dim"))
     return Group(*parts)
 
 
@@ -71,7 +72,7 @@ def render(reply: Reply) -> RenderableType:
             table.add_row(citation.fact_id, answer, str(citation.paragraph or "–"))
         return table
     if isinstance(body, NoTopic):
-        return Text(f"No topic '{visible(body.topic)}'. Topics: {', '.join(body.known)}.", style="red")
+        return Text(f"{messages.no_topic(visible(body.topic))} {messages.topics_are(body.known)}", style="red")
     if isinstance(body, Why):
         return Text(explanation_text(body.explanation))
     if isinstance(body, Help):
@@ -112,7 +113,7 @@ class ConsoleAdapter:
             _enable_history()
             covers = escape(self.service.engine.covers())
             self.console.print(f"[bold]Factbot[/bold] answers questions about {covers}.")
-            self.console.print("Ask away, or type /help. Ctrl-D to leave.\n")
+            self.console.print(f"{messages.CHAT_GREETING}\n")
         while (line := await _read_line(stream, interactive)) is not None:
             if not await self.handle(line):
                 break
@@ -146,7 +147,7 @@ class ConsoleAdapter:
         elif command in replies:
             self._print(replies[command]())
         else:
-            self.console.print(f"Unknown command {escape(visible(typed))}. Type /help.", style="red")
+            self.console.print(escape(messages.unknown_command(visible(typed))), style="red")
         return True
 
     def _print(self, reply: Reply) -> None:

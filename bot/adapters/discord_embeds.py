@@ -14,6 +14,7 @@ from discord.utils import escape_markdown, escape_mentions
 
 from bot.adapters.discord_send import DESCRIPTION, FIELD_NAME, FIELD_VALUE, FIELDS, FOOTER, TITLE, TOTAL, Outgoing, clip
 from bot.adapters.discord_views import answer_view, digest_view
+from bot.chat import messages
 from bot.chat.commands import DISCORD, FACTS, on
 from bot.chat.messages import answered_before, earlier_at
 from bot.chat.replies import Answered, Help, Notice, NoTopic, Preview, Reply, TopicFacts, Topics, Why
@@ -71,9 +72,9 @@ def answer_embed(answer: Answer) -> discord.Embed:
     """An Answer: the answer, each verbatim quote with its paragraph, the source in the footer."""
     description = escape_markdown(answer.answer)
     if answer.truncated:
-        description += "\n*(Only the start of a very long message was read.)*"
+        description += f"\n*({messages.ONLY_THE_START})*"
     if answer.context:
-        description += f"\n*(Read as a follow-up to “{escape_markdown(clip(answer.context, TITLE))}”.)*"
+        description += f"\n*({messages.follow_up_to(escape_markdown(clip(answer.context, TITLE)))})*"
     url = answer.citations[0].url if answer.citations else None
     embed = _embed(
         escape_markdown(answer.question.strip()) or "Factbot", description, colour=COLOURS[answer.status], url=url
@@ -101,7 +102,7 @@ def help_embed(overview: Overview, settings: Settings) -> discord.Embed:
     ]
     _field(embed, "Sources", "\n".join(sources))
     _field(embed, "Counts", f"{overview.facts} facts · {overview.intents} questions · {len(overview.topics)} topics")
-    _field(embed, "Try asking", "\n".join(f"• {s.question}" for s in overview.try_asking))
+    _field(embed, messages.TRY_ASKING, "\n".join(f"• {s.question}" for s in overview.try_asking))
     return fit(embed)
 
 
@@ -137,32 +138,32 @@ def topic_embed(topic: str, facts: Sequence[tuple[str, Citation]]) -> discord.Em
 def no_topic_embed(topic: str, known: Sequence[str]) -> discord.Embed:
     """A topic the fact base does not have, and the ones it has."""
     listing = ", ".join(escape_markdown(t) for t in known)
-    return fit(_embed(f"No topic “{_inert(topic)}”", f"Topics: {listing}.", colour=discord.Colour.blurple()))
+    return fit(_embed(messages.no_topic(_inert(topic)), f"Topics: {listing}.", colour=discord.Colour.blurple()))
 
 
 def digest_embed(digest: Digest) -> discord.Embed:
     """A channel's digest: the fact of the day with its quote, what was asked and missed, a question to try."""
     fact = digest.fact
     embed = _embed(
-        f"Factbot digest for {digest.day:%A %d %B %Y}",
-        f"**Fact of the day:** {escape_markdown(digest.fact_answer)}",
+        messages.digest_title(digest.day),
+        f"**{messages.FACT_OF_THE_DAY}:** {escape_markdown(digest.fact_answer)}",
         colour=discord.Colour.teal(),
         url=fact.url,
     )
     _field(embed, f"Quote, {fact.place}", f"“{escape_markdown(fact.quote)}”")
     _field(
         embed,
-        "What the team asked",
+        messages.TEAM_ASKED,
         "\n".join(
             f"• {escape_markdown(a.question)}{_times(a.count)} — {escape_markdown(a.answer)}" for a in digest.asked
         ),
     )
     _field(
         embed,
-        "Not answered yet",
+        messages.NOT_ANSWERED,
         "\n".join(f"• {escape_markdown(a.question)}{_times(a.count)}" for a in digest.unanswered),
     )
-    _field(embed, "Try asking", escape_markdown(digest.try_asking.question))
+    _field(embed, messages.TRY_ASKING, escape_markdown(digest.try_asking.question))
     embed.set_footer(text=clip(credit([fact]), FOOTER))
     return fit(embed)
 

@@ -27,6 +27,7 @@ from bot.adapters.slack_blocks import (
     source_line,
     suggestion_buttons,
 )
+from bot.chat import messages
 from bot.chat.commands import COMMANDS, SLACK
 from bot.chat.messages import EARLIER_LINK, answered_before
 from bot.chat.replies import Answered, Help, Notice, NoTopic, Reply, TopicFacts, Topics, Why
@@ -76,15 +77,15 @@ def _answer_body(answer: Answer, about: str | None) -> tuple[Block | None, ...]:
     for citation in answer.citations[:MAX_CITATIONS]:
         blocks += [quote(citation.quote), source_line(citation)]
     if answer.status is Status.fallback and about:
-        blocks.append(context(f"I answer only from {escape(about)}."))
+        blocks.append(context(escape(messages.only_from(about))))
     if answer.suggestions:
         blocks.append(suggestion_buttons(answer.suggestions))
     if answer.status is Status.answered and answer.intent:
         blocks.append(feedback_buttons(answer.intent, [c.fact_id for c in answer.citations]))
     if answer.truncated:
-        blocks.append(context("_Only the start of a very long message was read._"))
+        blocks.append(context(f"_{messages.ONLY_THE_START}_"))
     if answer.context:
-        blocks.append(context(f"_Read as a follow-up to “{echo(answer.context)}”._"))
+        blocks.append(context(f"_{messages.follow_up_to(echo(answer.context))}_"))
     return tuple(blocks)
 
 
@@ -110,7 +111,7 @@ def help_message(overview: Overview, settings: Settings) -> Message:
         section(usage + "\n• Mention me in a channel (I answer in a thread), or send me a direct message."),
         section(f"*Sources*\n{sources}"),
         context(counts),
-        section("*Try asking*") if overview.try_asking else None,
+        section(f"*{messages.TRY_ASKING}*") if overview.try_asking else None,
         suggestion_buttons(overview.try_asking),
     ]
     return finish(blocks, f"Factbot answers questions about {escape(overview.covers)}. Try /{settings.command_ask}.")
@@ -136,25 +137,25 @@ def facts_message(topic: str, facts: list[tuple[str, Citation]]) -> Message:
 
 def no_topic_message(topic: str, topics: Iterable[str]) -> Message:
     """A topic that does not exist, and the ones that do."""
-    text = f"No topic “{echo(topic)}”. Topics: {', '.join(escape(t) for t in topics)}."
+    text = f"{messages.no_topic(echo(topic))} {escape(messages.topics_are(list(topics)))}"
     return finish([section(text)], text)
 
 
 def digest_message(digest: Digest, *, preview: bool = True) -> Message:
     """A channel's digest: the fact of the day with quote and source, what was asked and missed, a question to try."""
     blocks: list[Block | None] = [
-        header(f"Factbot digest for {digest.day:%A %d %B %Y}"),
-        context("Preview: only you can see this.") if preview else None,
-        section(f"*Fact of the day:* {escape(digest.fact_answer)}"),
+        header(messages.digest_title(digest.day)),
+        context(messages.PREVIEW) if preview else None,
+        section(f"*{messages.FACT_OF_THE_DAY}:* {escape(digest.fact_answer)}"),
         quote(digest.fact.quote),
         source_line(digest.fact),
         _listing(
-            "What the team asked", [f"{echo(a.question)}{_times(a.count)} — {escape(a.answer)}" for a in digest.asked]
+            messages.TEAM_ASKED, [f"{echo(a.question)}{_times(a.count)} — {escape(a.answer)}" for a in digest.asked]
         ),
-        _listing("Not answered yet", [f"{echo(a.question)}{_times(a.count)}" for a in digest.unanswered]),
+        _listing(messages.NOT_ANSWERED, [f"{echo(a.question)}{_times(a.count)}" for a in digest.unanswered]),
         try_asking(digest.try_asking),
     ]
-    return finish(blocks, f"Factbot digest. Fact of the day: {escape(digest.fact_answer)}")
+    return finish(blocks, f"Factbot digest. {messages.FACT_OF_THE_DAY}: {escape(digest.fact_answer)}")
 
 
 def _listing(title: str, lines: Sequence[str]) -> Block | None:
@@ -169,7 +170,7 @@ def _times(count: int) -> str:
 
 def try_asking(suggestion: Suggestion) -> Block:
     """The digest's question to try, with a button that answers it for whoever clicks, leaving the digest in place."""
-    return section(f"*Try asking:* {escape(suggestion.question)}") | {
+    return section(f"*{messages.TRY_ASKING}:* {escape(suggestion.question)}") | {
         "accessory": button("Ask it", action_id=DIGEST_TRY, value=suggestion.intent)
     }
 

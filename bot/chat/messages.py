@@ -6,7 +6,7 @@ adapters escape and format it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.store import now
 
@@ -77,3 +77,44 @@ def store_unavailable() -> str:
 def earlier_at(link: str) -> str:
     """After the line above a repeated answer, where a platform shows the earlier answer's bare link."""
     return f"Earlier: {link}"
+
+
+# -- lines every renderer shows, whatever its markup ----------------------------------------------
+
+ONLY_THE_START = "Only the start of a very long message was read."
+CHAT_GREETING = "Ask away, or type /help. Ctrl-D to leave."
+PREVIEW = "Preview: only you can see this."
+FACT_OF_THE_DAY = "Fact of the day"
+TEAM_ASKED = "What the team asked"
+NOT_ANSWERED = "Not answered yet"
+TRY_ASKING = "Try asking"
+
+
+def follow_up_to(question: str) -> str:
+    """Under an answer read with the question before it."""
+    return f"Read as a follow-up to “{question}”."
+
+
+def only_from(about: str) -> str:
+    """Under a fallback: what Factbot answers from."""
+    return f"I answer only from {about}."
+
+
+def no_topic(topic: str) -> str:
+    """`/facts` with a topic the fact base does not have."""
+    return f"No topic “{topic}”."
+
+
+def topics_are(known: list[str]) -> str:
+    """The topics there are, after `no_topic`."""
+    return f"Topics: {', '.join(known)}."
+
+
+def unknown_command(typed: str) -> str:
+    """A terminal command Factbot does not have."""
+    return f"Unknown command {typed}. Type /help."
+
+
+def digest_title(day: date) -> str:
+    """The heading of a day's digest."""
+    return f"Factbot digest for {day:%A %d %B %Y}"

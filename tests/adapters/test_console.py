@@ -33,7 +33,7 @@ async def test_help_is_the_command_tables(chat: ConsoleAdapter) -> None:
     [
         ("/facts", ["Topics", "election"], ["election-winner"]),
         ("/facts ELECTION", ["Facts on election", "election-winner"], []),
-        ("/facts nowhere", ["No topic 'nowhere'", "election"], []),
+        ("/facts nowhere", ["No topic “nowhere”", "election"], []),
         ("/sources", ["Sources", "Borodyna"], []),
         ("/why", ["Nothing to explain here yet: ask a question, then `/why`"], ["/ask"]),
         ("/nope", ["Unknown command /nope. Type /help."], []),

@@ -118,7 +118,7 @@ def test_a_repeat_renders_the_answer_under_the_pointer_to_the_earlier_one() -> N
     [
         (Reply(Answered(answer()), private=False), None, "Q?", False),
         (Reply(Notice(messages.thanks("up"))), messages.thanks("up"), None, True),
-        (Reply(NoTopic("zz**top**", ["china", "votes"])), None, "No topic “zz\\*\\*top\\*\\*”", True),
+        (Reply(NoTopic("zz**top**", ["china", "votes"])), None, "No topic “zz\\*\\*top\\*\\*”.", True),
     ],
 )
 def test_render_follows_the_body_and_privacy(

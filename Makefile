@@ -2,33 +2,43 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+DEV    := $(VENV)/.installed-dev
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: install chat test pg lint bench clean
+.PHONY: install dev chat test pg lint bench clean
 
+# `make chat` needs only what Factbot runs on; `make test`, `make lint` and `make dev` add the tools.
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing Factbot into $(VENV) (a minute, the first time)..."
+	@$(PIP) -e . > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	@touch $@
+
+dev: $(DEV)
+
+$(DEV): $(STAMP)
+	@echo "Installing the development tools (pytest, mypy, ruff)..."
+	@$(PIP) -e '.[dev]' > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	@touch $@
 
 chat: install
-	$(BIN)/factbot chat
+	@$(BIN)/factbot chat
 
 # The PostgreSQL store tests run when FACTBOT_TEST_PG_URL names a database; `make pg` starts a
 # throwaway PostgreSQL for them (as CI does). PYTEST_ARGS narrows the run, e.g. tests/test_sqlstore.py.
-test: install
+test: dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 pg:
 	PYTEST_ARGS="$(or $(PYTEST_ARGS),tests/test_sqlstore.py)" bash .ci/run
 
-lint: install
+lint: dev
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/mypy
 
-bench: install
+bench: dev
 	$(BIN)/python bench/core.py
 	$(BIN)/python bench/discord_autocomplete.py
 	$(BIN)/python bench/slack_http.py --no-memory-too

@@ -12,7 +12,6 @@ from typing import TextIO
 
 from rich.console import Console, Group, RenderableType
 from rich.markup import escape
-from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -39,14 +38,17 @@ STYLES = {
 
 
 def render_answer(answer: Answer) -> Group:
-    """An Answer as rich text: the answer, each quote with its source, and any suggestions."""
-    parts: list[Text | Padding] = [Text(answer.answer, style="bold")]
+    """An Answer as rich text: the answer, each quote with its source, and any suggestions.
+
+    Indented lines are plain text with leading spaces (no padding to the terminal's width), so output
+    piped to a file or another program carries no trailing spaces.
+    """
+    parts: list[Text] = [Text(answer.answer, style="bold")]
     for citation in answer.citations:
         publisher = byline(citation.author, citation.publisher)[1:]
         caption = f"— {citation.author}, “{citation.title}”, " + ", ".join([*publisher, citation.place])
-        caption += f"\n{citation.url}"
-        parts.append(Padding(Text(f"“{citation.quote}”", style="italic"), (0, 0, 0, 2)))
-        parts.append(Padding(Text(caption, style="dim"), (0, 0, 0, 2)))
+        parts.append(Text(f"  “{citation.quote}”", style="italic"))
+        parts.append(Text(f"  {caption}\n  {citation.url}", style="dim"))
     for number, suggestion in enumerate(answer.suggestions, 1):
         parts.append(Text(f"  {number}. {suggestion.question}", style=STYLES[answer.status]))
     if answer.truncated:
@@ -151,7 +153,8 @@ class ConsoleAdapter:
         return True
 
     def _print(self, reply: Reply) -> None:
-        self.console.print(render(reply), markup=False, highlight=False)
+        """Print a reply; piped output is not wrapped, so a long URL stays on one line."""
+        self.console.print(render(reply), markup=False, highlight=False, soft_wrap=not self.console.is_terminal)
 
 
 async def _read_line(stream: TextIO, interactive: bool) -> str | None:

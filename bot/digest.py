@@ -292,6 +292,7 @@ def digest_text(digest: Digest) -> str:
         f"  “{digest.fact.quote}”",
         f"  — {digest.fact.author}, “{digest.fact.title}”, "
         + ", ".join([*byline(digest.fact.author, digest.fact.publisher)[1:], digest.fact.place]),
+        *([f"  {digest.fact.note}"] if digest.fact.note else []),
     ]
     if digest.asked:
         lines += ["", "What the team asked:"]

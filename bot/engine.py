@@ -285,6 +285,7 @@ class Engine:
             url=source.url,
             quote=unwrapped(fact.quote),
             paragraph=passage.paragraph if passage else None,
+            note=fact.curator_note,
         )
 
     def _first_paragraph(self, intent: Intent) -> int:

@@ -89,6 +89,8 @@ class Citation(BaseModel):
     url: str
     quote: str
     paragraph: int | None = None
+    note: str | None = None
+    """The curator's note on this fact (where the source errs or needs context), shown under the quote."""
 
     @property
     def place(self) -> str:

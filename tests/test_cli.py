@@ -22,7 +22,7 @@ from tests.conftest import TINY
 
 FACTBOT = Path(sys.executable).parent / "factbot"
 CONTRACT = {"question", "status", "intent", "confidence", "answer", "citations", "suggestions", "truncated", "context"}
-CITATION = {"fact_id", "source_id", "title", "author", "publisher", "url", "quote", "paragraph"}
+CITATION = {"fact_id", "source_id", "title", "author", "publisher", "url", "quote", "paragraph", "note"}
 STATUSES = {"answered", "clarify", "fallback", "smalltalk"}
 WINNER = "Who won the ITU election?"
 BORDERS = str.maketrans("", "", "│╭╮╰╯─")

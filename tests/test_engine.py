@@ -13,7 +13,7 @@ from bot.matcher import MAX_CHARS, question_type
 from bot.models import Answer, Question, Status
 
 CONTRACT = {"question", "status", "intent", "confidence", "answer", "citations", "suggestions"}
-CITATION = {"fact_id", "source_id", "title", "author", "publisher", "url", "quote", "paragraph"}
+CITATION = {"fact_id", "source_id", "title", "author", "publisher", "url", "quote", "paragraph", "note"}
 
 
 async def test_answer_is_the_one_async_seam(engine: Engine) -> None:

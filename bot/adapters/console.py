@@ -49,6 +49,8 @@ def render_answer(answer: Answer) -> Group:
         caption = f"— {citation.author}, “{citation.title}”, " + ", ".join([*publisher, citation.place])
         parts.append(Text(f"  “{citation.quote}”", style="italic"))
         parts.append(Text(f"  {caption}\n  {citation.url}", style="dim"))
+        if citation.note:
+            parts.append(Text(f"  {citation.note}", style="yellow"))
     for number, suggestion in enumerate(answer.suggestions, 1):
         parts.append(Text(f"  {number}. {suggestion.question}", style=STYLES[answer.status]))
     if answer.truncated:

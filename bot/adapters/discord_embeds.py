@@ -80,12 +80,17 @@ def answer_embed(answer: Answer) -> discord.Embed:
         escape_markdown(answer.question.strip()) or "Factbot", description, colour=COLOURS[answer.status], url=url
     )
     for citation in answer.citations:
-        _field(embed, f"Quote, {citation.place}", f"“{escape_markdown(citation.quote)}”")
+        _field(embed, f"Quote, {citation.place}", f"“{escape_markdown(citation.quote)}”" + _note(citation))
     if answer.suggestions:
         _field(embed, "You could ask", "\n".join(f"• {escape_markdown(s.question)}" for s in answer.suggestions))
     if answer.citations:
         embed.set_footer(text=clip(credit(answer.citations), FOOTER))
     return fit(embed)
+
+
+def _note(citation: Citation) -> str:
+    """The curator's note under a quote, in italics; empty when the fact has none."""
+    return f"\n*{escape_markdown(citation.note)}*" if citation.note else ""
 
 
 def help_embed(overview: Overview, settings: Settings) -> discord.Embed:
@@ -150,7 +155,7 @@ def digest_embed(digest: Digest) -> discord.Embed:
         colour=discord.Colour.teal(),
         url=fact.url,
     )
-    _field(embed, f"Quote, {fact.place}", f"“{escape_markdown(fact.quote)}”")
+    _field(embed, f"Quote, {fact.place}", f"“{escape_markdown(fact.quote)}”" + _note(fact))
     _field(
         embed,
         messages.TEAM_ASKED,

@@ -75,7 +75,7 @@ def _answer_body(answer: Answer, about: str | None) -> tuple[Block | None, ...]:
     """The blocks of an answer that do not depend on who asked: the answer, quotes, buttons."""
     blocks: list[Block | None] = [section(escape(answer.answer))]
     for citation in answer.citations[:MAX_CITATIONS]:
-        blocks += [quote(citation.quote), source_line(citation)]
+        blocks += [quote(citation.quote), source_line(citation), note_line(citation)]
     if answer.status is Status.fallback and about:
         blocks.append(context(escape(messages.only_from(about))))
     if answer.suggestions:
@@ -87,6 +87,11 @@ def _answer_body(answer: Answer, about: str | None) -> tuple[Block | None, ...]:
     if answer.context:
         blocks.append(context(f"_{messages.follow_up_to(echo(answer.context))}_"))
     return tuple(blocks)
+
+
+def note_line(citation: Citation) -> Block | None:
+    """The curator's note on a quoted fact, in italics under its source; None when it has none."""
+    return context(f"_{escape(citation.note)}_") if citation.note else None
 
 
 def answer_text(answer: Answer) -> str:
@@ -149,6 +154,7 @@ def digest_message(digest: Digest, *, preview: bool = True) -> Message:
         section(f"*{messages.FACT_OF_THE_DAY}:* {escape(digest.fact_answer)}"),
         quote(digest.fact.quote),
         source_line(digest.fact),
+        note_line(digest.fact),
         _listing(
             messages.TEAM_ASKED, [f"{echo(a.question)}{_times(a.count)} — {escape(a.answer)}" for a in digest.asked]
         ),

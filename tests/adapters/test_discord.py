@@ -251,7 +251,7 @@ async def test_ask_answers_publicly_with_the_verbatim_quote(
     embed = embed_of(reply)
     citation = expected.citations[0]
     assert embed["description"] == expected.answer
-    assert f"“{citation.quote}”" in [f["value"] for f in embed["fields"]]
+    assert any(f["value"].startswith(f"“{citation.quote}”") for f in embed["fields"])  # a note may follow
     assert f"paragraph {citation.paragraph}" in embed["footer"]["text"]
     for part in (citation.title, citation.author, citation.publisher):
         assert part in embed["footer"]["text"]

@@ -13,6 +13,7 @@ from datetime import date
 
 from bot.chat import messages
 from bot.chat.commands import ASK, DIGEST, WHY, Command
+from bot.chat.offers import Offers
 from bot.chat.repeats import Repeats
 from bot.chat.replies import Answered, Help, Notice, NoTopic, Preview, Reply, TopicFacts, Topics, Why
 from bot.digest import DigestRequest, Subscriptions, collect_digest, describe, subscription
@@ -44,16 +45,21 @@ class ChatService:
         self.subscriptions: Subscriptions = subscriptions or engine.store
         self.repeats = Repeats(engine, platform=platform, window_minutes=settings.repeat_window_minutes)
         self.last_asked = LastAsked()
+        self.offers = Offers()
 
     # -- questions ----------------------------------------------------------------------------
 
     async def ask(self, question: Question, *, in_channel: bool, name_asker: bool = True) -> Reply:
         """Answer a question. In a channel, the answer is for everyone, unless the channel was given the same
         answer within the repeat window: then it goes to the asker alone, pointing to the earlier one."""
+        picked = self.offers.picked(question.conversation, question.text)
+        if picked is not None:  # "2" after a clarifying question: the second question offered
+            question = question.model_copy(update={"text": picked.question})
         where = question.where
         if where is not None:
             self.last_asked.remember(where, question.text, self.engine.conversations.previous(question.conversation))
         answer = await self.engine.answer(question)
+        self.offers.remember(question.conversation, answer.suggestions)
         log.info("%s: answered: status=%s intent=%s", self.platform, answer.status.value, answer.intent)
         facts = self.repeats.followed(answer) if in_channel and where is not None else ()
         self.repeats.refresh_soon()  # the store is read in the background, never before a reply

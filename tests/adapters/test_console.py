@@ -54,3 +54,16 @@ async def test_quit_ends_the_session_and_blank_lines_do_not(chat: ConsoleAdapter
     assert await chat.handle("   ") is True
     assert await chat.handle("/QUIT") is False
     assert await chat.handle("/exit") is False
+
+
+async def test_a_number_picks_a_question_offered_just_before(chat: ConsoleAdapter) -> None:
+    offered = await chat.push("votes?")
+    assert "2. What was Ismailov's vote count?" in offered
+    assert "25 votes" in await chat.push("2")
+    assert "25 votes" not in await chat.push("2"), "an answer offers nothing, so the number is read as it is"
+
+
+@pytest.mark.parametrize("line", ["9", "0", "2 please", "#12"])
+async def test_a_number_that_picks_nothing_is_read_as_it_is(chat: ConsoleAdapter, line: str) -> None:
+    await chat.push("votes?")
+    assert "25 votes" not in await chat.push(line)

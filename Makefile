@@ -3,9 +3,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEV    := $(VENV)/.installed-dev
+DOCS   := $(VENV)/.installed-docs
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: install dev chat test pg lint bench clean
+.PHONY: install dev chat test pg lint bench docs clean
 
 # `make chat` needs only what Factbot runs on; `make test`, `make lint` and `make dev` add the tools.
 install: $(STAMP)
@@ -21,6 +22,16 @@ dev: $(DEV)
 $(DEV): $(STAMP)
 	@echo "Installing the development tools (pytest, mypy, ruff)..."
 	@$(PIP) -e '.[dev]' > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	@touch $@
+
+# The documentation site (mkdocs-material): into site/, failing on any warning (a broken link, a page
+# left out of the nav, a snippet not found).
+docs: $(DOCS)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+$(DOCS): $(STAMP)
+	@echo "Installing the documentation tools (mkdocs-material)..."
+	@$(PIP) -e '.[docs]' > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	@touch $@
 
 chat: install

@@ -1,4 +1,4 @@
-"""The one command table: the Slack manifest, the Discord tree, the terminal's help and the README agree with it."""
+"""The one command table: the Slack manifest, the Discord tree, the terminal's help and the docs agree with it."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The one command table: every command Factbot offers, with its options and descriptions.
 
-The Slack manifest, the Discord command tree, the terminal's `/help` and the README's command table are all
+The Slack manifest, the Discord command tree, the terminal's `/help` and the command table in docs/asking.md are all
 generated from `COMMANDS`. A command's name comes from the settings (`FACTBOT_COMMAND_ASK`…) where it has one.
 """
 
@@ -137,7 +137,7 @@ def console_help() -> str:
 
 
 def markdown_table(settings: Settings) -> str:
-    """The README's command table: each command, where it exists, and what it does."""
+    """The documentation's command table (docs/asking.md): each command, where it exists, and what it does."""
     rows = ["| command | Slack | Discord | terminal | what it does |", "|---|---|---|---|---|"]
     for command in COMMANDS:
         marks = ["✓" if p in command.platforms else "" for p in (SLACK, DISCORD, CONSOLE)]

@@ -42,9 +42,14 @@ def adapter_of(module: str) -> str:
     return ".".join(module.split(".")[:3]).split("_")[0]
 
 
+def is_cli(module: str) -> bool:
+    """Whether `module` is the command line: the bot.cli package or one of its modules."""
+    return within(module, "bot.cli")
+
+
 def is_core(module: str) -> bool:
     """Every bot module but the command line and the adapters (the adapters package included)."""
-    return module != "bot.cli" and module != "bot.adapters" and not is_adapter(module)
+    return not is_cli(module) and module != "bot.adapters" and not is_adapter(module)
 
 
 def imports_of(source: str, module: str, is_package: bool = False, known: frozenset[str] | None = None) -> set[str]:
@@ -97,11 +102,21 @@ def within(name: str, package: str) -> bool:
 ADAPTER_LINES = 250
 """About how long an adapter module may grow: past it, behaviour belongs in bot.chat, or in a module of its own."""
 
+CLI_LINES = 300
+"""About how long a command-line module may grow: a command is glue, and what it prints lives in bot.cli.output."""
+
+CLI_OUTPUT = "bot.cli.output"
+"""The one command-line module that prints."""
+
+CLI_RENDERERS = {CLI_OUTPUT, "bot.cli.tables"}
+"""The command-line modules that may build rich renderables (bot.cli.tables builds them, bot.cli.output prints)."""
+
 CORE = [m for m in MODULES if is_core(m)]
 STORE = [m for m in MODULES if within(m, "bot.store")]
 BELOW_CHAT = [m for m in CORE if not within(m, "bot.chat")]
 ADAPTERS = [m for m in MODULES if is_adapter(m)]
 OUTSIDE_ADAPTERS = [m for m in MODULES if not is_adapter(m)]
+CLI = [m for m in MODULES if is_cli(m)]
 
 
 def test_the_walker_finds_the_modules_and_their_imports() -> None:
@@ -110,12 +125,16 @@ def test_the_walker_finds_the_modules_and_their_imports() -> None:
         "bot.engine",
         "bot.models",
         "bot.cli",
+        "bot.cli.ask",
+        "bot.cli.output",
         "bot.adapters",
         "bot.adapters.console",
     } <= set(MODULES)
     assert {"bot.models", "bot.matcher", "bot.smalltalk"} <= imports("bot.engine")
-    assert {"typer", "bot.adapters.console", "bot.engine"} <= imports("bot.cli")
-    assert "bot.engine" in CORE and "bot.cli" not in CORE and "bot.adapters.console" not in CORE
+    assert {"typer", "bot.cli.ask", "bot.cli.output"} <= imports("bot.cli")
+    assert {"typer", "bot.adapters.console", "bot.engine"} <= imports("bot.cli.ask")
+    assert "bot.engine" in CORE and "bot.adapters.console" not in CORE
+    assert not any(is_cli(m) for m in CORE) and {"bot.cli", "bot.cli.ask"} <= set(CLI)
 
 
 def test_the_walker_resolves_every_form_of_import() -> None:
@@ -193,6 +212,36 @@ def test_adapters_do_not_import_each_other(module: str) -> None:
     others = sorted(name for name in imports(module) if is_adapter(name) and adapter_of(name) != adapter_of(module))
     assert others == [], f"{module} imports another adapter: {others}"
     assert not any(within(name, "bot.cli") for name in imports(module)), f"{module} imports the command line"
+
+
+@pytest.mark.parametrize("module", CLI)
+def test_command_line_modules_stay_small(module: str) -> None:
+    """The command line is small command modules and one output module, none past about 300 lines."""
+    lines = len(MODULES[module].read_text(encoding="utf-8").splitlines())
+    assert lines <= CLI_LINES, f"{module} has {lines} lines (at most {CLI_LINES})"
+
+
+def printing_lines(source: str) -> list[int]:
+    """Where `source` calls print() or a console's .print()."""
+    return sorted(
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id == "print")
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == "print")
+        )
+    )
+
+
+@pytest.mark.parametrize("module", [m for m in CLI if m != CLI_OUTPUT])
+def test_commands_print_only_through_the_output_module(module: str) -> None:
+    """A command opens what it needs, calls one function and prints through bot.cli.output."""
+    printing = printing_lines(MODULES[module].read_text(encoding="utf-8"))
+    assert printing == [], f"{module} prints itself (lines {printing}); print through {CLI_OUTPUT}"
+    if module not in CLI_RENDERERS:
+        rich = sorted(name for name in imports(module) if top(name) == "rich")
+        assert rich == [], f"{module} renders with {rich}; that belongs in {CLI_OUTPUT}"
 
 
 def test_adapters_package_loads_no_adapter() -> None:

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot import cli, reports
+from bot.cli import reports as reports_cli
 from bot.engine import Engine
 from bot.models import Question
 from bot.store import FeedbackRecord, MemoryStore, QuestionRecord, Store, now
@@ -308,7 +309,7 @@ def point_cli_at(monkeypatch: pytest.MonkeyPatch) -> list[Store]:
     async def fake(settings: object) -> Store:
         return stores[0]
 
-    monkeypatch.setattr(cli, "_store", fake)
+    monkeypatch.setattr(reports_cli, "question_log", fake)
     monkeypatch.setenv("FACTBOT_DB_URL", "memory://tests")
     return stores
 
@@ -485,7 +486,7 @@ def test_a_missing_sqlite_file_is_one_line(
     ],
 )
 def test_sqlite_file(url: str, file: Path | None) -> None:
-    assert cli._sqlite_file(url) == file
+    assert reports_cli._sqlite_file(url) == file
 
 
 @pytest.mark.parametrize("since", ["yesterday", "7x"])

@@ -13,7 +13,8 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from typer.testing import CliRunner
 
-from bot.cli import _serve_all, _services, app
+from bot.cli import app
+from bot.cli.run import _serve_all, _services
 from bot.engine import Engine
 from bot.settings import Settings
 from tests.fakes.discord import FakeDiscord
@@ -95,7 +96,7 @@ async def test_run_logs_questions_to_the_sql_store_and_flushes_on_stop(
     fake_discord: FakeDiscord,
     tmp_path,  # type: ignore[no-untyped-def]
 ) -> None:
-    from bot.cli import _run_adapters
+    from bot.cli.run import _run_adapters
     from bot.store.sql import open_store
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'log.db'}"

@@ -14,10 +14,16 @@ from bot.models import ConfigError  # noqa: F401  (re-exported: where callers ha
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+SHIPPED = Path(__file__).resolve().parent / "factbase"
+"""Where a plain `pip install` puts the example fact base (the repository's knowledge/, intents/, seeds/)."""
+
+
 def _default_data_dir() -> Path:
-    """The working directory when it holds a fact base, else the one shipped with Factbot."""
-    here = Path.cwd()
-    return here if (here / "knowledge" / "sources.yaml").exists() else PROJECT_ROOT
+    """The working directory when it holds a fact base, else the example one (the repository's, or the package's)."""
+    for candidate in (Path.cwd(), PROJECT_ROOT, SHIPPED):
+        if (candidate / "knowledge" / "sources.yaml").exists():
+            return candidate
+    return PROJECT_ROOT
 
 
 class Settings(BaseSettings):

@@ -50,9 +50,7 @@ def test_every_platform_shows_the_note_under_the_quote(noted: Answer) -> None:
 def test_the_digest_shows_the_note_of_its_fact(engine: Engine) -> None:
     noted = [f for f in engine.base.facts.values() if f.curator_note]
     days = [date(2026, 1, d) for d in range(1, 29)]
-    digest = next(
-        (d for d in (build_digest(engine, channel="C1", day=day) for day in days) if d.fact.note), None
-    )
+    digest = next((d for d in (build_digest(engine, channel="C1", day=day) for day in days) if d.fact.note), None)
     assert noted and digest is not None, "some day's fact of the day has a curator's note"
     assert digest.fact.note in digest_text(digest)
     assert digest.fact.note[:40] in "\n".join(strings(digest_message(digest).blocks))

@@ -52,6 +52,11 @@ def load_settings(data_dir: Path | None) -> Settings:
 def load_engine(data_dir: Path | None) -> Engine:
     """Load and check the fact base, or stop with its problems, one per line (never a traceback)."""
     settings = load_settings(data_dir)
+    if not (settings.data_dir / "knowledge" / "sources.yaml").is_file():
+        output.fail(
+            f"no fact base in {settings.data_dir}: point --data-dir or FACTBOT_DATA_DIR at a folder holding "
+            "knowledge/sources.yaml, knowledge/facts/, intents/ and seeds/"
+        )
     base, problems = read_factbase(settings.data_dir.resolve())
     if problems:
         output.invalid(problems, settings.data_dir)

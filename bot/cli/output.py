@@ -89,8 +89,8 @@ def answer(found: Answer, *, as_json: bool) -> None:
     """One answer: JSON on one line, or rich text for people."""
     if as_json:
         plain(found.model_dump_json())
-    else:
-        out.print(render_answer(found))
+    else:  # piped: no wrapping, so a long URL stays on one line
+        out.print(render_answer(found), soft_wrap=not out.is_terminal)
 
 
 def unanswerable(text: str, exc: Exception, *, as_json: bool) -> None:

@@ -48,7 +48,7 @@ def run(
         return
     engine = load_engine(data_dir)
     if settings.user_salt is None:
-        log.warning("FACTBOT_USER_SALT is not set: user hashes change at every start (see the README)")
+        log.warning("FACTBOT_USER_SALT is not set: user hashes change at every start (see docs/operations.md)")
     try:
         asyncio.run(_run_adapters(engine, settings, http=http, port=port or settings.http_port))
     except KeyboardInterrupt:

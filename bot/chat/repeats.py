@@ -19,6 +19,8 @@ from bot.store import PostRecord, now
 
 log = logging.getLogger(__name__)
 
+PRUNE_EVERY = 1000
+"""Posts indexed between two sweeps of those older than the window."""
 LEARN_EVERY = 2.0
 """Seconds between looks at the store for answers other replicas posted."""
 
@@ -30,8 +32,10 @@ class Repeats:
         self.engine = engine
         self.platform = platform
         self.window = timedelta(minutes=window_minutes)
-        self._posts: defaultdict[str, deque[PostRecord]] = defaultdict(deque)
-        self._known: set[tuple[str, str, datetime]] = set()
+        self._with: defaultdict[tuple[str, str], deque[tuple[PostRecord, frozenset[str]]]] = defaultdict(deque)
+        """Each channel's posts that gave a fact, oldest first, with every fact each gave."""
+        self._known: dict[tuple[str, str, datetime], None] = {}
+        """The posts indexed, oldest first (a post learnt back from the store is not indexed twice)."""
         self._learnt = now() - self.window
         self._looked = -LEARN_EVERY
         self._learning: asyncio.Task[int] | None = None
@@ -43,12 +47,18 @@ class Repeats:
         return tuple(c.fact_id for c in answer.citations)
 
     def earlier(self, channel: str, facts: tuple[str, ...]) -> PostRecord | None:
-        """The latest answer in `channel` within the window that gave all of `facts` (it errs towards None)."""
-        if not facts:
+        """The latest answer in `channel` within the window that gave all of `facts` (it errs towards None).
+
+        Only the posts that gave the first fact are looked at, newest first: a few at most.
+        """
+        found = self._with.get((channel, facts[0])) if facts else None
+        if not found:
             return None
-        posts = self._recent(channel)
-        wanted = set(facts)
-        return max((p for p in posts if wanted <= set(p.fact_ids)), key=lambda p: p.at, default=None)
+        start = now() - self.window
+        while found and found[0][0].at < start:
+            found.popleft()
+        wanted = frozenset(facts)
+        return next((post for post, gave in reversed(found) if wanted <= gave), None)
 
     def remember(self, channel: str, facts: tuple[str, ...], link: str) -> None:
         """Keep where a channel answer was posted; the store gets it in the next batch."""
@@ -87,24 +97,28 @@ class Repeats:
         return bool(self.window) and time.monotonic() - self._looked >= LEARN_EVERY
 
     def _add(self, post: PostRecord) -> bool:
-        """Index a post unless it is already known; whether it was new."""
+        """Index a post unless it is already known or out of the window; whether it was new."""
         key = (post.channel, post.link, post.at)
         if key in self._known or post.at < now() - self.window:
             return False
-        self._known.add(key)
-        posts = self._posts[post.channel]
-        posts.append(post)
-        if len(posts) > 1 and posts[-2].at > post.at:  # learnt late: keep the channel in time order
-            self._posts[post.channel] = deque(sorted(posts, key=lambda p: p.at))
+        self._known[key] = None
+        gave = frozenset(post.fact_ids)
+        for fact in gave:
+            found = self._with[(post.channel, fact)]
+            found.append((post, gave))
+            if len(found) > 1 and found[-2][0].at > post.at:  # learnt late: keep it in time order
+                self._with[(post.channel, fact)] = deque(sorted(found, key=lambda item: item[0].at))
+        if len(self._known) % PRUNE_EVERY == 0:
+            self._prune()
         return True
 
-    def _recent(self, channel: str) -> deque[PostRecord]:
-        """The channel's posts within the window, older ones forgotten."""
-        posts = self._posts.get(channel)
-        if posts is None:
-            return deque()
+    def _prune(self) -> None:
+        """Forget every post older than the window (memory stays bounded by what the window holds)."""
         start = now() - self.window
-        while posts and posts[0].at < start:
-            old = posts.popleft()
-            self._known.discard((channel, old.link, old.at))
-        return posts
+        self._known = {key: None for key in self._known if key[2] >= start}
+        for key in list(self._with):
+            found = self._with[key]
+            while found and found[0][0].at < start:
+                found.popleft()
+            if not found:
+                del self._with[key]

@@ -60,7 +60,7 @@ class ChatService:
             self.last_asked.remember(where, question.text, self.engine.conversations.previous(question.conversation))
         answer = await self.engine.answer(question)
         self.offers.remember(question.conversation, answer.suggestions)
-        log.info("%s: answered: status=%s intent=%s", self.platform, answer.status.value, answer.intent)
+        log.debug("%s: answered: status=%s intent=%s", self.platform, answer.status.value, answer.intent)
         facts = self.repeats.followed(answer) if in_channel and where is not None else ()
         self.repeats.refresh_soon()  # the store is read in the background, never before a reply
         earlier = self.repeats.earlier(where, facts) if where is not None else None

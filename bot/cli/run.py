@@ -47,6 +47,7 @@ def run(
         chat(data_dir)
         return
     engine = load_engine(data_dir)
+    logging.getLogger("bot").setLevel(logging.INFO)  # a service says what it does: connected, stopping…
     if settings.user_salt is None:
         log.warning("FACTBOT_USER_SALT is not set: user hashes change at every start (see docs/operations.md)")
     try:

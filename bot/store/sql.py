@@ -300,6 +300,11 @@ async def _insert_post(conn: AsyncConnection, record: PostRecord) -> int:
     return 0
 
 
+def _row(record: QuestionRecord) -> dict[str, Any]:
+    """A question's column values (its fields but the id the database gives), without pydantic's serialiser."""
+    return {name: value for name, value in vars(record).items() if name != "id"}
+
+
 def _post_rows(record: PostRecord) -> list[dict[str, Any]]:
     """A post's rows: one per cited fact."""
     return [{**record.model_dump(), "fact_id": fact_id} for fact_id in dict.fromkeys(record.fact_ids)]
@@ -636,7 +641,7 @@ class SqlStore:
     async def _write_together(self, records: list[Record]) -> None:
         """Write `records` in one transaction: the questions in one INSERT, the posts in another, the votes
         one upsert each (a later vote by the same person must win)."""
-        asked = [r.model_dump(exclude={"id"}) for r in records if isinstance(r, QuestionRecord)]
+        asked = [_row(r) for r in records if isinstance(r, QuestionRecord)]
         posted = [row for r in records if isinstance(r, PostRecord) for row in _post_rows(r)]
         async with self.engine.begin() as conn:
             if asked:

@@ -37,7 +37,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack_run import EVENTS_PATH, build_app, close_app, start_http
 from bot.adapters.slack_web import check_bot_token
-from bot.engine import ANSWER_CACHE, Engine
+from bot.engine import ANSWER_CACHE, Engine, settle
 from bot.knowledge import read_factbase
 from bot.settings import PROJECT_ROOT, Settings
 from bot.store.sql import store_from_settings
@@ -261,6 +261,7 @@ async def measure(args: argparse.Namespace) -> tuple[dict[str, list[dict[str, An
         if args.no_memory_too:
             plain = load_engine(old, answer_memory=False)
             targets.append(await serve("Factbot, no database, no repeats, no answer memory", build_app(plain, old)))
+        settle()  # as `factbot run` does once its engine is loaded
         results: dict[str, list[dict[str, Any]]] = {t.label: [] for t in targets}
         if args.warmup:
             for target in targets:

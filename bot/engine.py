@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import secrets
 from dataclasses import replace
@@ -126,7 +127,7 @@ class Engine:
             if len(self._answers) >= self._answer_memory:
                 self._answers.pop(next(iter(self._answers)))  # the oldest entry
             self._answers[text] = cached
-        return cached.model_copy()
+        return cached
 
     def reading(self, text: str, previous: Turn | None) -> tuple[Ranking, bool]:
         """The ranking to decide on: of `text` alone, or with `previous` when it is a follow-up (and whether it is).
@@ -317,3 +318,11 @@ class Engine:
     def _featured(self) -> list[Suggestion]:
         """Headline questions: the intents whose facts come first in their source's body."""
         return [Suggestion(intent=i.id, question=i.question) for i in self._reading_order[:FEATURED]]
+
+
+def settle() -> None:
+    """Tell the garbage collector that everything loaded so far (the fact base, the matcher's indexes and
+    vectors: over 100,000 objects) lives as long as the process. A long-running bot then never pays for
+    walking them in a full collection: about 40 ms each time, stalling every request in flight."""
+    gc.collect()
+    gc.freeze()

@@ -118,7 +118,12 @@ def text_safe(text: str) -> str:
 
 
 class Answer(BaseModel):
-    """The bot's reply to one question: the project's public contract (`factbot ask --json`)."""
+    """The bot's reply to one question: the project's public contract (`factbot ask --json`).
+
+    Frozen: an answer to a question asked again is the same object, shared.
+    """
+
+    model_config = ConfigDict(frozen=True)
 
     question: str
     status: Status

@@ -15,7 +15,7 @@ import typer
 from bot.cli import output
 from bot.cli.ask import chat
 from bot.cli.common import DataDir, load_engine, load_settings
-from bot.engine import Engine
+from bot.engine import Engine, settle
 from bot.settings import ConfigError, Settings
 
 if TYPE_CHECKING:
@@ -47,7 +47,9 @@ def run(
         chat(data_dir)
         return
     engine = load_engine(data_dir)
-    logging.getLogger("bot").setLevel(logging.INFO)  # a service says what it does: connected, stopping…
+    settle()
+    for talks in ("bot.adapters", "bot.cli"):  # a service says what it does: connected, stopped…
+        logging.getLogger(talks).setLevel(logging.INFO)
     if settings.user_salt is None:
         log.warning("FACTBOT_USER_SALT is not set: user hashes change at every start (see docs/operations.md)")
     try:

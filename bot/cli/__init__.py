@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Annotated
 
 import typer
 
@@ -21,6 +22,28 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(shown: bool) -> None:
+    """`--version`: print the installed Factbot's version and stop."""
+    if shown:
+        from importlib.metadata import version
+
+        output.plain(f"factbot {version('factbot')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", metavar="", help="Print Factbot's version and exit.", callback=_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Factbot answers questions from a curated fact base, quoting its source verbatim."""
+
 
 # The order here is the order of `factbot --help`.
 app.command()(ask.ask)

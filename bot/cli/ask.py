@@ -10,10 +10,16 @@ from typing import Annotated, TextIO
 
 import typer
 
+from bot.adapters.console import CONVERSATION as TERMINAL
 from bot.adapters.console import ConsoleAdapter
 from bot.cli import output
-from bot.cli.common import DataDir, load_engine, load_settings
+from bot.cli.common import DataDir, load_engine, load_settings, logging_to, run_or_exit
 from bot.engine import Engine
+from bot.models import Question
+from bot.settings import Settings
+
+TERMINAL_USER = "you"
+"""Who asks at the terminal (the log keeps only a salted hash of it)."""
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +32,28 @@ def ask(
         ),
     ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print the answer as JSON (JSON Lines when reading standard input).")
+        bool,
+        typer.Option("--json", metavar="", help="Print the answer as JSON (JSON Lines when reading standard input)."),
     ] = False,
     why: Annotated[
-        bool, typer.Option("--why", help="Explain the decision: the matched example, scores, runner-up, thresholds.")
+        bool,
+        typer.Option(
+            "--why", metavar="", help="Explain the decision: the matched example, scores, runner-up, thresholds."
+        ),
+    ] = False,
+    log_it: Annotated[
+        bool,
+        typer.Option(
+            "--log", metavar="", help="Keep the questions in the question log (FACTBOT_DB_URL), as chat does."
+        ),
     ] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Answer one question (or each line of standard input) and exit."""
     engine = load_engine(data_dir)
+    if log_it and not why:
+        run_or_exit(_ask_logged(engine, load_settings(data_dir), question, as_json=as_json))
+        return
     if question and why:
         from bot.explain import explain
 
@@ -48,6 +67,16 @@ def ask(
             _answer(engine, line.rstrip("\r\n"), as_json=as_json)
 
 
+async def _ask_logged(engine: Engine, settings: Settings, question: list[str] | None, *, as_json: bool) -> None:
+    """Answer the question (or each line of standard input), keeping each in the question log."""
+    async with logging_to(engine, settings):
+        lines = [" ".join(question)] if question else [line.rstrip("\r\n") for line in _stdin()]
+        for text in lines:
+            if text.strip() or as_json:
+                asked = Question(text=text, who=TERMINAL_USER, where=TERMINAL, platform="console")
+                output.answer(await engine.answer(asked), as_json=as_json)
+
+
 def _answer(engine: Engine, text: str, *, as_json: bool) -> None:
     """Answer `text` and print it; one failing line is reported and the rest go on."""
     try:
@@ -59,13 +88,31 @@ def _answer(engine: Engine, text: str, *, as_json: bool) -> None:
     output.answer(answer, as_json=as_json)
 
 
-def chat(data_dir: DataDir = None) -> None:
+def chat(
+    log_it: Annotated[
+        bool,
+        typer.Option(
+            "--log", metavar="", help="Keep the questions in the question log (FACTBOT_DB_URL), for the reports."
+        ),
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
     """Chat in the terminal; with questions piped in, answer each and exit."""
-    adapter = ConsoleAdapter(load_engine(data_dir), console=output.out, settings=load_settings(data_dir))
+    settings = load_settings(data_dir)
+    adapter = ConsoleAdapter(load_engine(data_dir), console=output.out, settings=settings)
     try:
-        asyncio.run(adapter.run(_stdin()))
+        if log_it:
+            run_or_exit(_chat_logged(adapter, settings))
+        else:
+            asyncio.run(adapter.run(_stdin()))
     except KeyboardInterrupt:
         output.blank()
+
+
+async def _chat_logged(adapter: ConsoleAdapter, settings: Settings) -> None:
+    """The terminal chat, with every question kept in the question log."""
+    async with logging_to(adapter.service.engine, settings):
+        await adapter.run(_stdin())
 
 
 def _stdin() -> TextIO:

@@ -4,7 +4,8 @@ command runs, failing in one line."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import contextlib
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -77,6 +78,19 @@ async def question_log(settings: Settings) -> Store:
     from bot.store.sql import open_log
 
     return await open_log(settings.db_url)
+
+
+@contextlib.asynccontextmanager
+async def logging_to(engine: Engine, settings: Settings) -> AsyncIterator[None]:
+    """Keep the engine's questions in the question log FACTBOT_DB_URL names for the time of the block."""
+    from bot.store.sql import store_from_settings
+
+    engine.store = await store_from_settings(settings)
+    try:
+        yield
+    finally:
+        await engine.drain()
+        await engine.store.close()
 
 
 def run_or_exit(work: Coroutine[Any, Any, T]) -> T:

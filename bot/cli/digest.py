@@ -19,7 +19,7 @@ Channel = Annotated[
     str, typer.Option("--channel", help="The channel, as PLATFORM:ID, whose questions and fact order to use.")
 ]
 Day = Annotated[str | None, typer.Option("--date", help="The day, YYYY-MM-DD (default: today).", show_default=False)]
-Curators = Annotated[bool, typer.Option("--curators", help="Include the questions not answered yet.")]
+Curators = Annotated[bool, typer.Option("--curators", metavar="", help="Include the questions not answered yet.")]
 
 
 @digest_app.command("preview")

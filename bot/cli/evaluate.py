@@ -28,7 +28,9 @@ def eval_command(
             help="Labelled questions (YAML: q, expect); default: the project's own set.", show_default=False
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report (or calibration) as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print the report (or calibration) as JSON.")
+    ] = False,
     fail_under: Annotated[
         float | None,
         typer.Option("--fail-under", min=0.0, max=1.0, help="Exit 1 when accuracy or abstention is below this."),
@@ -37,10 +39,16 @@ def eval_command(
         Path | None, typer.Option("--plot", help="Write confidence.png and coverage.png into this folder.")
     ] = None,
     calibrate: Annotated[
-        bool, typer.Option("--calibrate", help="Propose thresholds by 5-fold cross-validation, with the trade-off.")
+        bool,
+        typer.Option(
+            "--calibrate", metavar="", help="Propose thresholds by 5-fold cross-validation, with the trade-off."
+        ),
     ] = False,
     write: Annotated[
-        bool, typer.Option("--write", help="With --calibrate, write the proposal into .env in the working folder.")
+        bool,
+        typer.Option(
+            "--write", metavar="", help="With --calibrate, write the proposal into .env in the working folder."
+        ),
     ] = False,
     data_dir: DataDir = None,
 ) -> None:

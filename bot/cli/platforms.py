@@ -43,7 +43,8 @@ def discord_invite() -> None:
 @discord_app.command("sync")
 def discord_sync(
     globally: Annotated[
-        bool, typer.Option("--global", help="Sync the slash commands to every server (takes up to an hour).")
+        bool,
+        typer.Option("--global", metavar="", help="Sync the slash commands to every server (takes up to an hour)."),
     ] = False,
     data_dir: DataDir = None,
 ) -> None:

@@ -90,7 +90,8 @@ def _plot(rows: list[reports.UsageRow], path: Path, since: datetime | None, *, o
 def suggest(
     since: Since = "7d",
     apply: Annotated[
-        bool, typer.Option("--apply", help="Write the proposals into intents/*.yaml and validate the fact base.")
+        bool,
+        typer.Option("--apply", metavar="", help="Write the proposals into intents/*.yaml and validate the fact base."),
     ] = False,
     only: Annotated[
         list[int] | None,

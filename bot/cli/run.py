@@ -32,7 +32,10 @@ SHUTDOWN_WRITES = 4.0
 
 def run(
     http: Annotated[
-        bool, typer.Option("--http", help="Serve Slack over HTTP (needs SLACK_SIGNING_SECRET) instead of Socket Mode.")
+        bool,
+        typer.Option(
+            "--http", metavar="", help="Serve Slack over HTTP (needs SLACK_SIGNING_SECRET) instead of Socket Mode."
+        ),
     ] = False,
     port: Annotated[
         int | None,
@@ -44,7 +47,10 @@ def run(
     settings = load_settings(data_dir)
     _warn_about_half_configured(settings)
     if not settings.has_chat_tokens:
-        chat(data_dir)
+        if http:
+            output.fail("--http serves Slack: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET first.", 2)
+        output.error("no Slack or Discord tokens are set: chatting in the terminal instead.", highlight=False)
+        chat(data_dir=data_dir)
         return
     engine = load_engine(data_dir)
     settle()

@@ -1,0 +1,61 @@
+"""A new user's first hour, through the console script: --version, a question log filled from the terminal,
+and start-up mistakes told in one line."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import factbot
+
+WINNER = "Who won the ITU election?"
+
+
+def test_version() -> None:
+    ran = factbot(["--version"], Path.cwd())
+    assert (ran.code, ran.out.strip()) == (0, f"factbot {version('factbot')}")
+
+
+@pytest.mark.parametrize("command", [["chat", "--log"], ["ask", "--log"], ["ask", "--log", "--json"]])
+def test_the_question_log_fills_from_the_terminal(tmp_path: Path, command: list[str]) -> None:
+    env = {"FACTBOT_DB_URL": f"sqlite+aiosqlite:///{tmp_path / 'log.db'}"}
+    asked = factbot(
+        command,
+        tmp_path,
+        stdin=f"{WINNER}\nWhen was the ITU election held?\nwhat is the capital of France\n".encode(),
+        env=env,
+    )
+    assert asked.code == 0, asked.err
+    assert "Bogdan-Martin" in asked.out
+    report = factbot(["report", "usage", "--since", "all", "--format", "json"], tmp_path, env=env)
+    rows = json.loads(report.out)
+    assert sum(r["questions"] for r in rows if r["kind"] == "day") == 3
+    assert {r["key"] for r in rows if r["kind"] == "intent"} >= {"election-winner", "election-date"}
+
+
+def test_without_log_nothing_is_kept(tmp_path: Path) -> None:
+    env = {"FACTBOT_DB_URL": f"sqlite+aiosqlite:///{tmp_path / 'log.db'}"}
+    assert factbot(["ask", WINNER], tmp_path, env=env).code == 0
+    assert not (tmp_path / "log.db").exists()
+
+
+def test_http_mode_without_tokens_is_one_line_not_a_chat(tmp_path: Path) -> None:
+    ran = factbot(["run", "--http"], tmp_path, stdin=f"{WINNER}\n".encode())
+    assert ran.code == 2 and "Bogdan-Martin" not in ran.out
+    assert ran.err.strip() == "factbot: --http serves Slack: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET first."
+
+
+def test_run_without_tokens_says_it_chats_in_the_terminal(tmp_path: Path) -> None:
+    ran = factbot(["run"], tmp_path, stdin=f"{WINNER}\n".encode())
+    assert ran.code == 0 and "Bogdan-Martin" in ran.out
+    assert "no Slack or Discord tokens are set: chatting in the terminal instead" in ran.err
+
+
+@pytest.mark.parametrize("command", [["ask"], ["chat"], ["eval"], ["run"], ["suggest"], ["discord", "sync"]])
+def test_flags_take_no_value_in_the_help(command: list[str]) -> None:
+    shown = factbot([*command, "--help"], Path.cwd()).out
+    flags = [line for line in shown.splitlines() if "--" in line and "--help" not in line]
+    assert flags and not any("<bool>" in line for line in flags)

@@ -59,3 +59,29 @@ def test_flags_take_no_value_in_the_help(command: list[str]) -> None:
     shown = factbot([*command, "--help"], Path.cwd()).out
     flags = [line for line in shown.splitlines() if "--" in line and "--help" not in line]
     assert flags and not any("<bool>" in line for line in flags)
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (
+            ["slack", "manifest", "--request-url", "http://example.org/slack/events"],
+            "--request-url must be an https://",
+        ),
+        (
+            ["digest", "preview", "--channel", "C123"],
+            "--channel takes slack:CHANNEL_ID, discord:CHANNEL_ID or terminal",
+        ),
+        (["digest", "preview", "--date", "tomorrow"], "'tomorrow' is not a date like 2026-05-01"),
+    ],
+)
+def test_a_mistyped_option_is_a_usage_error_in_one_line(tmp_path: Path, args: list[str], said: str) -> None:
+    ran = factbot(args, tmp_path)
+    assert ran.code == 2 and said in " ".join(ran.err.split())
+
+
+def test_the_discord_invite_needs_no_token_with_a_client_id(tmp_path: Path) -> None:
+    ran = factbot(["discord", "invite", "--client-id", "123456789012345678"], tmp_path)
+    assert ran.code == 0 and "client_id=123456789012345678" in ran.out
+    without = factbot(["discord", "invite"], tmp_path)
+    assert without.code == 1 and "--client-id" in without.err

@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import sys
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 from rich.console import Console, Group, RenderableType
 from rich.markup import escape
@@ -160,17 +162,40 @@ class ConsoleAdapter:
 
 
 async def _read_line(stream: TextIO, interactive: bool) -> str | None:
-    """The next line of input, or None at its end; the prompt shows only on a terminal."""
+    """The next line of input, or None at its end; the prompt shows only on a terminal.
+
+    At a terminal the prompt is read in the main thread, so Ctrl-C ends the chat at once (a worker thread
+    would hold the exit until Enter); Ctrl-D ends the line too, so the shell's prompt starts on its own.
+    """
     if interactive:
+        await asyncio.sleep(0)  # let queued work (the question log's batch) run before waiting for a person
         try:
-            return await asyncio.to_thread(input, "you › ")
+            return input("you › ")
         except EOFError:
+            print()
             return None
     line = await asyncio.to_thread(stream.readline)
     return line if line else None
 
 
+HISTORY = Path.home() / ".factbot_history"
+"""Where the terminal chat keeps what was typed, so arrow-up works in the next session too."""
+
+
 def _enable_history() -> None:
-    """Arrow-key history and line editing for the interactive prompt, where readline exists."""
-    with contextlib.suppress(ImportError):  # no readline on Windows
-        import readline  # noqa: F401  (importing it is what enables history for input())
+    """Arrow-key history and line editing for the interactive prompt, kept across sessions, where readline
+    exists (not on Windows); a history file that cannot be read or written is ignored."""
+    try:
+        import readline
+    except ImportError:
+        return
+    with contextlib.suppress(OSError):
+        readline.read_history_file(HISTORY)
+    readline.set_history_length(1000)
+    atexit.register(_save_history, readline)
+
+
+def _save_history(readline: Any) -> None:
+    """Write the chat's history back (best effort)."""
+    with contextlib.suppress(OSError):
+        readline.write_history_file(HISTORY)

@@ -62,6 +62,8 @@ def ask(
     if question:
         _answer(engine, " ".join(question), as_json=as_json)
         return
+    if sys.stdin.isatty():  # nothing piped in: say what is expected rather than wait in silence
+        output.error('reading questions from the terminal, one a line; Ctrl-D ends (or: factbot ask "who won?")')
     for line in _stdin():
         if line.strip() or as_json:
             _answer(engine, line.rstrip("\r\n"), as_json=as_json)

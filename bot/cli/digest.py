@@ -27,21 +27,23 @@ def digest_preview(
     channel: Channel = "terminal", day: Day = None, curators: Curators = False, data_dir: DataDir = None
 ) -> None:
     """Show a channel's digest for a day, built from the fact base and the question log, as plain text."""
+    platform, _, where = ("console:terminal" if channel == "terminal" else channel).partition(":")
+    if platform not in {"slack", "discord", "console"} or not where:
+        output.fail(f"--channel takes slack:CHANNEL_ID, discord:CHANNEL_ID or terminal, not {channel!r}", 2)
+    when = _day(day)
     settings, engine = load_settings(data_dir), load_engine(data_dir)
-    platform, _, where = channel.rpartition(":")
-    output.plain(run_or_exit(_preview(engine, settings, platform or "console", where, day=day, curators=curators)))
+    output.plain(run_or_exit(_preview(engine, settings, platform, where, day=when, curators=curators)))
 
 
 async def _preview(
-    engine: Engine, settings: Settings, platform: str, channel: str, *, day: str | None, curators: bool
+    engine: Engine, settings: Settings, platform: str, channel: str, *, day: date, curators: bool
 ) -> str:
     """The digest as plain text, built on the question log, which is closed again."""
     from bot.digest import collect_digest, digest_text
 
     engine.store = await question_log(settings)
     try:
-        # --date is read here, after the log opens, as it always was: a bad one is a one-line error (exit 1)
-        digest = await collect_digest(engine, channel=channel, platform=platform, day=_day(day), curators=curators)
+        digest = await collect_digest(engine, channel=channel, platform=platform, day=day, curators=curators)
     finally:
         await engine.store.close()
     return digest_text(digest)

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from bot.adapters.console import ConsoleAdapter
+from bot.chat.replies import NoTopic
 from bot.cli import output
 from bot.cli.common import DataDir, load_engine, load_settings
 from bot.knowledge import read_factbase
@@ -27,7 +28,10 @@ def facts(
 ) -> None:
     """List the topics, or the facts of one topic."""
     adapter = ConsoleAdapter(load_engine(data_dir), console=output.out)
-    output.reply(adapter.service.facts(topic or ""))
+    reply = adapter.service.facts(topic or "")
+    output.reply(reply)
+    if isinstance(reply.body, NoTopic):  # a script asking for a topic that is not there should know
+        raise typer.Exit(1)
 
 
 def sources(data_dir: DataDir = None) -> None:

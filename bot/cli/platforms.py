@@ -25,18 +25,29 @@ def slack_manifest(
     """Print the Slack app manifest (scopes, events, the slash commands as named in settings)."""
     from bot.adapters import slack_manifest
 
+    if request_url is not None and not request_url.startswith("https://"):
+        output.fail(f"--request-url must be an https:// URL (Slack calls only HTTPS), not {request_url!r}", 2)
     output.plain(slack_manifest.manifest_yaml(load_settings(None), request_url=request_url), end="")
 
 
 @discord_app.command("invite")
-def discord_invite() -> None:
+def discord_invite(
+    client_id: Annotated[
+        int | None,
+        typer.Option(
+            "--client-id",
+            min=1,
+            help="The application's id (Developer Portal → General Information); default: read from DISCORD_TOKEN.",
+        ),
+    ] = None,
+) -> None:
     """Print the OAuth2 URL that adds the bot to a server, with exactly the permissions it needs."""
     from bot.adapters import discord_run
 
     try:
-        application_id = discord_run.application_id_from_token(load_settings(None))
+        application_id = client_id or discord_run.application_id_from_token(load_settings(None))
     except ConfigError as exc:
-        output.fail(str(exc))
+        output.fail(f"{exc} (or give the application's id: factbot discord invite --client-id ID)")
     output.plain(discord_run.invite_url(application_id))
 
 

@@ -85,3 +85,17 @@ def test_the_discord_invite_needs_no_token_with_a_client_id(tmp_path: Path) -> N
     assert ran.code == 0 and "client_id=123456789012345678" in ran.out
     without = factbot(["discord", "invite"], tmp_path)
     assert without.code == 1 and "--client-id" in without.err
+
+
+def test_a_demo_week_fills_a_new_log_for_the_reports(tmp_path: Path) -> None:
+    made = factbot(["demo", "--db", "week.db"], tmp_path)
+    assert made.code == 0 and "Wrote a week of" in made.out
+    env = {"FACTBOT_DB_URL": f"sqlite+aiosqlite:///{tmp_path / 'week.db'}"}
+    usage = json.loads(factbot(["report", "usage", "--since", "all", "--format", "json"], tmp_path, env=env).out)
+    days = [r for r in usage if r["kind"] == "day" and r["questions"]]
+    assert len(days) >= 5 and sum(r["questions"] for r in days) > 100
+    assert all(0 < r["answered"] < r["questions"] for r in days if r["questions"] > 20)
+    feedback = json.loads(factbot(["report", "feedback", "--since", "all", "--format", "json"], tmp_path, env=env).out)
+    assert feedback, "some answers got votes"
+    again = factbot(["demo", "--db", "week.db"], tmp_path)
+    assert again.code == 2 and "already exists" in again.err

@@ -138,6 +138,37 @@ def _answered_now(engine: Engine, chosen: list[Proposal]) -> list[tuple[Proposal
     return [(proposal, engine.respond(proposal.phrasing)) for proposal in chosen]
 
 
+def demo(
+    db: Annotated[Path, typer.Option("--db", help="The SQLite file to fill (it must not exist yet).")] = Path(
+        "factbot-demo.db"
+    ),
+    data_dir: DataDir = None,
+) -> None:
+    """Fill a new SQLite question log with a realistic week of questions and votes, to try the reports."""
+    if db.exists():
+        output.fail(f"{db} already exists: remove it, or name another file with --db", 2)
+    engine = load_engine(data_dir)
+    questions, votes = run_or_exit(_fill(engine, db))
+    url = f"sqlite+aiosqlite:///{db}"
+    output.plain(f"Wrote a week of {questions} questions and {votes} votes to {db}. Try:")
+    output.plain(f"  FACTBOT_DB_URL={url} factbot report usage --plot usage.png")
+    output.plain(f"  FACTBOT_DB_URL={url} factbot report unanswered")
+
+
+async def _fill(engine: Engine, db: Path) -> tuple[int, int]:
+    """Write a demo week into a new log at `db`; how many questions and votes."""
+    from bot.demo import demo_week
+    from bot.store.sql import open_store
+
+    week = demo_week(engine)
+    store = await open_store(f"sqlite+aiosqlite:///{db.resolve()}")
+    try:
+        await store.write_many([*week.questions, *week.votes])
+    finally:
+        await store.close()
+    return len(week.questions), len(week.votes)
+
+
 def purge(data_dir: DataDir = None) -> None:
     """Delete questions, votes and posts older than FACTBOT_RETENTION_DAYS (factbot run does it at start)."""
     settings = load_settings(data_dir)

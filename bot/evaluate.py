@@ -507,18 +507,35 @@ def plot(engine: Engine, ranked: Sequence[Ranked], folder: Path) -> list[Path]:
 
 
 def _histogram(engine: Engine, ranked: Sequence[Ranked], path: Path) -> Path:
-    """Best-candidate scores of questions whose best candidate is right, and of the rest, with the thresholds."""
+    """The confidence the thresholds apply to, for questions whose best candidate is right and for the rest.
+
+    The legend counts as the report's table does: of the questions whose best candidate is right, how many
+    were answered (the table's in-scope "right"), the rest being asked back or declined.
+    """
     import matplotlib.pyplot as plt
 
-    right = [r.ranking.best.score for r in ranked if r.ranking.best is not None and r.top_right]
-    wrong = [r.ranking.best.score if r.ranking.best else 0.0 for r in ranked if not r.top_right]
+    right = [r for r in ranked if r.ranking.best is not None and r.top_right]
+    wrong = [r for r in ranked if not r.top_right]
+    answered = sum(status_of(engine, r.ranking) is Status.answered for r in right)
     figure, axes = plt.subplots(figsize=(8, 4.5), dpi=110, layout="constrained")
     bins = [i / 40 for i in range(41)]
-    axes.hist(right, bins=bins, alpha=0.7, color="#31a354", label=f"best candidate right ({len(right)})")
-    axes.hist(wrong, bins=bins, alpha=0.7, color="#de2d26", label=f"wrong, or must not answer ({len(wrong)})")
+    axes.hist(
+        [r.ranking.confidence for r in right],
+        bins=bins,
+        alpha=0.7,
+        color="#31a354",
+        label=f"best candidate right: {len(right)}, of which {answered} answered",
+    )
+    axes.hist(
+        [r.ranking.confidence for r in wrong],
+        bins=bins,
+        alpha=0.7,
+        color="#de2d26",
+        label=f"best candidate wrong, or must not answer: {len(wrong)}",
+    )
     for name, value, style in (("answer", engine.thresholds.answer, "-"), ("clarify", engine.thresholds.clarify, ":")):
         axes.axvline(value, color="black", linestyle=style, label=f"{name} threshold {value:g}")
-    axes.set_xlabel("confidence (best candidate's score)")
+    axes.set_xlabel("confidence (what the thresholds apply to)")
     axes.set_ylabel("questions")
     axes.set_title("Confidence of the best candidate, right vs wrong")
     axes.legend(frameon=False)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import shutil
 import socket
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import discord
 import pytest
+import pytest_asyncio
+import yarl
+from discord.gateway import DiscordWebSocket
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -14,6 +19,8 @@ from bot.adapters.console import ConsoleAdapter
 from bot.engine import Engine
 from bot.knowledge import FactBase, load_factbase
 from bot.settings import PROJECT_ROOT
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.slack import FakeSlack
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 
@@ -78,3 +85,27 @@ def unused_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+DISCORD_TOKEN = "MTIzNDU2Nzg5MDEy.fake.token-for-tests"
+
+
+@pytest_asyncio.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    """The fake Slack on loopback (Web API, response_url sink, Socket Mode)."""
+    server = await FakeSlack().start()
+    yield server
+    await server.close()
+
+
+@pytest_asyncio.fixture
+async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    """The fake Discord on loopback, with discord.py's REST base and gateway pointed at it; after the test, no
+    message it was sent could have pinged anyone."""
+    server = FakeDiscord(token=DISCORD_TOKEN)
+    await server.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", server.api_url)
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
+    yield server
+    await server.close()
+    assert all(r.data.get("allowed_mentions") == {"parse": []} for r in server.sent()), "a message could ping someone"

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -18,13 +16,6 @@ from bot.engine import Engine
 from bot.scheduler import DigestScheduler, Outcome
 from bot.store.sql import open_store
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
-
-
-@pytest_asyncio.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    server = await FakeSlack().start()
-    yield server
-    await server.close()
 
 
 def test_preview_shows_a_fact_of_the_day_with_its_quote_and_a_question(runner: CliRunner) -> None:

@@ -4,42 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 
-import discord
-import pytest
-import pytest_asyncio
-import yarl
-from discord.gateway import DiscordWebSocket
 from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.cli.run import _serve_all, _services
 from bot.engine import Engine
 from bot.settings import Settings
+from tests.conftest import DISCORD_TOKEN
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack
-
-DISCORD_TOKEN = "MTIzNDU2Nzg5MDEy.fake.token-for-tests"
-
-
-@pytest_asyncio.fixture
-async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    """FakeDiscord, with discord.py's REST base and gateway pointed at it."""
-    server = FakeDiscord(token=DISCORD_TOKEN)
-    await server.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", server.api_url)
-    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
-    yield server
-    await server.close()
-
-
-@pytest_asyncio.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    """FakeSlack on loopback."""
-    server = await FakeSlack().start()
-    yield server
-    await server.close()
 
 
 async def test_slack_and_discord_run_side_by_side_in_one_loop(

@@ -12,11 +12,9 @@ import signal
 import socket
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from aiohttp import ClientSession
 
 from bot.store.sql import open_store
@@ -28,11 +26,10 @@ QUESTION = "who won the ITU election?"
 STOP_WITHIN = 10.0
 
 
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    server = await FakeSlack().start()
-    yield server
-    await server.close()
+@pytest.fixture
+def fake(fake_slack: FakeSlack) -> FakeSlack:
+    """The fake Slack (tests/conftest.py)."""
+    return fake_slack
 
 
 def free_port() -> int:

@@ -146,11 +146,10 @@ async def serving(engine: Engine, fake: FakeSlack, settings: Settings) -> AsyncI
         await close_app(app)
 
 
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.close()
+@pytest.fixture
+def fake(fake_slack: FakeSlack) -> FakeSlack:
+    """The fake Slack (tests/conftest.py), by the adapter tests' name for it."""
+    return fake_slack
 
 
 @pytest_asyncio.fixture

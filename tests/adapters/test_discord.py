@@ -15,8 +15,6 @@ import aiohttp
 import discord
 import pytest
 import pytest_asyncio
-import yarl
-from discord.gateway import DiscordWebSocket
 
 from bot.adapters import discord_run, discord_send
 from bot.adapters.discord_bot import WHO_MAY_MANAGE
@@ -43,16 +41,10 @@ def settings(**env: Any) -> Settings:
     return Settings.model_validate({**defaults, **env})
 
 
-@pytest_asyncio.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    """FakeDiscord, with discord.py's REST base and gateway pointed at it."""
-    server = FakeDiscord(token=TOKEN)
-    await server.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", server.api_url)
-    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
-    yield server
-    await server.close()
-    assert all(r.data.get("allowed_mentions") == NONE for r in server.sent()), "a message could ping someone"
+@pytest.fixture
+def fake(fake_discord: FakeDiscord) -> FakeDiscord:
+    """The fake Discord (tests/conftest.py), by this module's name for it."""
+    return fake_discord
 
 
 @pytest_asyncio.fixture

@@ -129,3 +129,20 @@ async def test_the_scheduler_and_the_cli_share_one_delivery(
     finally:
         await store.close()
     assert len(fake_slack.posts()) == 1
+
+
+def test_a_send_to_discord_out_of_reach_names_discord_not_the_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unused_port: int
+) -> None:
+    import discord
+
+    nowhere = f"http://127.0.0.1:{unused_port}/api/v10"
+    monkeypatch.setattr(discord.http.Route, "BASE", nowhere)
+    env = {
+        "DISCORD_TOKEN": "MTIzNDU2Nzg5MDEy.fake.token-for-tests",
+        "FACTBOT_DB_URL": f"sqlite+aiosqlite:///{tmp_path / 'log.db'}",
+    }
+    result = CliRunner().invoke(app, ["digest", "send", "--to", "discord:300", "--date", "2026-12-01"], env=env)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    [line] = result.output.strip().splitlines()
+    assert line.startswith(f"factbot: cannot reach Discord at {nowhere} (") and "rejected" not in line

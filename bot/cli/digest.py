@@ -11,7 +11,7 @@ from bot.cli import output
 from bot.cli.common import DataDir, load_engine, load_settings, question_log, run_or_exit
 from bot.digest import Digest, Subscription
 from bot.engine import Engine
-from bot.settings import ConfigError, Settings
+from bot.settings import Settings
 
 digest_app = typer.Typer(help="The daily digest: preview it, or post it once (for cron jobs).", no_args_is_help=True)
 
@@ -111,10 +111,7 @@ async def _post_digest(engine: Engine, settings: Settings, subscription: Subscri
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
     client = discord_run.build_client(engine, settings)
     async with client:
-        try:
-            await client.login(token)
-        except Exception as exc:  # discord.LoginFailure, said without the token
-            raise ConfigError("DISCORD_TOKEN was rejected by Discord") from exc
+        await discord_run.login(client, token)  # a rejected token, or Discord out of reach, in one line
         await discord_run.digest_poster(client).post_digest(subscription, digest)
 
 

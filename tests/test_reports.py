@@ -7,7 +7,8 @@ import csv
 import io
 import json
 import random
-from collections.abc import Sequence
+import subprocess
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -666,3 +667,24 @@ def test_a_vote_from_chat_is_tied_to_the_question_its_answer_replied_to() -> Non
     ]
     [row, _fact_row] = feedback_rows(votes, asked)
     assert (row.kind, row.down, row.down_questions) == ("intent", 2, ["who won?", "who got it"])
+
+
+@pytest.fixture
+def unwritable_folder(sqlite_log: Path) -> Iterator[Path]:
+    """The log's folder made unchangeable (`chattr +i`: root included), as another user's folder is to Factbot."""
+    folder = sqlite_log.parent
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_a_log_in_a_folder_factbot_cannot_write_is_still_read(
+    runner: CliRunner, sqlite_log: Path, unwritable_folder: Path
+) -> None:
+    """A WAL database's readers make a -shm file beside it; where they cannot, the file is read as it is."""
+    code, shown, said = run(runner, ["report", "usage", "--since", "all", "--format", "json"])
+    assert code == 0, said
+    assert sum(r["questions"] for r in json.loads(shown) if r["kind"] == "day") == sum(t for _, _, t in ASKED)

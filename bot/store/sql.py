@@ -106,11 +106,11 @@ FAILURES = (SQLAlchemyError, OSError)
 # -- engines --------------------------------------------------------------------------------------
 
 
-def create_engine(url: URL, *, timeout: float, read_only: bool = False) -> AsyncEngine:
+def create_engine(url: URL, *, timeout: float, read_only: bool = False, immutable: bool = False) -> AsyncEngine:
     """An engine for `url`; `timeout` seconds bound connecting and waiting for locks. A read-only engine never
     creates, changes or migrates anything (SQLite opens the file with `mode=ro`; PostgreSQL reads only)."""
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, timeout=timeout, read_only=read_only)
+        return _sqlite_engine(url, timeout=timeout, read_only=read_only, immutable=immutable)
     settings = {"lock_timeout": str(int(timeout * 1000))} | (
         {"default_transaction_read_only": "on"} if read_only else {}
     )
@@ -119,12 +119,13 @@ def create_engine(url: URL, *, timeout: float, read_only: bool = False) -> Async
     )
 
 
-def _sqlite_engine(url: URL, *, timeout: float, read_only: bool = False) -> AsyncEngine:
+def _sqlite_engine(url: URL, *, timeout: float, read_only: bool = False, immutable: bool = False) -> AsyncEngine:
     """SQLite in WAL mode, so readers never wait for the writer, with a busy timeout and foreign keys."""
     memory = url.database in (None, "", ":memory:")
     extra: dict[str, Any] = {"poolclass": StaticPool} if memory else {}
     if read_only and not memory:
-        url = url.set(database=f"file:{Path(str(url.database)).resolve()}?mode=ro", query={"uri": "true"})
+        flags = "mode=ro&immutable=1" if immutable else "mode=ro"
+        url = url.set(database=f"file:{Path(str(url.database)).resolve()}?{flags}", query={"uri": "true"})
     engine = create_async_engine(url, connect_args={"timeout": timeout}, **extra)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas(int(timeout * 1000), read_only=read_only))
     return engine
@@ -189,6 +190,30 @@ async def open_store(url: str, *, buffer_limit: int = 10_000, timeout: float = 5
     return SqlStore(engine, buffer_limit=buffer_limit)
 
 
+async def _reading(target: URL, *, timeout: float) -> tuple[AsyncEngine, int]:
+    """A read-only engine on `target` and the schema version it found.
+
+    A SQLite file in WAL mode whose folder Factbot may not write to (another user's, say) cannot get the
+    shared-memory file readers need: it is then read as an unchanging file, which a one-off report may do.
+    """
+    try:
+        return await _version_read(create_engine(target, timeout=timeout, read_only=True))
+    except FAILURES:
+        if target.get_backend_name() != "sqlite":
+            raise
+    return await _version_read(create_engine(target, timeout=timeout, read_only=True, immutable=True))
+
+
+async def _version_read(engine: AsyncEngine) -> tuple[AsyncEngine, int]:
+    """`engine` and the schema version it reads; the engine is disposed of when it cannot read."""
+    try:
+        async with engine.connect() as conn:
+            return engine, await conn.run_sync(schema.current_version)
+    except FAILURES:
+        await engine.dispose()
+        raise
+
+
 def _too_new(target: URL, found: int) -> str:
     """What to say about a database written by a newer Factbot."""
     return (
@@ -229,12 +254,9 @@ async def open_log(url: str, *, timeout: float = 5.0) -> Store:
         or not Path(str(database)).stat().st_size
     ):
         return MemoryStore()
-    engine = create_engine(target, timeout=timeout, read_only=True)
     try:
-        async with engine.connect() as conn:
-            found = await conn.run_sync(schema.current_version)
+        engine, found = await _reading(target, timeout=timeout)
     except FAILURES as exc:
-        await engine.dispose()
         raise StoreError(f"cannot read the database at {shown(target)}: {reason(exc)}") from None
     if found == 0:
         await engine.dispose()

@@ -51,3 +51,14 @@ def test_the_readme_table_follows_renamed_commands() -> None:
     table = markdown_table(RENAMED)
     assert "`/question <question>`" in table and "`/kb-help`" in table and "`/ask" not in table
     assert len(table.splitlines()) == 2 + len(COMMANDS)
+
+
+def test_the_slack_page_names_what_the_manifest_asks_for() -> None:
+    from bot.adapters.slack_manifest import BOT_EVENTS, BOT_SCOPES
+    from bot.settings import PROJECT_ROOT
+
+    page = (PROJECT_ROOT / "docs" / "slack.md").read_text(encoding="utf-8")
+    missing = [f"`{name}`" for name in [*BOT_SCOPES, *BOT_EVENTS] if f"`{name}`" not in page]
+    assert missing == [], f"docs/slack.md never names {missing}"
+    words = {4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
+    assert f"{words[len(on(SLACK))]} slash commands" in page, "docs/slack.md counts the slash commands wrong"

@@ -24,8 +24,9 @@ from bot.settings import PROJECT_ROOT
 PAGES = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^( *)```[a-z]*\n(.*?)^\1```", re.MULTILINE | re.DOTALL)
 PROMPT = "you › "
-DETERMINISTIC = ("ask",)
-"""Commands whose output depends only on the fact base (reports and evaluations read logs and data sets)."""
+DETERMINISTIC = ("ask", "eval")
+"""Commands whose output depends only on what the repository holds (reports read a question log)."""
+RULE = re.compile(r"([─━═])\1+")
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,9 @@ def commands() -> list[Example]:
 
 
 def folded(text: str) -> str:
-    """Text with every run of whitespace as one space."""
-    return " ".join(text.split())
+    """Text with every run of whitespace as one space, and a table's rules as one stroke (their length follows
+    the terminal's width)."""
+    return " ".join(RULE.sub(r"\1", text).split())
 
 
 def test_the_pages_have_examples_to_check() -> None:
@@ -93,8 +95,8 @@ def test_a_command_example_is_what_the_command_prints(example: Example, runner: 
     [shown] = example.shown
     if "--json" in example.typed:
         assert json.loads(result.stdout) == json.loads(shown), example.page
-    else:
-        assert folded(result.stdout) == folded(shown), example.page
+    else:  # a page may show only the start of a long report
+        assert folded(result.stdout).startswith(folded(shown)), example.page
 
 
 def test_the_readme_and_getting_started_show_the_same_session() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import ClientSession
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack_blocks import DIGEST_TRY, FEEDBACK, SUGGEST, Message, plain, read_vote
@@ -89,21 +90,27 @@ class SlackAdapter:
         """`/factbot`: help, sources and counts, for the asker only."""
         await self._ack(ack, self.service.help())
 
-    async def on_digest(self, ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_digest(
+        self, ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
+    ) -> None:
         """`/digest [subscribe [HH:MM] [Area/City] [--curators] | unsubscribe]`, answered after an empty ack.
 
         The preview reads the question log and a change asks Slack who may make it: neither may delay the ack.
+        A change is made once however often its signed request is replayed, on any replica (claimed after the ack).
         """
         slash = SlashCommand.model_validate(command)
         try:
-            request = parse_request(plain(slash.text))
+            wanted = parse_request(plain(slash.text))
         except ValueError as exc:
             await self._ack(ack, Reply(Notice(str(exc))))
             return
         await ack()
+        signature = request.headers.get("x-slack-signature", [""])[0]
+        if wanted.action != "preview" and signature and not await self._first_delivery(f"signature:{signature}"):
+            return
         try:
             reply = await self.service.digest(
-                request,
+                wanted,
                 channel=None if slash.in_dm else slash.channel_id,
                 workspace=slash.team_id,
                 may_manage=lambda: may_manage(client, user=slash.user_id, channel=slash.channel_id),
@@ -153,7 +160,7 @@ class SlackAdapter:
         *,
         thread_ts: str | None,
     ) -> None:
-        if not await self._first_delivery(body):
+        if not await self._first_delivery(body.get("event_id")):
             return
         in_channel = not (event.channel_type == "im" or event.channel.startswith("D"))
         try:
@@ -172,10 +179,9 @@ class SlackAdapter:
             base = await self._workspace_url(client)
             self.service.posted(event.channel, reply, permalink(base, event.channel, ts, thread_ts) if base else "")
 
-    async def _first_delivery(self, body: dict[str, Any]) -> bool:
-        """Whether an event is new: not taken here or by another replica (bolt has acked it, so the store's
-        claim delays nobody). A store that is down costs no answer: this process's memory decides alone."""
-        event_id = body.get("event_id")
+    async def _first_delivery(self, event_id: object) -> bool:
+        """Whether a delivery (an event id, a request's signature) is new: not taken here or by another replica.
+        It comes after the ack, so the store's claim delays nobody; a store that is down costs no answer."""
         if not isinstance(event_id, str):
             return True
         first = not self.recent.seen(event_id)

@@ -12,7 +12,7 @@ from bot.engine import Engine
 from bot.knowledge import FactBase
 from bot.store.sql import SqlStore, open_store
 from tests.adapters.conftest import serving, settings_for
-from tests.fakes.slack import BOT_USER, FakeSlack, app_mention, im_message
+from tests.fakes.slack import ADMIN, BOT_USER, FakeSlack, app_mention, form_body, im_message, sign, slash_form
 from tests.test_sqlstore import BACKENDS, PG_URL, empty_postgres
 
 
@@ -48,3 +48,24 @@ async def test_a_retry_delivered_to_the_other_replica_is_answered_once(
         await apps[1 - original].event(im_message("who won?", channel="D0SENTINEL"), event_id="EvSentinel")
         await fake.wait_for(lambda: len(fake.posts()) >= 2)
     assert sorted(p["channel"] for p in fake.posts()) == ["C0GENERAL", "D0SENTINEL"]
+
+
+async def test_a_signed_digest_change_replayed_to_the_other_replica_is_made_once(
+    replicas: list[Engine], fake: FakeSlack
+) -> None:
+    """Replayed within Slack's five minutes, a signed `/digest unsubscribe` must not undo a later subscribe."""
+    settings = settings_for(fake)
+    stop = form_body(slash_form("/digest", "unsubscribe", response_url=fake.hook_url(), user=ADMIN))
+    headers = sign(stop)
+    async with serving(replicas[0], fake, settings) as first, serving(replicas[1], fake, settings) as second:
+        await first.command("subscribe", command="/digest", user=ADMIN)
+        await fake.wait_for(lambda: len(fake.hooks) >= 1)
+        assert await first.post(stop, "application/x-www-form-urlencoded", headers) == (200, "")
+        await fake.wait_for(lambda: len(fake.hooks) >= 2)
+        await first.command("subscribe", command="/digest", user=ADMIN)
+        await fake.wait_for(lambda: len(fake.hooks) >= 3)
+        assert await second.post(stop, "application/x-www-form-urlencoded", headers) == (200, "")
+        await second.command("", command="/digest")  # a preview, answered after the replay was dealt with
+        await fake.wait_for(lambda: len(fake.hooks) >= 4)
+        assert [s.channel for s in await replicas[0].store.subscriptions()] == ["C0GENERAL"]
+    assert sum("will no longer get" in hook["text"] for hook in fake.hooks) == 1

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Delete, Row, Select, delete, event, insert, select, update
+from sqlalchemy import Delete, Row, Select, Update, delete, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
@@ -560,11 +560,7 @@ class SqlStore:
             .where(table.c.platform == platform, table.c.channel == channel, table.c.day == day)
             .values(sent_at=at or now())
         )
-        try:
-            async with self.engine.begin() as conn:
-                await conn.execute(stmt)
-        except FAILURES as exc:
-            log.warning("could not mark the digest for %s:%s on %s sent: %s", platform, channel, day, reason(exc))
+        await self._change(stmt, f"mark the digest for {platform}:{channel} on {day} sent")
 
     async def release_digest(self, platform: str, channel: str, day: date) -> None:
         """Delete the day's claim unless the digest was sent; a database that is away is logged, not raised."""
@@ -572,11 +568,7 @@ class SqlStore:
         stmt = delete(table).where(
             table.c.platform == platform, table.c.channel == channel, table.c.day == day, table.c.sent_at.is_(None)
         )
-        try:
-            async with self.engine.begin() as conn:
-                await conn.execute(stmt)
-        except FAILURES as exc:
-            log.warning("could not release the digest claim for %s:%s on %s: %s", platform, channel, day, reason(exc))
+        await self._change(stmt, f"release the digest claim for {platform}:{channel} on {day}")
 
     async def digest_sent(self, platform: str, channel: str, day: date) -> bool:
         """Whether the day's digest was posted; False when the database is away."""
@@ -619,6 +611,14 @@ class SqlStore:
         await self.engine.dispose()
 
     # -- internals --------------------------------------------------------------------------------
+
+    async def _change(self, stmt: Update | Delete, what: str) -> None:
+        """Run one statement in its own transaction; a database that is away is one warning, never raised."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(stmt)
+        except FAILURES as exc:
+            log.warning("could not %s: %s", what, reason(exc))
 
     async def _rows(self, stmt: Select[Any]) -> Sequence[Row[Any]]:
         """Run a query; StoreError in one line when the database is away."""

@@ -7,7 +7,7 @@ They read the store FACTBOT_DB_URL names (bot.store.sql, imported only when one 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -142,25 +142,35 @@ def demo(
     db: Annotated[Path, typer.Option("--db", help="The SQLite file to fill (it must not exist yet).")] = Path(
         "factbot-demo.db"
     ),
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            "--until",
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="The week's last day (UTC), for a log that is the same every time.",
+            show_default="the week ends now",
+        ),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Fill a new SQLite question log with a realistic week of questions and votes, to try the reports."""
     if db.exists():
         output.fail(f"{db} already exists: remove it, or name another file with --db", 2)
     engine = load_engine(data_dir)
-    questions, votes = run_or_exit(_fill(engine, db))
+    questions, votes = run_or_exit(_fill(engine, db, until=None if until is None else until.date()))
     url = f"sqlite+aiosqlite:///{db}"
     output.plain(f"Wrote a week of {questions} questions and {votes} votes to {db}. Try:")
-    output.plain(f"  FACTBOT_DB_URL={url} factbot report usage --plot usage.png")
-    output.plain(f"  FACTBOT_DB_URL={url} factbot report unanswered")
+    output.plain(f"  FACTBOT_DB_URL={url} factbot report usage --since all --plot usage.png")
+    output.plain(f"  FACTBOT_DB_URL={url} factbot report unanswered --since all")
 
 
-async def _fill(engine: Engine, db: Path) -> tuple[int, int]:
-    """Write a demo week into a new log at `db`; how many questions and votes."""
-    from bot.demo import demo_week
+async def _fill(engine: Engine, db: Path, *, until: date | None) -> tuple[int, int]:
+    """Write a demo week (its last day `until`, or ending now) into a new log at `db`; how many questions and votes."""
+    from bot.demo import demo_week, end_of
     from bot.store.sql import open_store
 
-    week = demo_week(engine)
+    week = demo_week(engine, until=None if until is None else end_of(until))
     store = await open_store(f"sqlite+aiosqlite:///{db.resolve()}")
     try:
         await store.write_many([*week.questions, *week.votes])

@@ -363,7 +363,8 @@ class Matcher:
         weights = {t: self._idf.get(t, self._unknown_weight) * (1.0 if t in own else CONTEXT_WEIGHT) for t in terms}
         candidates = self._score(weights, kind, vector, leave_out, verbatim) if terms else []
         share = sum(weights[t] for t in unknown) / sum(weights.values()) if terms else 0.0
-        topical = self._anchors(terms, candidates)
+        # the curator's own phrasing is on topic even where the source puts it in other words
+        topical = tuple(terms) if same else self._anchors(terms, candidates)
         return Ranking(tuple(terms), topical, unknown, corrected, truncated, candidates, share)
 
     @property

@@ -37,8 +37,9 @@ from bot.settings import PROJECT_ROOT
 PAGES = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^( *)```[a-z]*\n(.*?)^\1```", re.MULTILINE | re.DOTALL)
 PROMPT = "you › "
-DETERMINISTIC = ("ask", "eval")
-"""Commands whose output depends only on what the repository holds (reports read a question log)."""
+DETERMINISTIC = ("ask", "eval", "digest")
+"""Commands whose output depends only on what the repository holds (reports read a question log; a digest
+preview run here has an empty one)."""
 LOG_READERS = ("report", "suggest")
 """Commands that read a question log: they run against the demo log their page makes."""
 REPORTS_PAGE = "reports.md"

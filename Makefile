@@ -57,4 +57,4 @@ bench: dev
 	$(BIN)/python bench/generality.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site build

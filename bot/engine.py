@@ -87,6 +87,11 @@ class Engine:
         """Write everything answered, voted and posted so far to the store."""
         await self.writes.flush()
 
+    async def close(self) -> None:
+        """Write everything queued, then close the store (its own last flush included)."""
+        await self.drain()
+        await self.store.close()
+
     def record(self, question: Question, answer: Answer) -> QuestionRecord:
         """How the store keeps a question: the user as a salted hash, the text only if allowed."""
         who = self.user_hash(question.platform, question.who) if question.who else None

@@ -89,8 +89,7 @@ async def logging_to(engine: Engine, settings: Settings) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await engine.drain()
-        await engine.store.close()
+        await engine.close()
 
 
 def run_or_exit(work: Coroutine[Any, Any, T]) -> T:

@@ -88,7 +88,7 @@ async def _close_log(engine: Engine) -> bool:
     """Write what is queued and close the store, within SHUTDOWN_WRITES seconds: a database that stays locked
     cannot hold the exit. Whether everything was written."""
     try:
-        await asyncio.wait_for(_drain_and_close(engine), SHUTDOWN_WRITES)
+        await asyncio.wait_for(engine.close(), SHUTDOWN_WRITES)
     except TimeoutError:
         left = engine.writes.pending + int(getattr(engine.store, "pending", 0))
         log.warning(
@@ -96,12 +96,6 @@ async def _close_log(engine: Engine) -> bool:
         )
         return False
     return int(getattr(engine.store, "pending", 0)) == 0
-
-
-async def _drain_and_close(engine: Engine) -> None:
-    """Hand every queued record to the store, then close it (its last flush included)."""
-    await engine.drain()
-    await engine.store.close()
 
 
 @contextlib.contextmanager

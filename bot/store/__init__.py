@@ -304,23 +304,6 @@ class MemoryStore:
         """Nothing to release."""
 
 
-async def earlier_post(
-    store: Store, *, platform: str, channel: str, fact_ids: Sequence[str], since: datetime
-) -> PostRecord | None:
-    """The latest post in `channel` since `since` that already gave every one of `fact_ids` (repeat suppression).
-
-    Built on `recent_post`, one lookup per fact. It errs towards answering in full: a post that
-    cites only some of the facts never stands in for an answer that gives them all.
-    """
-    wanted = set(fact_ids)
-    found = [
-        await store.recent_post(platform=platform, channel=channel, fact_id=fact_id, since=since)
-        for fact_id in dict.fromkeys(fact_ids)
-    ]
-    covering = [post for post in found if post is not None and wanted <= set(post.fact_ids)]
-    return max(covering, key=lambda post: post.at, default=None)
-
-
 WRITE_INTERVAL = 0.25
 """Seconds between batches written behind: a process killed outright loses at most this much of its log."""
 

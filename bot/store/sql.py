@@ -247,12 +247,7 @@ async def open_log(url: str, *, timeout: float = 5.0) -> Store:
     """
     target = async_url(url)
     _check_directory(target)
-    database = target.database
-    if target.get_backend_name() == "sqlite" and (
-        database in (None, "", ":memory:")
-        or not Path(str(database)).is_file()
-        or not Path(str(database)).stat().st_size
-    ):
+    if target.get_backend_name() == "sqlite" and not _has_data(target):
         return MemoryStore()
     try:
         engine, found = await _reading(target, timeout=timeout)

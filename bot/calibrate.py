@@ -7,13 +7,20 @@ lower than fifteen long ones. So the thresholds are not fixed numbers but read o
   index (leave-one-out): how confident the matcher is about questions the fact base does answer,
   when it ranks them right;
 - a bank of questions that no fact base of this kind answers (`bot/data/out_of_scope.txt`): how
-  confident it is about the rest. A bank question that scores like the fact base's own phrasings may
-  be one this fact base does answer ("what's the weather" in a fact base about the weather), so only
-  those below `BANK_CUT` of the phrasings count.
+  confident it is about questions from outside.
 
-The answer threshold is the `ANSWER_QUANTILE`th percentile of the right-ranked phrasings'
-confidences, raised to clear `BANK_QUANTILE` of the bank; the clarify threshold is
-`CLARIFY_QUANTILE` of the phrasings. A fact base too small to measure keeps the fixed defaults.
+The answer threshold is the higher of two:
+
+- the one that best tells the phrasings from the bank, counting a phrasing answered as worth
+  `IN_SCOPE_WEIGHT` and a bank question declined as worth the rest;
+- a hedge against near-topic questions, which share words with a fact but ask what it does not say
+  and which neither sample holds: a quantile of the phrasings, up to `ANSWER_QUANTILE`. The more of
+  the bank reaches the fact base (shares a word with its sources), the more the bank already stands
+  for the questions to decline, and the lower the quantile: a fact base of everyday requests is asked
+  everyday questions it does not cover, a licence is asked about licences.
+
+The clarify threshold is `CLARIFY_QUANTILE` of the phrasings. A fact base too small to measure keeps
+the fixed defaults.
 """
 
 from __future__ import annotations
@@ -45,13 +52,12 @@ BANK_SAMPLE = 200
 """Example phrasings and bank questions asked (chosen with a fixed seed): enough for stable percentiles,
 few enough to start quickly."""
 
-ANSWER_QUANTILE = 25
-"""A quarter of the fact base's own phrasings fall below the answer threshold: the price of declining
-near-topic questions, which share words with a fact but ask what it does not say."""
+ANSWER_QUANTILE = 40
+"""The hedge's quantile of the fact base's own phrasings where no bank question reaches the fact base."""
+IN_SCOPE_WEIGHT = 0.75
+"""What answering a question the fact base covers is worth beside declining one it does not: most
+questions people put to a bot are about what it is for."""
 CLARIFY_QUANTILE = 5
-BANK_QUANTILE = 90
-BANK_CUT = 40
-"""Bank questions scoring above this percentile of the phrasings are taken for ones the fact base answers."""
 MINIMUM = 20
 """Fewer right-ranked phrasings than this and the fixed defaults are used."""
 
@@ -63,17 +69,19 @@ def bank() -> tuple[str, ...]:
     return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
-def own_phrasings(matcher: Matcher, *, sample: int = SAMPLE, seed: int = 0) -> list[float]:
-    """Confidences for the fact base's example phrasings that rank their own intent first, each left out."""
+def own_phrasings(matcher: Matcher, *, sample: int = SAMPLE, seed: int = 0) -> tuple[list[float], list[float]]:
+    """Confidences for the fact base's example phrasings, each left out: those ranking their own intent first,
+    and those ranking another intent first (which would be wrong answers)."""
     examples = matcher.examples
     chosen = random.Random(seed).sample(range(len(examples)), min(sample, len(examples)))
-    scores = []
+    right: list[float] = []
+    wrong: list[float] = []
     for index in chosen:
         intent, text = examples[index]
         ranking = matcher.rank(text, leave_out=index)
-        if ranking.best is not None and ranking.best.intent == intent and ranking.topical:
-            scores.append(ranking.confidence)
-    return scores
+        if ranking.best is not None and ranking.topical:
+            (right if ranking.best.intent == intent else wrong).append(ranking.confidence)
+    return right, wrong
 
 
 def bank_scores(matcher: Matcher, *, sample: int = BANK_SAMPLE, seed: int = 0) -> list[float]:
@@ -99,11 +107,28 @@ def resolve(
 
 def measure(matcher: Matcher) -> tuple[float, float]:
     """Answer and clarify thresholds read off this fact base's own phrasings and the bank."""
-    own = own_phrasings(matcher)
-    if len(own) < MINIMUM:
+    right, wrong = (np.array(scores) for scores in own_phrasings(matcher))
+    if len(right) < MINIMUM:
         return DEFAULT_ANSWER, DEFAULT_CLARIFY
-    typical = float(np.percentile(own, BANK_CUT))
-    unlike = [s for s in bank_scores(matcher) if s < typical] or [0.0]
-    answer = max(float(np.percentile(own, ANSWER_QUANTILE)), float(np.percentile(unlike, BANK_QUANTILE)))
-    clarify = min(answer, float(np.percentile(own, CLARIFY_QUANTILE)))
+    outside = np.array(bank_scores(matcher))
+    reach = float(np.mean(outside > 0))
+    hedge = float(np.percentile(right, ANSWER_QUANTILE * (1 - reach)))
+    answer = max(hedge, separating(right, wrong, outside))
+    clarify = min(answer, float(np.percentile(right, CLARIFY_QUANTILE)))
     return round(answer, 2), round(clarify, 2)
+
+
+def separating(right: np.ndarray, wrong: np.ndarray, outside: np.ndarray) -> float:
+    """The confidence that best tells the fact base's phrasings (answered, and right) from the rest.
+
+    A phrasing answered right is worth `IN_SCOPE_WEIGHT`, one answered wrong costs as much, and a bank
+    question declined is worth the rest.
+    """
+    asked = len(right) + len(wrong)
+    cuts = np.unique(np.r_[right, wrong, outside + 1e-4])
+    worth = [
+        IN_SCOPE_WEIGHT * (np.sum(right >= cut) - np.sum(wrong >= cut)) / asked
+        + (1 - IN_SCOPE_WEIGHT) * np.mean(outside < cut)
+        for cut in cuts
+    ]
+    return float(cuts[int(np.argmax(worth))])

@@ -192,17 +192,13 @@ class Ranking:
         return self.candidates[0] if self.candidates else None
 
     @property
-    def confidence(self) -> float:
-        """How likely the best candidate answers the question, 0 to 1: what the decision thresholds.
-
-        A logistic function of the evidence (`CONFIDENCE`): the best score and its parts, the lead
-        over the runner-up, how many terms the question has and how many of them the fact base lacks.
-        """
+    def evidence(self) -> tuple[float, ...]:
+        """What `confidence` weighs, in the order of `CONFIDENCE` (zeros when no intent scored)."""
         best = self.best
         if best is None or not self.terms:
-            return 0.0
+            return (0.0,) * len(CONFIDENCE)
         runner = self.candidates[1].score if len(self.candidates) > 1 else 0.0
-        evidence = (
+        return (
             best.score,
             best.words,
             best.coverage,
@@ -212,7 +208,17 @@ class Ranking:
             min(len(self.terms), TERMS_CAP) / TERMS_CAP,
             len(self.topical) / len(self.terms),
         )
-        z = CONFIDENCE_BIAS + sum(w * x for w, x in zip(CONFIDENCE, evidence, strict=True))
+
+    @property
+    def confidence(self) -> float:
+        """How likely the best candidate answers the question, 0 to 1: what the decision thresholds.
+
+        A logistic function of the `evidence` (weighed by `CONFIDENCE`): the best score and its parts, the
+        lead over the runner-up, how many terms the question has and how many of them the fact base lacks.
+        """
+        if self.best is None or not self.terms:
+            return 0.0
+        z = CONFIDENCE_BIAS + sum(w * x for w, x in zip(CONFIDENCE, self.evidence, strict=True))
         return round(1 / (1 + math.exp(-z)), 4)
 
 

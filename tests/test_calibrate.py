@@ -52,7 +52,7 @@ def test_an_example_left_out_no_longer_matches_itself(shipped: FactBase) -> None
 
 
 def test_the_fact_base_s_own_phrasings_mostly_rank_their_intent_first(shipped: FactBase) -> None:
-    scores = calibrate.own_phrasings(Matcher(shipped))
+    scores, _ = calibrate.own_phrasings(Matcher(shipped))
     assert len(scores) >= 0.7 * min(calibrate.SAMPLE, sum(len(i.examples) for i in shipped.intents.values()))
 
 

@@ -19,7 +19,7 @@ from bot.settings import PROJECT_ROOT
 SHIPPED_SET = PROJECT_ROOT / "tests" / "data" / "eval.yaml"
 
 # What the shipped set reaches today (85.6% and 93.9%), a point or two below; a change that lowers one fails here.
-FLOORS = {"accuracy": 0.85, "abstention": 0.93}
+FLOORS = {"accuracy": 0.84, "abstention": 0.93}
 
 TINY_SET = """\
 questions:

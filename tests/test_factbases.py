@@ -29,7 +29,13 @@ QUESTION_SETS = [
     for folder in [PROJECT_ROOT, *FACT_BASES]
     for file, minimum in (("questions", (75, 40, 20)), ("chat", (50, 25, 15)), ("chat-heldout", (45, 25, 15)))
     if folder != PROJECT_ROOT or file != "questions"  # the shipped plain set is tests/test_questions.py's
+    if (folder / f"{file}.yaml").exists() or folder == PROJECT_ROOT
 ]
+
+
+@pytest.mark.parametrize("folder", FACT_BASES, ids=lambda p: p.name)
+def test_every_fact_base_has_a_set_fitted_on_and_a_set_kept_apart(folder: Path) -> None:
+    assert (folder / "questions.yaml").exists() and (folder / "chat-heldout.yaml").exists()
 
 
 @pytest.mark.parametrize(("folder", "file", "minimum"), QUESTION_SETS, ids=lambda v: getattr(v, "name", v))

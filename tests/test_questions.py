@@ -25,7 +25,7 @@ NEAR_COPY = 90
 """Two phrasings at or above this similarity (rapidfuzz ratio, case and punctuation ignored) are near-copies."""
 
 # The rates each group reaches today (85.6%, 91.3%, 100%), a point or two below; a change that lowers one fails.
-FLOORS = {"answerable": 0.85, "near_topic": 0.88, "unrelated": 1.0}
+FLOORS = {"answerable": 0.84, "near_topic": 0.88, "unrelated": 1.0}
 
 
 @pytest.fixture(scope="module")

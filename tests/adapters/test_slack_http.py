@@ -419,11 +419,11 @@ async def test_an_engine_failure_is_a_one_line_apology(
 
 async def test_no_secret_reaches_the_logs(slack: Slack, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    await slack.command("who won?")
-    await slack.event(app_mention(f"<@{BOT_USER}> who won?"), event_id="Ev1")
+    await slack.command("who won the ITU election?")
+    await slack.event(app_mention(f"<@{BOT_USER}> who won the ITU election?"), event_id="Ev1")
     await slack.click("factbot_suggest_0", "election-winner")
     slack.fake.fail("chat.postMessage", "invalid_auth")
-    await slack.event(im_message("who won?"), event_id="Ev2")
+    await slack.event(im_message("who won the ITU election?"), event_id="Ev2")
     await slack.fake.wait_for(
         lambda: slack.fake.called("chat.postMessage") and slack.fake.called("chat.postEphemeral") and slack.fake.hooks
     )

@@ -9,15 +9,18 @@ lower than fifteen long ones. So the thresholds are not fixed numbers but read o
 - a bank of questions that no fact base of this kind answers (`bot/data/out_of_scope.txt`): how
   confident it is about questions from outside.
 
-The answer threshold is the higher of two:
+The answer threshold starts from a hedge against near-topic questions, which share words with a fact
+but ask what it does not say and which neither sample holds: a quantile of the phrasings, up to
+`ANSWER_QUANTILE`. The more of the bank reaches the fact base (shares a word with its sources), the
+more the bank already stands for the questions to decline, and the lower the quantile: a fact base of
+everyday requests is asked everyday questions it does not cover, a licence is asked about licences.
 
-- the one that best tells the phrasings from the bank, counting a phrasing answered as worth
-  `IN_SCOPE_WEIGHT` and a bank question declined as worth the rest;
-- a hedge against near-topic questions, which share words with a fact but ask what it does not say
-  and which neither sample holds: a quantile of the phrasings, up to `ANSWER_QUANTILE`. The more of
-  the bank reaches the fact base (shares a word with its sources), the more the bank already stands
-  for the questions to decline, and the lower the quantile: a fact base of everyday requests is asked
-  everyday questions it does not cover, a licence is asked about licences.
+Above the hedge, the answer threshold and a floor on the best match's meaning (how near the question
+is to the intent's examples in word vectors) are chosen together, as the pair that best tells the
+phrasings from the bank: a phrasing answered right is worth `IN_SCOPE_WEIGHT`, one answered with
+another intent costs as much, and a bank question declined is worth the rest. Where the bank shares
+words with the fact base but not its meaning ("what's the weather like in Rome" beside "set the
+thermostat"), the floor declines it; where the bank never comes near, there is no floor.
 
 The clarify threshold is `CLARIFY_QUANTILE` of the phrasings. A fact base too small to measure keeps
 the fixed defaults.
@@ -38,13 +41,23 @@ DEFAULT_ANSWER, DEFAULT_CLARIFY, DEFAULT_MARGIN = 0.6, 0.4, 0.005
 """The fixed thresholds for a fact base too small to calibrate on."""
 
 
+NO_FLOOR = -1.0
+"""A meaning floor that every match clears (word vectors' similarities are at least -1)."""
+
+
 @dataclass(frozen=True)
 class Thresholds:
-    """The two thresholds (on `Ranking.confidence`) and the margin (on scores) that turn a ranking into a decision."""
+    """What turns a ranking into a decision: two thresholds on `Ranking.confidence`, the margin (on scores)
+    between the best match and the runner-up, and the floor on the best match's meaning for an answer."""
 
     answer: float = DEFAULT_ANSWER
     clarify: float = DEFAULT_CLARIFY
     margin: float = DEFAULT_MARGIN
+    meaning: float = NO_FLOOR
+
+
+Evidence = tuple[float, float]
+"""A question's confidence and its best match's meaning."""
 
 
 SAMPLE = 300
@@ -69,66 +82,77 @@ def bank() -> tuple[str, ...]:
     return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
-def own_phrasings(matcher: Matcher, *, sample: int = SAMPLE, seed: int = 0) -> tuple[list[float], list[float]]:
-    """Confidences for the fact base's example phrasings, each left out: those ranking their own intent first,
+def own_phrasings(matcher: Matcher, *, sample: int = SAMPLE, seed: int = 0) -> tuple[list[Evidence], list[Evidence]]:
+    """The evidence for the fact base's example phrasings, each left out: those ranking their own intent first,
     and those ranking another intent first (which would be wrong answers)."""
     examples = matcher.examples
     chosen = random.Random(seed).sample(range(len(examples)), min(sample, len(examples)))
-    right: list[float] = []
-    wrong: list[float] = []
+    right: list[Evidence] = []
+    wrong: list[Evidence] = []
     for index in chosen:
         intent, text = examples[index]
         ranking = matcher.rank(text, leave_out=index)
         if ranking.best is not None and ranking.topical:
-            (right if ranking.best.intent == intent else wrong).append(ranking.confidence)
+            (right if ranking.best.intent == intent else wrong).append((ranking.confidence, ranking.best.meaning))
     return right, wrong
 
 
-def bank_scores(matcher: Matcher, *, sample: int = BANK_SAMPLE, seed: int = 0) -> list[float]:
-    """Confidence of the best match for the bank's questions (a sample), 0 where no word is the fact base's."""
+def bank_scores(matcher: Matcher, *, sample: int = BANK_SAMPLE, seed: int = 0) -> list[Evidence]:
+    """The evidence for the bank's questions (a sample): (0, `NO_FLOOR`) where no word is the fact base's."""
     questions = bank()
     scores = []
     for text in random.Random(seed).sample(questions, min(sample, len(questions))):
         ranking = matcher.rank(text)
-        scores.append(ranking.confidence if ranking.topical else 0.0)
+        topical = ranking.best is not None and ranking.topical
+        scores.append((ranking.confidence, ranking.best.meaning) if topical and ranking.best else (0.0, NO_FLOOR))
     return scores
 
 
 def resolve(
     matcher: Matcher, *, answer: float | None = None, clarify: float | None = None, margin: float = DEFAULT_MARGIN
 ) -> Thresholds:
-    """The thresholds given, with each one left as None read off this fact base (clarify never above answer)."""
-    if answer is None or clarify is None:
-        measured_answer, measured_clarify = measure(matcher)
-        answer = measured_answer if answer is None else answer
-        clarify = min(measured_clarify, answer) if clarify is None else clarify
-    return Thresholds(answer, clarify, margin)
+    """The thresholds given, with each one left as None read off this fact base (clarify never above answer),
+    and the meaning floor read off it."""
+    measured = measure(matcher)
+    answer = measured.answer if answer is None else answer
+    clarify = min(measured.clarify, answer) if clarify is None else clarify
+    return Thresholds(answer, clarify, margin, measured.meaning)
 
 
-def measure(matcher: Matcher) -> tuple[float, float]:
-    """Answer and clarify thresholds read off this fact base's own phrasings and the bank."""
-    right, wrong = (np.array(scores) for scores in own_phrasings(matcher))
+def measure(matcher: Matcher) -> Thresholds:
+    """The answer and clarify thresholds and the meaning floor read off this fact base's own phrasings and the bank."""
+    right, wrong = (np.array(found, dtype=float).reshape(-1, 2) for found in own_phrasings(matcher))
     if len(right) < MINIMUM:
-        return DEFAULT_ANSWER, DEFAULT_CLARIFY
-    outside = np.array(bank_scores(matcher))
-    reach = float(np.mean(outside > 0))
-    hedge = float(np.percentile(right, ANSWER_QUANTILE * (1 - reach)))
-    answer = max(hedge, separating(right, wrong, outside))
-    clarify = min(answer, float(np.percentile(right, CLARIFY_QUANTILE)))
-    return round(answer, 2), round(clarify, 2)
+        return Thresholds()
+    outside = np.array(bank_scores(matcher), dtype=float).reshape(-1, 2)
+    reach = float(np.mean(outside[:, 0] > 0))
+    hedge = float(np.percentile(right[:, 0], ANSWER_QUANTILE * (1 - reach)))
+    answer, meaning = separating(right, wrong, outside, hedge)
+    clarify = min(answer, float(np.percentile(right[:, 0], CLARIFY_QUANTILE)))
+    return Thresholds(round(answer, 2), round(clarify, 2), DEFAULT_MARGIN, round(meaning, 2))
 
 
-def separating(right: np.ndarray, wrong: np.ndarray, outside: np.ndarray) -> float:
-    """The confidence that best tells the fact base's phrasings (answered, and right) from the rest.
+MEANING_QUANTILES = range(0, 50, 2)
+"""Meaning floors tried: these percentiles of the right-ranked phrasings' meaning (and no floor)."""
 
-    A phrasing answered right is worth `IN_SCOPE_WEIGHT`, one answered wrong costs as much, and a bank
-    question declined is worth the rest.
+
+def separating(right: np.ndarray, wrong: np.ndarray, outside: np.ndarray, hedge: float) -> tuple[float, float]:
+    """The answer threshold (at least `hedge`) and meaning floor that best tell the fact base's phrasings
+    (answered, and right) from the rest.
+
+    Each row of `right`, `wrong` and `outside` is a question's confidence and meaning. A phrasing answered
+    right is worth `IN_SCOPE_WEIGHT`, one answered wrong costs as much, and a bank question declined is
+    worth the rest.
     """
     asked = len(right) + len(wrong)
-    cuts = np.unique(np.r_[right, wrong, outside + 1e-4])
-    worth = [
-        IN_SCOPE_WEIGHT * (np.sum(right >= cut) - np.sum(wrong >= cut)) / asked
-        + (1 - IN_SCOPE_WEIGHT) * np.mean(outside < cut)
-        for cut in cuts
-    ]
-    return float(cuts[int(np.argmax(worth))])
+    cuts = np.unique(np.r_[right[:, 0], wrong[:, 0], outside[:, 0] + 1e-4, hedge])
+    floors = np.r_[NO_FLOOR, np.percentile(right[:, 1], list(MEANING_QUANTILES))]
+    best, chosen = -np.inf, (hedge, NO_FLOOR)
+    for floor in floors:
+        for cut in cuts[cuts >= hedge]:
+            answered = [(found[:, 0] >= cut) & (found[:, 1] >= floor) for found in (right, wrong, outside)]
+            worth = IN_SCOPE_WEIGHT * (answered[0].sum() - answered[1].sum()) / asked
+            worth += (1 - IN_SCOPE_WEIGHT) * float(np.mean(~answered[2]))
+            if worth > best + 1e-12:
+                best, chosen = worth, (float(cut), float(floor))
+    return chosen

@@ -176,6 +176,8 @@ class Engine:
         best = ranking.best
         if best is None or ranking.confidence < self.thresholds.clarify or not ranking.topical:
             return Status.fallback
+        if best.meaning < self.thresholds.meaning:  # shares words with the intent, not its meaning
+            return Status.fallback
         runner = ranking.candidates[1] if len(ranking.candidates) > 1 else None
         close = runner is not None and best.score - runner.score < self.thresholds.margin
         if ranking.confidence >= self.thresholds.answer and not (close and self.differ(best, runner)):

@@ -403,17 +403,18 @@ def _folds(ranked: Sequence[Ranked], *, folds: int, seed: int) -> list[list[Rank
 
 
 def fit(engine: Engine, ranked: Sequence[Ranked]) -> Thresholds:
-    """The thresholds that maximise the objective on `ranked` (the training questions)."""
+    """The thresholds that maximise the objective on `ranked` (the training questions), at the engine's floor."""
+    floor = engine.thresholds.meaning
     answer, margin = max(
         ((a, m) for a in ANSWER_GRID for m in MARGIN_GRID),
-        key=lambda am: _answer_objective(engine, ranked, Thresholds(am[0], min(CLARIFY_GRID), am[1])),
+        key=lambda am: _answer_objective(engine, ranked, Thresholds(am[0], min(CLARIFY_GRID), am[1], floor)),
     )
     clarify = max(
         (c for c in CLARIFY_GRID if c <= answer),
-        key=lambda c: _clarify_objective(engine, ranked, Thresholds(answer, c, margin)),
+        key=lambda c: _clarify_objective(engine, ranked, Thresholds(answer, c, margin, floor)),
         default=min(answer, min(CLARIFY_GRID)),
     )
-    return Thresholds(answer, clarify, margin)
+    return Thresholds(answer, clarify, margin, floor)
 
 
 def _answer_objective(engine: Engine, ranked: Sequence[Ranked], thresholds: Thresholds) -> tuple[float, ...]:
@@ -470,7 +471,7 @@ def trade_off(engine: Engine, ranked: Sequence[Ranked], answers: Sequence[float]
     base = engine.thresholds
     points = []
     for answer in answers:
-        thresholds = Thresholds(answer, min(base.clarify, answer), base.margin)
+        thresholds = Thresholds(answer, min(base.clarify, answer), base.margin, base.meaning)
         points.append(_point(thresholds, _decided(with_thresholds(engine, thresholds), ranked)))
     return points
 

@@ -14,13 +14,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from bot import smalltalk
+from bot.calibrate import NO_FLOOR
 from bot.context import Turn
 from bot.engine import Engine
 from bot.matcher import MAX_CHARS, Candidate, Ranking
 from bot.models import Status, text_safe
 from bot.normalise import normalise, visible
 
-Reason = Literal["smalltalk", "no-match", "low-score", "off-topic", "clear", "same-facts", "middling", "close"]
+Reason = Literal[
+    "smalltalk", "no-match", "low-score", "off-topic", "clear", "same-facts", "middling", "close", "unlike"
+]
 """Which rule decided: the branch of `Engine.decide` (plus small talk, which never reaches it)."""
 
 WELL_BEHIND = 0.1
@@ -49,6 +52,8 @@ class Applied(BaseModel):
     answer: float
     clarify: float
     margin: float
+    meaning: float | None = None
+    """The floor on the best match's meaning for an answer, where the fact base has one."""
 
 
 class Explanation(BaseModel):
@@ -97,7 +102,8 @@ def explain(engine: Engine, text: str, previous: Turn | None = None) -> Explanat
     best, runner = _contender(engine, ranking.best), _contender(engine, _runner(ranking))
     margin = round(best.score - runner.score, 4) if best and runner else None
     t = engine.thresholds
-    thresholds = Applied(answer=t.answer, clarify=t.clarify, margin=t.margin)
+    floor = t.meaning if t.meaning > NO_FLOOR else None
+    thresholds = Applied(answer=t.answer, clarify=t.clarify, margin=t.margin, meaning=floor)
     return Explanation(
         question=text[:MAX_CHARS],
         status=status,
@@ -107,7 +113,7 @@ def explain(engine: Engine, text: str, previous: Turn | None = None) -> Explanat
         margin=margin,
         thresholds=thresholds,
         reason=reason,
-        rule=_rule(reason, ranking.confidence, margin, thresholds),
+        rule=_rule(reason, ranking.confidence, margin, thresholds, ranking.best.meaning if ranking.best else 0.0),
         terms=list(ranking.terms),
         unknown=unknown_words(engine, text, ranking),
         corrections=dict(ranking.corrected),
@@ -151,7 +157,7 @@ def _reason(engine: Engine, ranking: Ranking, status: Status) -> Reason:
     if ranking.confidence < t.clarify:
         return "low-score"
     if status is Status.fallback:
-        return "off-topic"
+        return "unlike" if ranking.topical and best.meaning < t.meaning else "off-topic"
     close = runner is not None and best.score - runner.score < t.margin
     if status is Status.answered:
         return "same-facts" if close else "clear"
@@ -186,7 +192,7 @@ def _versus(name: str, value: float, sign: str, limit_name: str, limit: float) -
     return " ".join(part for part in (name, shown, sign, limit_name, bound) if part)
 
 
-def _rule(reason: Reason, score: float, margin: float | None, t: Applied) -> str:
+def _rule(reason: Reason, score: float, margin: float | None, t: Applied, meaning: float) -> str:
     """The rule that decided, with its numbers: "confidence 0.82 ≥ answer threshold 0.70 and margin 0.21 ≥ 0.005"."""
     answer = _versus("confidence", score, "≥", "answer threshold", t.answer)
     wide = "no runner-up" if margin is None else _versus("margin", margin, "≥", "", t.margin)
@@ -201,6 +207,7 @@ def _rule(reason: Reason, score: float, margin: float | None, t: Applied) -> str
         "middling": f"{_versus('confidence', score, '≥', 'clarify threshold', t.clarify)} but "
         f"{_versus('confidence', score, '<', 'answer threshold', t.answer).removeprefix('confidence ')}",
         "close": f"{answer} but {narrow} and the runner-up gives different facts",
+        "unlike": _versus("meaning", meaning, "<", "meaning floor", t.meaning or 0.0),
     }
     return rules[reason]
 
@@ -226,6 +233,11 @@ def _decision(e: Explanation) -> str:
         return (
             f"I didn't answer: the closest question I know, “{best.question}”, matched yours only loosely "
             f"(through the example “{best.example}”)." + _never_used(e)
+        )
+    if e.reason == "unlike":
+        return (
+            f"I didn't answer: your question shares words with “{best.question}” (through the example "
+            f"“{best.example}”), but is not near it in meaning." + _never_used(e)
         )
     if e.reason == "off-topic":
         return (
@@ -292,7 +304,8 @@ def details(e: Explanation) -> list[str]:
         )
     else:
         lines.append("Runner-up: none")
-    lines.append(f"Thresholds: answer {t.answer:.2f} · clarify {t.clarify:.2f} · margin {t.margin:g}")
+    floor = f" · meaning {t.meaning:.2f}" if t.meaning is not None else ""
+    lines.append(f"Thresholds: answer {t.answer:.2f} · clarify {t.clarify:.2f} · margin {t.margin:g}{floor}")
     lines.append(f"Terms: {', '.join(e.terms) or 'none'}")
     if e.unknown:
         lines.append(f"Words the fact base never uses: {', '.join(e.unknown)}")

@@ -8,12 +8,15 @@ import pytest
 from typer.testing import CliRunner
 
 from bot import calibrate
+from bot import evaluate as evaluation
 from bot.calibrate import Thresholds, resolve
 from bot.cli import app
 from bot.engine import Engine
+from bot.explain import explain, explanation_text, summary
 from bot.knowledge import FactBase, load_factbase
 from bot.matcher import Matcher
 from bot.models import Status
+from bot.settings import PROJECT_ROOT
 
 
 def test_each_fact_base_gets_thresholds_of_its_own(shipped: FactBase, tiny: Path) -> None:
@@ -75,3 +78,32 @@ def test_one_setting_fixes_one_threshold(runner: CliRunner, engine: Engine) -> N
     Path(".env").write_text("FACTBOT_ANSWER_THRESHOLD=0.99\n", encoding="utf-8")
     result = runner.invoke(app, ["ask", "--why", "Who won the ITU election?"])
     assert f"Thresholds: answer 0.99 · clarify {engine.thresholds.clarify:.2f}" in result.output
+
+
+REQUESTS = PROJECT_ROOT / "bench" / "factbases" / "assistant-requests"
+
+
+@pytest.fixture(scope="module")
+def requests_engine() -> Engine:
+    """A fact base of everyday requests to an assistant: the bank's questions share its words."""
+    return Engine(load_factbase(REQUESTS))
+
+
+def test_a_fact_base_the_bank_comes_near_gets_a_meaning_floor(requests_engine: Engine, shipped: FactBase) -> None:
+    assert requests_engine.thresholds.meaning > calibrate.NO_FLOOR
+    assert Engine(shipped).thresholds.meaning == calibrate.NO_FLOOR, "no bank question comes near the article"
+
+
+def test_a_question_sharing_words_but_not_meaning_is_not_answered(requests_engine: Engine) -> None:
+    assert requests_engine.compose("dim the lights in the kitchen please").intent == "dim_lights"
+    assert requests_engine.compose("dim the lights in the kitchen please").status is Status.answered
+    far = explain(requests_engine, "what's the speed of light")
+    assert far.status is Status.fallback and far.reason == "unlike"
+    assert "not near it in meaning" in summary(far)
+    assert f"meaning {requests_engine.thresholds.meaning:.2f}" in explanation_text(far)
+
+
+def test_calibrating_on_labelled_questions_keeps_the_meaning_floor(requests_engine: Engine) -> None:
+    items = [evaluation.Item(q="turn the lamps down", expect=["dim_lights"], group="answerable")]
+    fitted = evaluation.fit(requests_engine, evaluation.rank_all(requests_engine, items))
+    assert fitted.meaning == requests_engine.thresholds.meaning

@@ -24,12 +24,23 @@ def test_fact_base_is_valid(folder: Path) -> None:
     assert len(base.intents) >= 30
 
 
+def question_file(folder: Path, file: str) -> Path:
+    """Where a fact base keeps one of its question sets: the shipped one's are in tests/data."""
+    return (PROJECT_ROOT / "tests" / "data" if folder == PROJECT_ROOT else folder) / f"{file}.yaml"
+
+
 QUESTION_SETS = [
     (folder, file, minimum)
     for folder in [PROJECT_ROOT, *FACT_BASES]
-    for file, minimum in (("questions", (75, 40, 20)), ("chat", (50, 25, 15)), ("chat-heldout", (45, 25, 15)))
+    for file, minimum in (
+        ("questions", (75, 40, 20)),
+        ("chat", (50, 25, 15)),
+        ("chat-heldout", (45, 25, 15)),
+        ("blind-plain", (50, 30, 15)),
+        ("blind-chat", (70, 35, 15)),
+    )
     if folder != PROJECT_ROOT or file != "questions"  # the shipped plain set is tests/test_questions.py's
-    if (folder / f"{file}.yaml").exists() or folder == PROJECT_ROOT
+    if question_file(folder, file).exists()
 ]
 
 
@@ -43,8 +54,7 @@ def test_questions_are_labelled_from_the_source_and_not_copied(
     folder: Path, file: str, minimum: tuple[int, int, int]
 ) -> None:
     base, _ = read_factbase(folder)
-    where = PROJECT_ROOT / "tests" / "data" if folder == PROJECT_ROOT else folder
-    data = yaml.safe_load((where / f"{file}.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load(question_file(folder, file).read_text(encoding="utf-8"))
     text = " ".join(unwrapped(p.text) for d in base.documents.values() for p in d.passages)
     assert [row["expect"] for row in data["answerable"] if unwrapped(row["expect"]) not in text] == []
     groups = ("answerable", "near_topic", "unrelated")

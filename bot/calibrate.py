@@ -146,13 +146,18 @@ def separating(right: np.ndarray, wrong: np.ndarray, outside: np.ndarray, hedge:
     """
     asked = len(right) + len(wrong)
     cuts = np.unique(np.r_[right[:, 0], wrong[:, 0], outside[:, 0] + 1e-4, hedge])
-    floors = np.r_[NO_FLOOR, np.percentile(right[:, 1], list(MEANING_QUANTILES))]
+    cuts = cuts[cuts >= hedge]
     best, chosen = -np.inf, (hedge, NO_FLOOR)
-    for floor in floors:
-        for cut in cuts[cuts >= hedge]:
-            answered = [(found[:, 0] >= cut) & (found[:, 1] >= floor) for found in (right, wrong, outside)]
-            worth = IN_SCOPE_WEIGHT * (answered[0].sum() - answered[1].sum()) / asked
-            worth += (1 - IN_SCOPE_WEIGHT) * float(np.mean(~answered[2]))
-            if worth > best + 1e-12:
-                best, chosen = worth, (float(cut), float(floor))
+    for floor in np.r_[NO_FLOOR, np.percentile(right[:, 1], list(MEANING_QUANTILES))]:
+        answered = [_at_or_above(found[found[:, 1] >= floor, 0], cuts) for found in (right, wrong, outside)]
+        worth = IN_SCOPE_WEIGHT * (answered[0] - answered[1]) / asked
+        worth += (1 - IN_SCOPE_WEIGHT) * (1 - answered[2] / max(1, len(outside)))
+        at = int(np.argmax(worth))
+        if worth[at] > best + 1e-12:
+            best, chosen = float(worth[at]), (float(cuts[at]), float(floor))
     return chosen
+
+
+def _at_or_above(values: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """How many of `values` are at or above each of `cuts`."""
+    return len(values) - np.searchsorted(np.sort(values), cuts, side="left")

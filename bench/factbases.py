@@ -26,7 +26,8 @@ A fact base without the set asked for is left out.
 
 `--together` merges every fact base into one (all sources, facts and intents side by side, the synonym
 groups joined) and asks each set of questions of it: one bot covering several unrelated documents,
-where every other fact base's intents are distractors.
+where every other fact base's intents are distractors. A fact base of everyday requests (`EVERYDAY`)
+is left out unless named: it covers what the others' unrelated questions ask.
 
     .venv/bin/python bench/factbases.py [--misses] [--together] [DIR ...]
 """
@@ -55,6 +56,10 @@ from bot.settings import PROJECT_ROOT
 HERE = Path(__file__).parent
 GROUPS = ("answerable", "near_topic", "unrelated")
 SETS = ("questions", "chat", "chat-heldout", "blind-plain", "blind-chat")
+
+EVERYDAY = ("assistant-requests",)
+"""Fact bases of everyday requests ("how long should I boil an egg"), which the other fact bases' unrelated
+questions ask: `--together` leaves them out unless they are named."""
 
 
 @dataclass
@@ -177,6 +182,8 @@ def main() -> None:
     args = parser.parse_args()
     outcomes = []
     chosen = [(name, folder, path) for name, folder, path in fact_bases(args.folders, args.set) if path.exists()]
+    if args.together and not args.folders:
+        chosen = [(name, folder, path) for name, folder, path in chosen if folder.name not in EVERYDAY]
     with tempfile.TemporaryDirectory() as scratch:
         together = None
         if args.together:

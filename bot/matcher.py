@@ -378,6 +378,16 @@ class Matcher:
         """Every indexed example as (intent, text), in index order."""
         return [(e.intent, e.text) for e in self._examples]
 
+    @property
+    def answering_sources(self) -> set[str]:
+        """The sources some intent answers from."""
+        return set().union(*self._sources_of.values())
+
+    def reached(self, text: str) -> set[str]:
+        """The sources (of those some intent answers from) that use a term of `text`."""
+        terms = self._query_terms(normalise(text[:MAX_CHARS]).split())[0]
+        return {s for s in self.answering_sources if any(t in self._topical_in.get(s, ()) for t in terms)}
+
     def _anchors(self, terms: list[str], candidates: list[Candidate]) -> tuple[str, ...]:
         """The question's terms found in the sources: those of the best candidate's own sources when there is one.
 

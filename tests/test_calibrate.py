@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from bot import calibrate
@@ -107,3 +109,18 @@ def test_calibrating_on_labelled_questions_keeps_the_meaning_floor(requests_engi
     items = [evaluation.Item(q="turn the lamps down", expect=["dim_lights"], group="answerable")]
     fitted = evaluation.fit(requests_engine, evaluation.rank_all(requests_engine, items))
     assert fitted.meaning == requests_engine.thresholds.meaning
+
+
+def test_a_fact_base_is_as_wary_as_its_most_specialised_source(tmp_path: Path, requests_engine: Engine) -> None:
+    """Everyday questions reaching a document of everyday requests do not make the article beside it less wary."""
+    for folder in (PROJECT_ROOT, REQUESTS):
+        for part in ("seeds", "knowledge/facts", "intents"):
+            shutil.copytree(folder / part, tmp_path / part, dirs_exist_ok=True)
+    shutil.copy(PROJECT_ROOT / "knowledge" / "synonyms.yaml", tmp_path / "knowledge")
+    sources = [yaml.safe_load((f / "knowledge" / "sources.yaml").read_text("utf-8")) for f in (PROJECT_ROOT, REQUESTS)]
+    both = {"sources": [s for data in sources for s in data["sources"]]}
+    (tmp_path / "knowledge" / "sources.yaml").write_text(yaml.safe_dump(both), encoding="utf-8")
+    alone = Matcher(load_factbase(PROJECT_ROOT))
+    together = Matcher(load_factbase(tmp_path))
+    assert calibrate.least_reach(together) == pytest.approx(calibrate.least_reach(alone), abs=0.05)
+    assert calibrate.least_reach(requests_engine.matcher) > calibrate.least_reach(alone) + 0.2

@@ -22,8 +22,9 @@ all-MiniLM-L6-v2's nearest example when the `embeddings` extra is installed; eac
 chosen by 10-fold cross-validation on the validation questions (a friendlier protocol than Factbot's,
 which chooses nothing on them).
 
-Then the four fact bases of `bench/factbases.py` (the shipped one and those under
-`bench/factbases/`), each with its plain, chat-style and held-out chat-style question sets.
+Then the five fact bases of `bench/factbases.py` (the shipped one and those under
+`bench/factbases/`), each with its plain, chat-style and held-out question sets, and the shipped
+article's two blind sets.
 
     .venv/bin/python bench/generality.py [--shots 10] [--seed 0] [--no-factbases]
 """
@@ -216,7 +217,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shots", type=int, default=10, help="training examples per intent (default 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed that chooses the examples (default 0)")
-    parser.add_argument("--no-factbases", action="store_true", help="skip the four fact bases' question sets")
+    parser.add_argument("--no-factbases", action="store_true", help="skip the fact bases' question sets")
     args = parser.parse_args()
     if CLINC.exists():
         clinc(args.shots, args.seed)

@@ -11,9 +11,10 @@ lower than fifteen long ones. So the thresholds are not fixed numbers but read o
 
 The answer threshold starts from a hedge against near-topic questions, which share words with a fact
 but ask what it does not say and which neither sample holds: a quantile of the phrasings, up to
-`ANSWER_QUANTILE`. The more of the bank reaches the fact base (shares a word with its sources), the
-more the bank already stands for the questions to decline, and the lower the quantile: a fact base of
-everyday requests is asked everyday questions it does not cover, a licence is asked about licences.
+`ANSWER_QUANTILE`. The more of the bank reaches the fact base (shares a word with its sources; with
+several sources, the one it reaches least), the more the bank already stands for the questions to
+decline, and the lower the quantile: a fact base of everyday requests is asked everyday questions it
+does not cover, a licence is asked about licences.
 
 Above the hedge, the answer threshold and a floor on the best match's meaning (how near the question
 is to the intent's examples in word vectors) are chosen together, as the pair that best tells the
@@ -103,8 +104,8 @@ def bank_scores(matcher: Matcher, *, sample: int = BANK_SAMPLE, seed: int = 0) -
     scores = []
     for text in random.Random(seed).sample(questions, min(sample, len(questions))):
         ranking = matcher.rank(text)
-        topical = ranking.best is not None and ranking.topical
-        scores.append((ranking.confidence, ranking.best.meaning) if topical and ranking.best else (0.0, NO_FLOOR))
+        best = ranking.best
+        scores.append((ranking.confidence, best.meaning) if best is not None and ranking.topical else (0.0, NO_FLOOR))
     return scores
 
 

@@ -21,7 +21,8 @@ A question file has the layout of `tests/data/questions.yaml`: `answerable` (q, 
 first, in the same conversation. `--set chat` reads each fact base's `chat.yaml` instead (chat-style
 questions: fragments, typos, abbreviations, paraphrases, follow-ups), `--set chat-heldout` its
 `chat-heldout.yaml`, a set kept apart from every choice made in the matcher. The shipped fact base has
-two more sets kept apart, written from the article alone: `--set blind-plain` and `--set blind-chat`.
+four more sets written from the article alone: `--set dev-plain` and `--set dev-chat`, on which changes
+to the shipped fact base are chosen, and `--set blind-plain` and `--set blind-chat`, kept apart.
 A fact base without the set asked for is left out.
 
 `--together` merges every fact base into one (all sources, facts and intents side by side, the synonym
@@ -55,7 +56,7 @@ from bot.settings import PROJECT_ROOT
 
 HERE = Path(__file__).parent
 GROUPS = ("answerable", "near_topic", "unrelated")
-SETS = ("questions", "chat", "chat-heldout", "blind-plain", "blind-chat")
+SETS = ("questions", "chat", "chat-heldout", "dev-plain", "dev-chat", "blind-plain", "blind-chat")
 
 EVERYDAY = ("assistant-requests",)
 """Fact bases of everyday requests ("how long should I boil an egg"), which the other fact bases' unrelated

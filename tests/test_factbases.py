@@ -36,6 +36,8 @@ QUESTION_SETS = [
         ("questions", (75, 40, 20)),
         ("chat", (50, 25, 15)),
         ("chat-heldout", (45, 25, 15)),
+        ("dev-plain", (60, 40, 15)),
+        ("dev-chat", (80, 40, 15)),
         ("blind-plain", (50, 30, 15)),
         ("blind-chat", (70, 35, 15)),
     )

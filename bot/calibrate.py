@@ -83,6 +83,11 @@ def bank() -> tuple[str, ...]:
     return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
+def bank_sample(sample: int = BANK_SAMPLE, seed: int = 0) -> list[str]:
+    """The bank's questions asked at start-up: the same sample, chosen with a fixed seed, for every measure."""
+    return random.Random(seed).sample(bank(), min(sample, len(bank())))
+
+
 def own_phrasings(matcher: Matcher, *, sample: int = SAMPLE, seed: int = 0) -> tuple[list[Evidence], list[Evidence]]:
     """The evidence for the fact base's example phrasings, each left out: those ranking their own intent first,
     and those ranking another intent first (which would be wrong answers)."""
@@ -100,9 +105,8 @@ def own_phrasings(matcher: Matcher, *, sample: int = SAMPLE, seed: int = 0) -> t
 
 def bank_scores(matcher: Matcher, *, sample: int = BANK_SAMPLE, seed: int = 0) -> list[Evidence]:
     """The evidence for the bank's questions (a sample): (0, `NO_FLOOR`) where no word is the fact base's."""
-    questions = bank()
     scores = []
-    for text in random.Random(seed).sample(questions, min(sample, len(questions))):
+    for text in bank_sample(sample, seed):
         ranking = matcher.rank(text)
         best = ranking.best
         scores.append((ranking.confidence, best.meaning) if best is not None and ranking.topical else (0.0, NO_FLOOR))
@@ -139,10 +143,8 @@ def least_reach(matcher: Matcher, *, sample: int = BANK_SAMPLE, seed: int = 0) -
     A fact base of several sources is as wary as its most specialised one: everyday questions reaching a
     document of everyday requests say nothing of the near-topic questions an article beside it is asked.
     """
-    questions = random.Random(seed).sample(bank(), min(sample, len(bank())))
-    reached = [matcher.reached(text) for text in questions]
-    sources = matcher.answering_sources
-    return min((sum(s in r for r in reached) / len(reached) for s in sources), default=0.0)
+    reached = [matcher.reached(text) for text in bank_sample(sample, seed)]
+    return min((sum(s in r for r in reached) / len(reached) for s in matcher.answering_sources), default=0.0)
 
 
 MEANING_QUANTILES = range(0, 50, 2)

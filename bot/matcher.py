@@ -254,6 +254,8 @@ class Matcher:
             intent.id: {base.facts[f].source for f in intent.facts if f in base.facts}
             for intent in base.intents.values()
         }
+        self.answering_sources: frozenset[str] = frozenset().union(*self._sources_of.values())
+        """The sources some intent answers from."""
         self._acronyms: dict[str, list[str]] = {}
         for shorts in named.values():  # the first source to name an acronym wins
             for short, name in shorts.items():
@@ -377,11 +379,6 @@ class Matcher:
     def examples(self) -> list[tuple[str, str]]:
         """Every indexed example as (intent, text), in index order."""
         return [(e.intent, e.text) for e in self._examples]
-
-    @property
-    def answering_sources(self) -> set[str]:
-        """The sources some intent answers from."""
-        return set().union(*self._sources_of.values())
 
     def reached(self, text: str) -> set[str]:
         """The sources (of those some intent answers from) that use a term of `text`."""

@@ -7,6 +7,7 @@ import gc
 import logging
 import secrets
 from dataclasses import replace
+from typing import NamedTuple
 
 from bot import smalltalk
 from bot.calibrate import DEFAULT_MARGIN, Thresholds, resolve
@@ -31,6 +32,15 @@ FEATURED = 3
 
 SUGGESTION_FLOOR = 0.25
 """A candidate scoring below this share of the best one's score is no hint of what was meant."""
+
+
+class Reading(NamedTuple):
+    """How a question is read: its ranking, whether that ranking used the question before it, and the earlier
+    answer's candidate when a follow-up set it aside."""
+
+    ranking: Ranking
+    followed: bool = False
+    earlier: Candidate | None = None
 
 
 class Engine:
@@ -112,12 +122,13 @@ class Engine:
     def respond(self, text: str, *, conversation: str | None = None) -> Answer:
         """Decide what to say to `text`, read with the conversation's last question when it follows up on it."""
         previous = self.conversations.previous(conversation)
-        ranking, used = self.reading(text, previous) if previous is not None else (None, False)
-        if used and previous is not None:
-            answer = self.compose(text, ranking).model_copy(update={"context": previous.text})
+        reading = self.reading(text, previous) if previous is not None else None
+        if reading is not None and reading.followed and previous is not None:
+            answer = self.compose(text, reading.ranking, earlier=reading.earlier)
+            answer = answer.model_copy(update={"context": previous.text})
             topic = f"{text} {previous.topic}"[:MAX_CHARS]
         else:
-            answer, topic = self._remembered(text, ranking), text
+            answer, topic = self._remembered(text, reading.ranking if reading else None), text
         intent = answer.intent if answer.status is Status.answered else None
         self.conversations.remember(conversation, text, intent, topic=topic)
         return answer
@@ -134,32 +145,40 @@ class Engine:
             self._answers[text] = cached
         return cached
 
-    def reading(self, text: str, previous: Turn | None) -> tuple[Ranking, bool]:
-        """The ranking to decide on: of `text` alone, or with `previous` when it is a follow-up (and whether it is).
+    def reading(self, text: str, previous: Turn | None) -> Reading:
+        """The ranking to decide on: of `text` alone, or with `previous` when it is a follow-up.
 
         A follow-up points back (`context.refers_back`) and is not answered on its own. Read with the question
         before it, it asks something new: the earlier answer's intent is set aside unless the follow-up alone
-        ranks it first. The reading stands if it is not a fallback, or if the question alone had no word to look up
-        ("where's he from?" is no small talk after a question about someone).
+        ranks it first. Set aside, it is still offered if the follow-up is not answered ("where's he from?" may
+        be in the answer just given). The reading stands if it is not a fallback, if the question alone had no
+        word to look up ("where's he from?" is no small talk after a question about someone), or if the question
+        alone is a fallback too: then the questions offered instead are those nearest the conversation.
         """
         alone = self.matcher.rank(text)
         if previous is None or not refers_back(text):
-            return alone, False
+            return Reading(alone)
         if alone.terms and self.decide(alone) is Status.answered:
-            return alone, False
+            return Reading(alone)
         if not alone.terms and REFERRING.isdisjoint(normalise(text).split()):
-            return alone, False  # "thanks" is small talk, not a follow-up
+            return Reading(alone)  # "thanks" is small talk, not a follow-up
         joined = self.matcher.rank(text, context=previous.topic)
         if set(joined.terms) <= set(alone.terms):
-            return alone, False  # the earlier question adds nothing: asked again, or said another way
+            return Reading(alone)  # the earlier question adds nothing: asked again, or said another way
         keep = alone.best is not None and alone.best.intent == previous.intent
-        joined = replace(joined, candidates=[c for c in joined.candidates if keep or c.intent != previous.intent])
-        if not joined.terms or (alone.terms and self.decide(joined) is Status.fallback):
-            return alone, False  # a fallback read with context is no better than one without, unless it was small talk
-        return joined, True
+        earlier = None if keep else next((c for c in joined.candidates if c.intent == previous.intent), None)
+        joined = replace(joined, candidates=[c for c in joined.candidates if c is not earlier])
+        if not joined.terms:
+            return Reading(alone)
+        if alone.terms and self.decide(joined) is Status.fallback and self.decide(alone) is not Status.fallback:
+            return Reading(alone)  # a fallback read with context is no better than a clarifying question without
+        return Reading(joined, followed=True, earlier=earlier)
 
-    def compose(self, text: str, ranking: Ranking | None = None) -> Answer:
-        """An answer, a clarifying question, a fallback or small talk for `text` (or for its given ranking)."""
+    def compose(self, text: str, ranking: Ranking | None = None, *, earlier: Candidate | None = None) -> Answer:
+        """An answer, a clarifying question, a fallback or small talk for `text` (or for its given ranking).
+
+        `earlier` is a candidate set aside from the decision but offered with the others if nothing is answered.
+        """
         ranking = ranking or self.matcher.rank(text)
         if not ranking.terms:
             return self._smalltalk(text, ranking)
@@ -168,8 +187,8 @@ class Engine:
         if status is Status.answered and best is not None:
             return self._answered(text, ranking, best)
         if status is Status.clarify:
-            return self._clarify(text, ranking)
-        return self._fallback(text, ranking)
+            return self._clarify(text, ranking, earlier)
+        return self._fallback(text, ranking, earlier)
 
     def decide(self, ranking: Ranking) -> Status:
         """Apply the thresholds: answered, clarify (close runner-up or middling score) or fallback."""
@@ -210,7 +229,7 @@ class Engine:
             truncated=ranking.truncated,
         )
 
-    def _clarify(self, text: str, ranking: Ranking) -> Answer:
+    def _clarify(self, text: str, ranking: Ranking, earlier: Candidate | None = None) -> Answer:
         """Offer the closest intents when no single one is clearly meant."""
         best = ranking.candidates[0]
         return Answer(
@@ -219,18 +238,18 @@ class Engine:
             intent=best.intent,
             confidence=ranking.confidence,
             answer="I'm not sure which of these you mean. Pick one, or ask again in other words.",
-            suggestions=self._suggest(ranking),
+            suggestions=self._suggest(ranking, earlier),
             truncated=ranking.truncated,
         )
 
-    def _fallback(self, text: str, ranking: Ranking) -> Answer:
+    def _fallback(self, text: str, ranking: Ranking, earlier: Candidate | None = None) -> Answer:
         """Say plainly that the fact base does not cover the question, and what it does cover."""
         return Answer(
             question=text[:MAX_CHARS],
             status=Status.fallback,
             confidence=ranking.confidence,
             answer=f"I don't know: {self._my_sources()} not say, so I won't guess. Here are questions I can answer.",
-            suggestions=self._suggest(ranking),
+            suggestions=self._suggest(ranking, earlier),
             truncated=ranking.truncated,
         )
 
@@ -311,13 +330,15 @@ class Engine:
             self.base.intents[runner.intent].facts
         )
 
-    def _suggest(self, ranking: Ranking) -> list[Suggestion]:
-        """The closest intents as suggestions, or featured ones when nothing was close."""
-        close = (
-            [c for c in ranking.candidates if c.score >= SUGGESTION_FLOOR * ranking.candidates[0].score][:SUGGESTIONS]
-            if ranking.candidates
-            else []
-        )
+    def _suggest(self, ranking: Ranking, earlier: Candidate | None = None) -> list[Suggestion]:
+        """The closest intents as suggestions, or featured ones when nothing was close.
+
+        `earlier` (the answer just given, set aside by a follow-up) comes last, if it scores as close as they do.
+        """
+        top = max((c.score for c in [*ranking.candidates, *([earlier] if earlier else [])]), default=0.0)
+        close = [c for c in ranking.candidates if c.score >= SUGGESTION_FLOOR * top][:SUGGESTIONS]
+        if earlier is not None and earlier.score >= SUGGESTION_FLOOR * top:
+            close = [*close[: SUGGESTIONS - 1], earlier]
         if not close:
             return self._featured()
         return [Suggestion(intent=c.intent, question=self.base.intents[c.intent].question) for c in close]

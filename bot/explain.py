@@ -96,7 +96,7 @@ class Explanation(BaseModel):
 
 def explain(engine: Engine, text: str, previous: Turn | None = None) -> Explanation:
     """Why `engine` answers `text` as it does (after `previous`, in a conversation): the same reading and decision."""
-    ranking, followed = engine.reading(text, previous)
+    ranking, followed, _ = engine.reading(text, previous)
     status = engine.decide(ranking) if ranking.terms else Status.smalltalk
     reason = _reason(engine, ranking, status)
     best, runner = _contender(engine, ranking.best), _contender(engine, _runner(ranking))

@@ -86,6 +86,22 @@ def test_a_follow_up_to_a_follow_up_keeps_the_topic(engine: Engine) -> None:
     assert answer.status is Status.answered and any("139 votes" in c.quote for c in answer.citations)
 
 
+def test_a_follow_up_not_answered_offers_the_answer_just_given_last(engine: Engine) -> None:
+    engine.respond("who is bogdan-martin replacing", conversation="c5")
+    answer = engine.respond("where's he from?", conversation="c5")
+    assert answer.status is not Status.answered and answer.context == "who is bogdan-martin replacing"
+    assert [s.intent for s in answer.suggestions][-1] == "predecessor"
+
+
+def test_a_follow_up_the_source_does_not_cover_offers_what_is_near_the_conversation(engine: Engine) -> None:
+    engine.respond("who is bogdan-martin replacing", conversation="c6")
+    answer = engine.respond("and his salary?", conversation="c6")
+    alone = engine.respond("and his salary?")
+    assert answer.status is alone.status is Status.fallback
+    offered, featured = {s.intent for s in answer.suggestions}, {s.intent for s in alone.suggestions}
+    assert "predecessor" in offered and "predecessor" not in featured
+
+
 def test_the_last_question_is_forgotten_after_a_few_minutes() -> None:
     now = [1000.0]
     conversations = Conversations(clock=lambda: now[0])

@@ -14,6 +14,8 @@ another who never saw its intent examples), and reports each one's rates side by
 - wrong: share of the answers given that were wrong (an answerable question answered without the
   expected quote, or a question that must not be answered, answered);
 - clarify: share of answerable questions met with a clarifying question instead of an answer;
+- offered: of the answerable questions not answered (a clarifying question or a fallback), the share
+  whose offered questions include one answering it;
 - latency: per question, p50 and p99 of `Engine.compose`.
 
 A question file has the layout of `tests/data/questions.yaml`: `answerable` (q, expect),
@@ -71,11 +73,20 @@ class Outcome:
     size: str
     right: dict[str, list[bool]] = field(default_factory=lambda: {g: [] for g in GROUPS})
     clarified: int = 0
+    declined: int = 0
+    """Answerable questions met with a clarifying question or a fallback."""
+    offered: int = 0
+    """Those of them whose offered questions include one that answers them."""
     answered: int = 0
     wrong: int = 0
     uncovered: int = 0
     seconds: list[float] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+
+    @property
+    def offered_share(self) -> float:
+        """Percent of the declined answerable questions that were offered an intent answering them."""
+        return 100 * self.offered / max(1, self.declined)
 
     def rate(self, group: str) -> str:
         """`right/total (percent)` for one group."""
@@ -158,6 +169,10 @@ def measure(name: str, folder: Path, questions: Path, engine: Engine | None = No
             if group == "answerable":
                 right = holds(answer, row["expect"])
                 outcome.clarified += answer.status is Status.clarify
+                if answer.status in (Status.clarify, Status.fallback):
+                    outcome.declined += 1
+                    answering = intents_quoting(engine.base, row["expect"])  # ids as the engine knows them
+                    outcome.offered += any(s.intent in answering for s in answer.suggestions)
             else:
                 right = answer.status is not Status.answered
             outcome.right[group].append(right)
@@ -195,14 +210,14 @@ def main() -> None:
                 outcomes.append(measure(name, folder, questions, together))
             except (FactBaseError, OSError) as error:
                 sys.exit(f"{name}: {error}")
-    header = ("fact base", "answerable", "near-topic", "unrelated", "wrong", "clarify", "p50", "p99")
-    print("{:<24} {:>16} {:>14} {:>14} {:>6} {:>8} {:>7} {:>7}".format(*header))
+    header = ("fact base", "answerable", "near-topic", "unrelated", "wrong", "clarify", "offered", "p50", "p99")
+    print("{:<24} {:>16} {:>14} {:>14} {:>6} {:>8} {:>8} {:>7} {:>7}".format(*header))
     for o in outcomes:
         clarify = 100 * o.clarified / max(1, len(o.right["answerable"]))
         wrong = 100 * o.wrong / max(1, o.answered)
         print(
             f"{o.name:<24} {o.rate('answerable'):>16} {o.rate('near_topic'):>14} {o.rate('unrelated'):>14}"
-            f" {wrong:>5.1f}% {clarify:>7.1f}%"
+            f" {wrong:>5.1f}% {clarify:>7.1f}% {o.offered_share:>7.1f}%"
             f" {milliseconds(o.seconds, 50):>5.2f}ms {milliseconds(o.seconds, 99):>5.2f}ms"
         )
     for o in outcomes:

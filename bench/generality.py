@@ -230,8 +230,8 @@ def main() -> None:
 
 def factbase_table() -> None:
     """Every fact base under bench/factbases/ and the shipped one, with each of its question sets."""
-    header = ("fact base, question set", "answerable", "near-topic", "unrelated", "wrong")
-    print("{:<36} {:>16} {:>14} {:>14} {:>6}".format(*header))
+    header = ("fact base, question set", "answerable", "near-topic", "unrelated", "wrong", "offered")
+    print("{:<36} {:>16} {:>14} {:>14} {:>6} {:>8}".format(*header))
     for questions in SETS:
         for name, folder, path in fact_bases([], questions):
             if path.exists():
@@ -240,7 +240,7 @@ def factbase_table() -> None:
                 label = f"{name.split(' ')[0]}, {questions}"
                 print(
                     f"{label:<36} {o.rate('answerable'):>16} {o.rate('near_topic'):>14} "
-                    f"{o.rate('unrelated'):>14} {wrong:>5.1f}%"
+                    f"{o.rate('unrelated'):>14} {wrong:>5.1f}% {o.offered_share:>7.1f}%"
                 )
 
 

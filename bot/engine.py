@@ -14,7 +14,7 @@ from bot.calibrate import DEFAULT_MARGIN, Thresholds, resolve
 from bot.context import REFERRING, Conversations, Turn, refers_back
 from bot.documents import unwrapped
 from bot.knowledge import FactBase
-from bot.matcher import MAX_CHARS, Candidate, Matcher, Ranking
+from bot.matcher import MAX_CHARS, Candidate, Matcher, Ranking, question_type
 from bot.models import Answer, Citation, Fact, Intent, Overview, Question, Status, Suggestion, byline
 from bot.normalise import normalise
 from bot.store import MemoryStore, QuestionRecord, Record, Store, WriteBehind, hash_user, now
@@ -160,8 +160,9 @@ class Engine:
             return Reading(alone)
         if alone.terms and self.decide(alone) is Status.answered:
             return Reading(alone)
-        if not alone.terms and REFERRING.isdisjoint(normalise(text).split()):
-            return Reading(alone)  # "thanks" is small talk, not a follow-up
+        words = normalise(text).split()
+        if not alone.terms and REFERRING.isdisjoint(words) and question_type(" ".join(words)) is None:
+            return Reading(alone)  # "thanks" is small talk, not a follow-up; "and when?" asks about the last question
         joined = self.matcher.rank(text, context=previous.topic)
         if set(joined.terms) <= set(alone.terms):
             return Reading(alone)  # the earlier question adds nothing: asked again, or said another way

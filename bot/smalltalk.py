@@ -51,6 +51,11 @@ THANKS = SmallTalk(
         "ta",
         "appreciate it",
         "perfect",
+        "cool",
+        "nice",
+        "awesome",
+        "got it",
+        "great",
     ),
 )
 CAPABILITIES = SmallTalk(

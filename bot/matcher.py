@@ -98,6 +98,13 @@ turn, the rest rank its questions better than the score alone does (AUC 0.88-0.9
 
 TERMS_CAP = 6
 
+NEAREST = 5
+"""Intents a ranking names as nearest in meaning: what a paraphrase sharing no word with its intent may mean."""
+
+NEAR_MEANING = 0.3
+"""How near in meaning an intent must be to be named among the nearest. Questions about something else
+entirely are seldom this near any intent: 8 of the 280 unrelated questions put to the fact bases in bench/ are."""
+
 CONTEXT_WEIGHT = 0.5
 """How much the terms of an earlier question count when a follow-up is read with it."""
 
@@ -185,6 +192,8 @@ class Ranking:
     candidates: list[Candidate] = field(default_factory=list)
     unknown_share: float = 0.0
     """The share of the question's term weight on words the fact base never uses."""
+    nearest: tuple[str, ...] = ()
+    """The intents nearest the question in meaning (up to `NEAREST`), nearest first, whether or not they scored."""
 
     @property
     def best(self) -> Candidate | None:
@@ -369,11 +378,11 @@ class Matcher:
         same = [i for i in self._verbatim.get(" ".join(words), ()) if i != leave_out]
         verbatim = self._intent_of_example(same[0]) if same else None
         weights = {t: self._idf.get(t, self._unknown_weight) * (1.0 if t in own else CONTEXT_WEIGHT) for t in terms}
-        candidates = self._score(weights, kind, vector, leave_out, verbatim) if terms else []
+        candidates, nearest = self._score(weights, kind, vector, leave_out, verbatim) if terms else ([], ())
         share = sum(weights[t] for t in unknown) / sum(weights.values()) if terms else 0.0
         # the curator's own phrasing is on topic even where the source puts it in other words
         topical = tuple(terms) if same else self._anchors(terms, candidates)
-        return Ranking(tuple(terms), topical, unknown, corrected, truncated, candidates, share)
+        return Ranking(tuple(terms), topical, unknown, corrected, truncated, candidates, share, nearest)
 
     @property
     def examples(self) -> list[tuple[str, str]]:
@@ -526,10 +535,11 @@ class Matcher:
         vector: np.ndarray | None,
         leave_out: int | None = None,
         verbatim: int | None = None,
-    ) -> list[Candidate]:
+    ) -> tuple[list[Candidate], tuple[str, ...]]:
         """Score every intent at once over arrays, best first: words (BM25 and best examples) and meaning.
 
         Only an intent that shares a term with the question, or whose meaning is near it, is a candidate.
+        Also the intents nearest in meaning, candidates or not.
         """
         total = sum(weights.values())
         shared = np.zeros(len(self._examples))
@@ -556,20 +566,29 @@ class Matcher:
             score[verbatim] = 1.0  # one of its examples, word for word: the curator's own phrasing
         if kind is not None:
             score = np.where(self._kind_ok[kind], score, score * TYPE_PENALTY)
+        nearest = self._nearest(meaning) if meaning is not None else ()
         touched = (covered > 0) | (best > 0)
         if meaning is not None:
             touched |= meaning >= MEANING_FLOOR
         if not touched.any():
-            return []
+            return [], nearest
         score = np.where(touched, score, -1.0)
         count = min(TOP_CANDIDATES, int(touched.sum()))
         top = np.argpartition(-score, count - 1)[:count] if count < len(score) else np.arange(len(score))
         top = top[np.lexsort((top, -score[top]))][:count]
         near = meaning if meaning is not None else np.zeros(len(score))
-        return [
+        candidates = [
             self._candidate(int(i), float(score[i]), f1, float(coverage[i]), float(words[i]), float(near[i]))
             for i in top
         ]
+        return candidates, nearest
+
+    def _nearest(self, meaning: np.ndarray) -> tuple[str, ...]:
+        """The ids of the (up to) `NEAREST` intents with the highest meaning, at least `NEAR_MEANING`, highest first."""
+        count = min(NEAREST, len(meaning))
+        top = np.argpartition(-meaning, count - 1)[:count] if count < len(meaning) else np.arange(len(meaning))
+        ordered = top[np.lexsort((top, -meaning[top]))]
+        return tuple(self._intent_ids[int(i)] for i in ordered if meaning[i] >= NEAR_MEANING)
 
     def _intent_of_example(self, index: int) -> int:
         """The position of the intent an indexed example belongs to."""

@@ -12,6 +12,7 @@ from bot.engine import Engine
 from bot.knowledge import load_factbase
 from bot.matcher import MAX_CHARS, question_type
 from bot.models import Answer, Question, Status
+from bot.settings import PROJECT_ROOT
 
 CONTRACT = {"question", "status", "intent", "confidence", "answer", "citations", "suggestions"}
 CITATION = {"fact_id", "source_id", "title", "author", "publisher", "url", "quote", "paragraph", "note"}
@@ -72,6 +73,20 @@ def test_questions_the_article_does_not_answer_are_not_answered(engine: Engine, 
     assert answer.status in {Status.fallback, Status.clarify}
     assert answer.citations == []
     assert answer.suggestions, "a refusal suggests what can be asked instead"
+
+
+def test_a_question_in_other_words_is_offered_the_intent_nearest_in_meaning() -> None:
+    engine = Engine(load_factbase(PROJECT_ROOT / "bench" / "factbases" / "assistant-requests"))
+    question = "a vehicle to drive while on holiday"
+    sharing_words = {c.intent for c in engine.matcher.rank(question).candidates}
+    answer = engine.respond(question)
+    assert answer.status is Status.fallback and "rent_car" not in sharing_words
+    assert "rent_car" in {s.intent for s in answer.suggestions}
+
+
+def test_a_question_about_something_else_is_offered_the_headline_questions(engine: Engine) -> None:
+    offered = engine.respond("What's the weather like in Paris?").suggestions
+    assert [s.intent for s in offered] == [s.intent for s in engine.respond("hello").suggestions]
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t", "?!", "🤔", "<@U123>"])

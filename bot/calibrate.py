@@ -23,6 +23,14 @@ another intent costs as much, and a bank question declined is worth the rest. Wh
 words with the fact base but not its meaning ("what's the weather like in Rome" beside "set the
 thermostat"), the floor declines it; where the bank never comes near, there is no floor.
 
+Where most of the bank reaches the fact base (`REACHED`), as it reaches a fact base of everyday
+requests, the bank stands for the questions to decline, and the meaning floor keeps them out; then a
+question under the answer threshold is answered too when its best match by words is also the intent
+nearest it in meaning (words and meaning agree). Everyday requests come in words of their own ("find
+me a flight out of denver on the 4th"), which words alone seldom match closely. Where the bank does not
+reach the fact base, the questions to fear are near-topic ones, which are as near their intent in
+meaning as answerable ones, and agreement answers nothing the thresholds do not.
+
 The clarify threshold is `CLARIFY_QUANTILE` of the phrasings. A fact base too small to measure keeps
 the fixed defaults.
 """
@@ -49,12 +57,14 @@ NO_FLOOR = -1.0
 @dataclass(frozen=True)
 class Thresholds:
     """What turns a ranking into a decision: two thresholds on `Ranking.confidence`, the margin (on scores)
-    between the best match and the runner-up, and the floor on the best match's meaning for an answer."""
+    between the best match and the runner-up, the floor on the best match's meaning for an answer, and
+    whether words and meaning agreeing on the best match answer below the answer threshold."""
 
     answer: float = DEFAULT_ANSWER
     clarify: float = DEFAULT_CLARIFY
     margin: float = DEFAULT_MARGIN
     meaning: float = NO_FLOOR
+    agree: bool = False
 
 
 Evidence = tuple[float, float]
@@ -117,11 +127,13 @@ def resolve(
     matcher: Matcher, *, answer: float | None = None, clarify: float | None = None, margin: float = DEFAULT_MARGIN
 ) -> Thresholds:
     """The thresholds given, with each one left as None read off this fact base (clarify never above answer),
-    and the meaning floor read off it."""
+    and the meaning floor read off it. An answer threshold given is the only way to an answer: words and
+    meaning agreeing answer nothing below it."""
     measured = measure(matcher)
+    agree = measured.agree and answer is None
     answer = measured.answer if answer is None else answer
     clarify = min(measured.clarify, answer) if clarify is None else clarify
-    return Thresholds(answer, clarify, margin, measured.meaning)
+    return Thresholds(answer, clarify, margin, measured.meaning, agree)
 
 
 def measure(matcher: Matcher) -> Thresholds:
@@ -134,7 +146,13 @@ def measure(matcher: Matcher) -> Thresholds:
     hedge = float(np.percentile(right[:, 0], ANSWER_QUANTILE * (1 - reach)))
     answer, meaning = separating(right, wrong, outside, hedge)
     clarify = min(answer, float(np.percentile(right[:, 0], CLARIFY_QUANTILE)))
-    return Thresholds(round(answer, 2), round(clarify, 2), DEFAULT_MARGIN, round(meaning, 2))
+    return Thresholds(round(answer, 2), round(clarify, 2), DEFAULT_MARGIN, round(meaning, 2), reach >= REACHED)
+
+
+REACHED = 0.5
+"""The share of the bank that must reach every source for the bank to stand for the questions the fact base
+declines: then words and meaning agreeing answer below the answer threshold. Documents are reached by a quarter
+to a third of it; fact bases of everyday requests by three quarters and more."""
 
 
 def least_reach(matcher: Matcher, *, sample: int = BANK_SAMPLE, seed: int = 0) -> float:

@@ -194,15 +194,23 @@ class Engine:
     def decide(self, ranking: Ranking) -> Status:
         """Apply the thresholds: answered, clarify (close runner-up or middling score) or fallback."""
         best = ranking.best
-        if best is None or ranking.confidence < self.thresholds.clarify or not ranking.topical:
+        if best is None or not ranking.topical:
             return Status.fallback
         if best.meaning < self.thresholds.meaning:  # shares words with the intent, not its meaning
             return Status.fallback
+        agreed = self.agreed(ranking)
+        if ranking.confidence < self.thresholds.clarify and not agreed:
+            return Status.fallback
         runner = ranking.candidates[1] if len(ranking.candidates) > 1 else None
         close = runner is not None and best.score - runner.score < self.thresholds.margin
-        if ranking.confidence >= self.thresholds.answer and not (close and self.differ(best, runner)):
+        sure = ranking.confidence >= self.thresholds.answer or agreed
+        if sure and not (close and self.differ(best, runner)):
             return Status.answered
         return Status.clarify
+
+    def agreed(self, ranking: Ranking) -> bool:
+        """Whether words and meaning agree on the best match, where the fact base answers on that."""
+        return self.thresholds.agree and ranking.meaning_lead is not None
 
     def overview(self) -> Overview:
         """What this engine can answer: sources, counts, topics and headline questions."""

@@ -16,7 +16,7 @@ import copy
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -403,18 +403,21 @@ def _folds(ranked: Sequence[Ranked], *, folds: int, seed: int) -> list[list[Rank
 
 
 def fit(engine: Engine, ranked: Sequence[Ranked]) -> Thresholds:
-    """The thresholds that maximise the objective on `ranked` (the training questions), at the engine's floor."""
-    floor = engine.thresholds.meaning
+    """The thresholds that maximise the objective on `ranked` (the training questions), at the engine's floor
+    (and with its answers on agreement)."""
+    kept = engine.thresholds
     answer, margin = max(
         ((a, m) for a in ANSWER_GRID for m in MARGIN_GRID),
-        key=lambda am: _answer_objective(engine, ranked, Thresholds(am[0], min(CLARIFY_GRID), am[1], floor)),
+        key=lambda am: _answer_objective(
+            engine, ranked, replace(kept, answer=am[0], clarify=min(CLARIFY_GRID), margin=am[1])
+        ),
     )
     clarify = max(
         (c for c in CLARIFY_GRID if c <= answer),
-        key=lambda c: _clarify_objective(engine, ranked, Thresholds(answer, c, margin, floor)),
+        key=lambda c: _clarify_objective(engine, ranked, replace(kept, answer=answer, clarify=c, margin=margin)),
         default=min(answer, min(CLARIFY_GRID)),
     )
-    return Thresholds(answer, clarify, margin, floor)
+    return replace(kept, answer=answer, clarify=clarify, margin=margin)
 
 
 def _answer_objective(engine: Engine, ranked: Sequence[Ranked], thresholds: Thresholds) -> tuple[float, ...]:
@@ -471,7 +474,7 @@ def trade_off(engine: Engine, ranked: Sequence[Ranked], answers: Sequence[float]
     base = engine.thresholds
     points = []
     for answer in answers:
-        thresholds = Thresholds(answer, min(base.clarify, answer), base.margin, base.meaning)
+        thresholds = replace(base, answer=answer, clarify=min(base.clarify, answer))
         points.append(_point(thresholds, _decided(with_thresholds(engine, thresholds), ranked)))
     return points
 
@@ -573,6 +576,7 @@ def _coverage(engine: Engine, ranked: Sequence[Ranked], path: Path) -> Path:
 
 def _answer_precision(engine: Engine, ranked: Sequence[Ranked], point: Point) -> float:
     """Share of answered questions answered with an acceptable intent, at one point's thresholds."""
-    judge = with_thresholds(engine, Thresholds(point.answer, point.clarify, point.margin))
+    chosen = replace(engine.thresholds, answer=point.answer, clarify=point.clarify, margin=point.margin)
+    judge = with_thresholds(engine, chosen)
     answered = [r.top_right for r in ranked if status_of(judge, r.ranking) is Status.answered]
     return _share(answered)

@@ -22,7 +22,7 @@ from bot.models import Status, text_safe
 from bot.normalise import normalise, visible
 
 Reason = Literal[
-    "smalltalk", "no-match", "low-score", "off-topic", "clear", "same-facts", "middling", "close", "unlike"
+    "smalltalk", "no-match", "low-score", "off-topic", "clear", "same-facts", "middling", "close", "unlike", "agreed"
 ]
 """Which rule decided: the branch of `Engine.decide` (plus small talk, which never reaches it)."""
 
@@ -54,6 +54,8 @@ class Applied(BaseModel):
     margin: float
     meaning: float | None = None
     """The floor on the best match's meaning for an answer, where the fact base has one."""
+    agree: bool = False
+    """Whether words and meaning agreeing on the best match answer below the answer threshold."""
 
 
 class Explanation(BaseModel):
@@ -103,7 +105,7 @@ def explain(engine: Engine, text: str, previous: Turn | None = None) -> Explanat
     margin = round(best.score - runner.score, 4) if best and runner else None
     t = engine.thresholds
     floor = t.meaning if t.meaning > NO_FLOOR else None
-    thresholds = Applied(answer=t.answer, clarify=t.clarify, margin=t.margin, meaning=floor)
+    thresholds = Applied(answer=t.answer, clarify=t.clarify, margin=t.margin, meaning=floor, agree=t.agree)
     return Explanation(
         question=text[:MAX_CHARS],
         status=status,
@@ -113,7 +115,7 @@ def explain(engine: Engine, text: str, previous: Turn | None = None) -> Explanat
         margin=margin,
         thresholds=thresholds,
         reason=reason,
-        rule=_rule(reason, ranking.confidence, margin, thresholds, ranking.best.meaning if ranking.best else 0.0),
+        rule=_rule(reason, ranking, margin, thresholds),
         terms=list(ranking.terms),
         unknown=unknown_words(engine, text, ranking),
         corrections=dict(ranking.corrected),
@@ -154,11 +156,13 @@ def _reason(engine: Engine, ranking: Ranking, status: Status) -> Reason:
         return "smalltalk"
     if best is None:
         return "no-match"
-    if ranking.confidence < t.clarify:
+    if ranking.confidence < t.clarify and not engine.agreed(ranking):
         return "low-score"
     if status is Status.fallback:
         return "unlike" if ranking.topical and best.meaning < t.meaning else "off-topic"
     close = runner is not None and best.score - runner.score < t.margin
+    if status is Status.answered and ranking.confidence < t.answer:
+        return "agreed"
     if status is Status.answered:
         return "same-facts" if close else "clear"
     return "close" if close and engine.differ(best, runner) else "middling"
@@ -192,8 +196,9 @@ def _versus(name: str, value: float, sign: str, limit_name: str, limit: float) -
     return " ".join(part for part in (name, shown, sign, limit_name, bound) if part)
 
 
-def _rule(reason: Reason, score: float, margin: float | None, t: Applied, meaning: float) -> str:
+def _rule(reason: Reason, ranking: Ranking, margin: float | None, t: Applied) -> str:
     """The rule that decided, with its numbers: "confidence 0.82 ≥ answer threshold 0.70 and margin 0.21 ≥ 0.005"."""
+    score, meaning = ranking.confidence, ranking.best.meaning if ranking.best else 0.0
     answer = _versus("confidence", score, "≥", "answer threshold", t.answer)
     wide = "no runner-up" if margin is None else _versus("margin", margin, "≥", "", t.margin)
     narrow = _versus("margin", margin or 0.0, "<", "", t.margin)
@@ -208,6 +213,9 @@ def _rule(reason: Reason, score: float, margin: float | None, t: Applied, meanin
         f"{_versus('confidence', score, '<', 'answer threshold', t.answer).removeprefix('confidence ')}",
         "close": f"{answer} but {narrow} and the runner-up gives different facts",
         "unlike": _versus("meaning", meaning, "<", "meaning floor", t.meaning or 0.0),
+        "agreed": f"{_versus('confidence', score, '<', 'answer threshold', t.answer)}, but the best match is also "
+        f"the nearest in meaning (by {ranking.meaning_lead or 0.0:.2f})"
+        + (f" and {_versus('meaning', meaning, '≥', 'meaning floor', t.meaning)}" if t.meaning is not None else ""),
     }
     return rules[reason]
 
@@ -246,6 +254,11 @@ def _decision(e: Explanation) -> str:
         )
     if e.status is Status.clarify:
         return _clarify_words(e, best, runner)
+    if e.reason == "agreed":
+        return (
+            f"I answered with “{best.question}” because your question's words point to it (through the example "
+            f"“{best.example}”) and, of all I can answer, it is also the nearest in meaning."
+        )
     return (
         f"I answered with “{best.question}” because your question matched the example “{best.example}” "
         f"closely; {_behind(e, runner)}"
@@ -305,7 +318,8 @@ def details(e: Explanation) -> list[str]:
     else:
         lines.append("Runner-up: none")
     floor = f" · meaning {t.meaning:.2f}" if t.meaning is not None else ""
-    lines.append(f"Thresholds: answer {t.answer:.2f} · clarify {t.clarify:.2f} · margin {t.margin:g}{floor}")
+    agree = " · words and meaning agreeing answer" if t.agree else ""
+    lines.append(f"Thresholds: answer {t.answer:.2f} · clarify {t.clarify:.2f} · margin {t.margin:g}{floor}{agree}")
     lines.append(f"Terms: {', '.join(e.terms) or 'none'}")
     if e.unknown:
         lines.append(f"Words the fact base never uses: {', '.join(e.unknown)}")

@@ -194,6 +194,10 @@ class Ranking:
     """The share of the question's term weight on words the fact base never uses."""
     nearest: tuple[str, ...] = ()
     """The intents nearest the question in meaning (up to `NEAREST`), nearest first, whether or not they scored."""
+    meaning_lead: float | None = None
+    """When the best match is also the intent nearest the question in meaning, how much nearer it is than any
+    other (words and meaning agree); None when another intent is nearer, when the best match is never asked
+    the kind of question this is (when, where, how many, who), or without word vectors."""
 
     @property
     def best(self) -> Candidate | None:
@@ -290,6 +294,12 @@ class Matcher:
         for index, example in enumerate(self._examples):
             for term in example.terms:
                 postings[term].append(index)
+        self._wordless = {  # "hello" where the fact base greets: its phrasing, not small talk
+            " ".join(self._normal(text).split()): intent
+            for intent, pairs in example_terms.items()
+            for text, terms in pairs
+            if not terms and self._normal(text).strip()
+        }
         self._types = {intent.id: _answer_types(base, intent, self._normal) for intent in base.intents.values()}
         self._verbatim: dict[str, list[int]] = defaultdict(list)
         for index, example in enumerate(self._examples):
@@ -365,6 +375,8 @@ class Matcher:
         words = normalise(text[:MAX_CHARS]).split()
         if truncated and words:
             words = words[:-1]  # the cut may have split the last word
+        if (owner := self._wordless.get(" ".join(words))) is not None:
+            return self._own_phrasing(owner, words, truncated)
         if smalltalk.is_phrase(words):  # "how does this work" is small talk even where "work" is a topic
             return Ranking((), (), (), {}, truncated)
         terms, corrected = self._query_terms(words)
@@ -378,11 +390,21 @@ class Matcher:
         same = [i for i in self._verbatim.get(" ".join(words), ()) if i != leave_out]
         verbatim = self._intent_of_example(same[0]) if same else None
         weights = {t: self._idf.get(t, self._unknown_weight) * (1.0 if t in own else CONTEXT_WEIGHT) for t in terms}
-        candidates, nearest = self._score(weights, kind, vector, leave_out, verbatim) if terms else ([], ())
+        scored = self._score(weights, kind, vector, leave_out, verbatim) if terms else _Scored([])
+        candidates = scored.candidates
         share = sum(weights[t] for t in unknown) / sum(weights.values()) if terms else 0.0
         # the curator's own phrasing is on topic even where the source puts it in other words
         topical = tuple(terms) if same else self._anchors(terms, candidates)
-        return Ranking(tuple(terms), topical, unknown, corrected, truncated, candidates, share, nearest)
+        return Ranking(
+            tuple(terms), topical, unknown, corrected, truncated, candidates, share, scored.nearest, scored.lead
+        )
+
+    def _own_phrasing(self, intent: str, words: list[str], truncated: bool) -> Ranking:
+        """The ranking of a question that is word for word an example with no content word ("hello"): that
+        example's intent, as sure as a match can be."""
+        phrase = " ".join(words)
+        only = Candidate(intent, 1.0, phrase, 1.0, 1.0, 1.0)
+        return Ranking((phrase,), (phrase,), (), {}, truncated, [only], 0.0, (intent,), 1.0)
 
     @property
     def examples(self) -> list[tuple[str, str]]:
@@ -535,11 +557,11 @@ class Matcher:
         vector: np.ndarray | None,
         leave_out: int | None = None,
         verbatim: int | None = None,
-    ) -> tuple[list[Candidate], tuple[str, ...]]:
+    ) -> _Scored:
         """Score every intent at once over arrays, best first: words (BM25 and best examples) and meaning.
 
         Only an intent that shares a term with the question, or whose meaning is near it, is a candidate.
-        Also the intents nearest in meaning, candidates or not.
+        Also the intents nearest in meaning, candidates or not, and whether the best candidate is the nearest.
         """
         total = sum(weights.values())
         shared = np.zeros(len(self._examples))
@@ -571,7 +593,7 @@ class Matcher:
         if meaning is not None:
             touched |= meaning >= MEANING_FLOOR
         if not touched.any():
-            return [], nearest
+            return _Scored([], nearest)
         score = np.where(touched, score, -1.0)
         count = min(TOP_CANDIDATES, int(touched.sum()))
         top = np.argpartition(-score, count - 1)[:count] if count < len(score) else np.arange(len(score))
@@ -581,7 +603,9 @@ class Matcher:
             self._candidate(int(i), float(score[i]), f1, float(coverage[i]), float(words[i]), float(near[i]))
             for i in top
         ]
-        return candidates, nearest
+        fits = kind is None or bool(self._kind_ok[kind][top[0]])  # the best match answers what is asked
+        lead = _lead(meaning, int(top[0])) if meaning is not None and fits else None
+        return _Scored(candidates, nearest, lead)
 
     def _nearest(self, meaning: np.ndarray) -> tuple[str, ...]:
         """The ids of the (up to) `NEAREST` intents with the highest meaning, at least `NEAR_MEANING`, highest first."""
@@ -631,6 +655,25 @@ class Matcher:
         return Candidate(
             self._intent_ids[intent], round(min(score, 1.0), 4), example, round(coverage, 4), words, meaning
         )
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """What scoring every intent gives a ranking: its candidates, the intents nearest in meaning, and how much
+    nearer in meaning the best candidate is than any other intent (None when it is not the nearest)."""
+
+    candidates: list[Candidate]
+    nearest: tuple[str, ...] = ()
+    lead: float | None = None
+
+
+def _lead(meaning: np.ndarray, chosen: int) -> float | None:
+    """How much nearer intent `chosen` is than every other in `meaning`, if it is the nearest (else None)."""
+    others = np.delete(meaning, chosen)
+    if len(others) == 0:
+        return float(meaning[chosen])
+    lead = float(meaning[chosen] - others.max())
+    return round(lead, 4) if lead >= 0 else None
 
 
 def _saturated(tf: np.ndarray, norm: np.ndarray) -> np.ndarray:

@@ -51,7 +51,8 @@ class Settings(BaseSettings):
         le=1,
         validation_alias="FACTBOT_ANSWER_THRESHOLD",
         description=(
-            "Confidence needed to answer. Unset: read off the fact base at start-up (0.73 on the shipped one)."
+            "Confidence needed to answer. Unset: read off the fact base at start-up (0.73 on the shipped one); "
+            "set, it is the only way to an answer."
         ),
     )
     clarify_threshold: float | None = Field(

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from bot.documents import sentence_count
 from bot.models import Fact
 from bot.normalise import normalise
-from bot.smalltalk import BUILT_IN
 from bot.yamlfile import Problem, Record
 
 if TYPE_CHECKING:
@@ -74,9 +73,12 @@ def _record_problem(base: FactBase, fact: Fact) -> str | None:
 
 
 def _check_intents(base: FactBase) -> list[Problem]:
-    """Intents name known facts, have enough examples, and share no example with another."""
+    """Intents name known facts, have enough examples, and share no example with another.
+
+    An example may be a built-in phrasing ("hello"): the fact base's intent answers it instead of small talk.
+    """
     problems: list[Problem] = []
-    owners = {normalise(e): f"the built-in intent '{s.id}'" for s in BUILT_IN for e in s.examples}
+    owners: dict[str, str] = {}
     for intent in base.intents.values():
         record = _record(base, "intent", intent.id)
         for index, fact_id in enumerate(intent.facts):

@@ -108,7 +108,25 @@ def test_a_question_sharing_words_but_not_meaning_is_not_answered(requests_engin
 def test_calibrating_on_labelled_questions_keeps_the_meaning_floor(requests_engine: Engine) -> None:
     items = [evaluation.Item(q="turn the lamps down", expect=["dim_lights"], group="answerable")]
     fitted = evaluation.fit(requests_engine, evaluation.rank_all(requests_engine, items))
-    assert fitted.meaning == requests_engine.thresholds.meaning
+    assert (fitted.meaning, fitted.agree) == (requests_engine.thresholds.meaning, requests_engine.thresholds.agree)
+
+
+def test_everyday_requests_agreeing_in_words_and_meaning_are_answered(requests_engine: Engine) -> None:
+    assert requests_engine.thresholds.agree
+    why = explain(requests_engine, "countdown ten minutes")
+    assert why.confidence < requests_engine.thresholds.answer, "words alone match it only loosely"
+    assert (why.status, why.intent, why.reason) == (Status.answered, "set_kitchen_timer", "agreed")
+    assert "it is also the nearest in meaning" in summary(why)
+    assert "the best match is also the nearest in meaning" in why.rule
+
+
+def test_a_document_is_not_answered_on_agreement(shipped: FactBase) -> None:
+    """Near-topic questions are as near their intent in meaning as answerable ones: only the thresholds answer."""
+    assert not Engine(shipped).thresholds.agree
+
+
+def test_an_answer_threshold_set_is_the_only_way_to_an_answer(requests_engine: Engine) -> None:
+    assert not resolve(requests_engine.matcher, answer=0.5).agree
 
 
 def test_a_fact_base_is_as_wary_as_its_most_specialised_source(tmp_path: Path, requests_engine: Engine) -> None:

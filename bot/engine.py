@@ -14,7 +14,7 @@ from bot.calibrate import DEFAULT_MARGIN, Thresholds, resolve
 from bot.context import REFERRING, Conversations, Turn, refers_back
 from bot.documents import unwrapped
 from bot.knowledge import FactBase
-from bot.matcher import MAX_CHARS, Candidate, Matcher, Ranking, question_type
+from bot.matcher import MAX_CHARS, Candidate, Matcher, Ranking
 from bot.models import Answer, Citation, Fact, Intent, Overview, Question, Status, Suggestion, byline
 from bot.normalise import normalise
 from bot.store import MemoryStore, QuestionRecord, Record, Store, WriteBehind, hash_user, now
@@ -32,6 +32,10 @@ FEATURED = 3
 
 SUGGESTION_FLOOR = 0.25
 """A candidate scoring below this share of the best one's score is no hint of what was meant."""
+
+
+ASKING = frozenset("what why how which who whom whose when where".split())  # noqa: SIM905
+"""Question words: a message of nothing else ("why?", "as what?") after a question asks about it."""
 
 
 class Reading(NamedTuple):
@@ -161,7 +165,7 @@ class Engine:
         if alone.terms and self.decide(alone) is Status.answered:
             return Reading(alone)
         words = normalise(text).split()
-        if not alone.terms and REFERRING.isdisjoint(words) and question_type(" ".join(words)) is None:
+        if not alone.terms and REFERRING.isdisjoint(words) and ASKING.isdisjoint(words):
             return Reading(alone)  # "thanks" is small talk, not a follow-up; "and when?" asks about the last question
         joined = self.matcher.rank(text, context=previous.topic)
         if set(joined.terms) <= set(alone.terms):

@@ -79,6 +79,9 @@ def test_a_bare_question_word_asks_about_the_question_before(engine: Engine) -> 
     assert (answer.status, answer.context) == (Status.answered, WINNER)
     assert any("29 September" in c.quote for c in answer.citations)
     assert engine.respond("and when?").status is Status.smalltalk  # nothing before it to ask about
+    engine.respond(WINNER, conversation="c8")
+    why = engine.respond("why?", conversation="c8")
+    assert why.status is not Status.smalltalk and why.context == WINNER and why.suggestions
 
 
 @pytest.mark.parametrize("then", ["thanks!", "cool", WINNER, "How many votes did Ismailov get?"])

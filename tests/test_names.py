@@ -35,6 +35,7 @@ from bot.normalise import normalise
         ("the PRC", "the china"),
         ("use it w/o the lic?", "use it without the licence"),
         ("b/c of the stmt", "because of the statement"),
+        ("the SecState", "the secretary of state"),
     ],
 )
 def test_names_are_written_out(typed: str, normal: str) -> None:

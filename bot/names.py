@@ -47,7 +47,8 @@ def _longest_from() -> dict[str, int]:
 
 
 def expand(words: list[str]) -> list[str]:
-    """`words` with every known short form written out, longest match first."""
+    """`words` with every known short form written out, longest match first; a short form that is already
+    part of its long form as written ("czech" in "czech republic", "bissau" in "guinea bissau") stays."""
     longest = _longest_from()
     if longest.keys().isdisjoint(words):
         return words
@@ -58,14 +59,30 @@ def expand(words: list[str]) -> list[str]:
         reach = longest.get(words[at], 0)
         for size in range(min(reach, len(words) - at), 0, -1):
             long = names.get(tuple(words[at : at + size]))
-            if long is not None:
-                out.extend(long)
-                at += size
-                break
+            if long is None:
+                continue
+            written = _written_out(words, at, size, long)
+            out.extend(words[at : at + written] if written else long)
+            at += written or size
+            break
         else:
             out.append(words[at])
             at += 1
     return out
+
+
+def _written_out(words: list[str], at: int, size: int, long: tuple[str, ...]) -> int:
+    """How many words from `at` on belong to `long` where the short form `words[at:at + size]` sits inside
+    its long form as written out in `words`; 0 where it does not."""
+    short = tuple(words[at : at + size])
+    for start in range(len(long) - size + 1):
+        if long[start : start + size] != short:
+            continue
+        before, after = long[:start], long[start + size :]
+        follows = tuple(words[at + size : at + size + len(after)])
+        if tuple(words[max(0, at - start) : at]) == before and follows == after:
+            return size + len(after)
+    return 0
 
 
 def country_capitals(text: str) -> str:

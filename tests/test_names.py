@@ -59,6 +59,14 @@ def test_each_word_list_is_two_lower_case_columns_with_unique_keys(file: str) ->
     assert len(keys) == len(set(keys))
 
 
+@pytest.mark.parametrize("file", names.FILES)
+def test_every_short_form_reads_as_its_long_form_and_the_long_form_as_itself(file: str) -> None:
+    """ "SecState" meets "Secretary of State"; "Czech Republic" stays "czech republic", not "czech republic republic"."""
+    text = resources.files("bot").joinpath("data", file).read_text(encoding="utf-8")
+    rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
+    assert [(short, long) for short, long in rows if normalise(short) != normalise(long)] == []
+
+
 def test_the_out_of_scope_bank_is_varied_questions() -> None:
     questions = bank()
     assert len(questions) >= 300 and len(set(questions)) == len(questions)

@@ -588,7 +588,8 @@ class Matcher:
             score[verbatim] = 1.0  # one of its examples, word for word: the curator's own phrasing
         if kind is not None:
             score = np.where(self._kind_ok[kind], score, score * TYPE_PENALTY)
-        nearest = self._nearest(meaning) if meaning is not None else ()
+        closest = _highest(meaning, NEAREST) if meaning is not None else np.zeros(0, dtype=int)
+        nearest = tuple(self._intent_ids[int(i)] for i in closest if meaning is not None and meaning[i] >= NEAR_MEANING)
         touched = (covered > 0) | (best > 0)
         if meaning is not None:
             touched |= meaning >= MEANING_FLOOR
@@ -604,15 +605,9 @@ class Matcher:
             for i in top
         ]
         fits = kind is None or bool(self._kind_ok[kind][top[0]])  # the best match answers what is asked
-        lead = _lead(meaning, int(top[0])) if meaning is not None and fits else None
+        agrees = meaning is not None and fits and len(closest) > 0 and closest[0] == top[0]
+        lead = _lead(meaning, closest) if agrees and meaning is not None else None
         return _Scored(candidates, nearest, lead)
-
-    def _nearest(self, meaning: np.ndarray) -> tuple[str, ...]:
-        """The ids of the (up to) `NEAREST` intents with the highest meaning, at least `NEAR_MEANING`, highest first."""
-        count = min(NEAREST, len(meaning))
-        top = np.argpartition(-meaning, count - 1)[:count] if count < len(meaning) else np.arange(len(meaning))
-        ordered = top[np.lexsort((top, -meaning[top]))]
-        return tuple(self._intent_ids[int(i)] for i in ordered if meaning[i] >= NEAR_MEANING)
 
     def _intent_of_example(self, index: int) -> int:
         """The position of the intent an indexed example belongs to."""
@@ -667,13 +662,20 @@ class _Scored:
     lead: float | None = None
 
 
-def _lead(meaning: np.ndarray, chosen: int) -> float | None:
-    """How much nearer intent `chosen` is than every other in `meaning`, if it is the nearest (else None)."""
-    others = np.delete(meaning, chosen)
-    if len(others) == 0:
-        return float(meaning[chosen])
-    lead = float(meaning[chosen] - others.max())
-    return round(lead, 4) if lead >= 0 else None
+def _highest(values: np.ndarray, count: int) -> np.ndarray:
+    """The positions of the `count` highest `values`, highest first (ties by position)."""
+    count = min(count, len(values))
+    if count == 0:
+        return np.zeros(0, dtype=int)
+    top = np.argpartition(-values, count - 1)[:count] if count < len(values) else np.arange(len(values))
+    return top[np.lexsort((top, -values[top]))]
+
+
+def _lead(meaning: np.ndarray, closest: np.ndarray) -> float:
+    """How much nearer the nearest intent (`closest[0]`, `closest` ordered nearest first) is than the next."""
+    if len(closest) == 1:
+        return float(meaning[closest[0]])
+    return round(float(meaning[closest[0]] - meaning[closest[1]]), 4)
 
 
 def _saturated(tf: np.ndarray, norm: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from bot.calibrate import DEFAULT_MARGIN, Thresholds, resolve
 from bot.context import REFERRING, Conversations, Turn, refers_back
 from bot.documents import unwrapped
 from bot.knowledge import FactBase
-from bot.matcher import MAX_CHARS, Candidate, Matcher, Ranking
+from bot.matcher import MAX_CHARS, Candidate, Matcher, Ranking, question_type
 from bot.models import Answer, Citation, Fact, Intent, Overview, Question, Status, Suggestion, byline
 from bot.normalise import normalise
 from bot.store import MemoryStore, QuestionRecord, Record, Store, WriteBehind, hash_user, now
@@ -39,12 +39,15 @@ ASKING = frozenset("what why how which who whom whose when where".split())  # no
 
 
 class Reading(NamedTuple):
-    """How a question is read: its ranking, whether that ranking used the question before it, and the earlier
-    answer's candidate when a follow-up set it aside."""
+    """How a question is read: its ranking, whether that ranking used the question before it, the earlier
+    answer's candidate when a follow-up set it aside, and whether the follow-up is too bare to answer."""
 
     ranking: Ranking
     followed: bool = False
     earlier: Candidate | None = None
+    bare: bool = False
+    """A follow-up of question words alone that asks for no kind of answer ("why?", "as what?"): what is near
+    the conversation is offered, never answered (the question before it would only be answered again)."""
 
 
 class Engine:
@@ -128,7 +131,7 @@ class Engine:
         previous = self.conversations.previous(conversation)
         reading = self.reading(text, previous) if previous is not None else None
         if reading is not None and reading.followed and previous is not None:
-            answer = self.compose(text, reading.ranking, earlier=reading.earlier)
+            answer = self.compose(text, reading.ranking, earlier=reading.earlier, bare=reading.bare)
             answer = answer.model_copy(update={"context": previous.text})
             topic = f"{text} {previous.topic}"[:MAX_CHARS]
         else:
@@ -177,17 +180,21 @@ class Engine:
             return Reading(alone)
         if alone.terms and self.decide(joined) is Status.fallback and self.decide(alone) is not Status.fallback:
             return Reading(alone)  # a fallback read with context is no better than a clarifying question without
-        return Reading(joined, followed=True, earlier=earlier)
+        bare = not alone.terms and question_type(" ".join(words)) is None
+        return Reading(joined, followed=True, earlier=earlier, bare=bare)
 
-    def compose(self, text: str, ranking: Ranking | None = None, *, earlier: Candidate | None = None) -> Answer:
+    def compose(
+        self, text: str, ranking: Ranking | None = None, *, earlier: Candidate | None = None, bare: bool = False
+    ) -> Answer:
         """An answer, a clarifying question, a fallback or small talk for `text` (or for its given ranking).
 
-        `earlier` is a candidate set aside from the decision but offered with the others if nothing is answered.
+        `earlier` is a candidate set aside from the decision but offered with the others if nothing is answered;
+        a `bare` follow-up is never answered (see `Reading.bare`).
         """
         ranking = ranking or self.matcher.rank(text)
         if not ranking.terms:
             return self._smalltalk(text, ranking)
-        status = self.decide(ranking)
+        status = self.decide(ranking, bare=bare)
         best = ranking.best
         if status is Status.answered and best is not None:
             return self._answered(text, ranking, best)
@@ -195,8 +202,9 @@ class Engine:
             return self._clarify(text, ranking, earlier)
         return self._fallback(text, ranking, earlier)
 
-    def decide(self, ranking: Ranking) -> Status:
-        """Apply the thresholds: answered, clarify (close runner-up or middling score) or fallback."""
+    def decide(self, ranking: Ranking, *, bare: bool = False) -> Status:
+        """Apply the thresholds: answered, clarify (close runner-up or middling score, or a `bare` follow-up)
+        or fallback."""
         best = ranking.best
         if best is None or not ranking.topical:
             return Status.fallback
@@ -208,7 +216,7 @@ class Engine:
         runner = ranking.candidates[1] if len(ranking.candidates) > 1 else None
         close = runner is not None and best.score - runner.score < self.thresholds.margin
         sure = ranking.confidence >= self.thresholds.answer or agreed
-        if sure and not (close and self.differ(best, runner)):
+        if sure and not bare and not (close and self.differ(best, runner)):
             return Status.answered
         return Status.clarify
 

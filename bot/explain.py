@@ -22,7 +22,17 @@ from bot.models import Status, text_safe
 from bot.normalise import normalise, visible
 
 Reason = Literal[
-    "smalltalk", "no-match", "low-score", "off-topic", "clear", "same-facts", "middling", "close", "unlike", "agreed"
+    "smalltalk",
+    "no-match",
+    "low-score",
+    "off-topic",
+    "clear",
+    "same-facts",
+    "middling",
+    "close",
+    "unlike",
+    "agreed",
+    "bare",
 ]
 """Which rule decided: the branch of `Engine.decide` (plus small talk, which never reaches it)."""
 
@@ -98,9 +108,9 @@ class Explanation(BaseModel):
 
 def explain(engine: Engine, text: str, previous: Turn | None = None) -> Explanation:
     """Why `engine` answers `text` as it does (after `previous`, in a conversation): the same reading and decision."""
-    ranking, followed, _ = engine.reading(text, previous)
-    status = engine.decide(ranking) if ranking.terms else Status.smalltalk
-    reason = _reason(engine, ranking, status)
+    ranking, followed, _, bare = engine.reading(text, previous)
+    status = engine.decide(ranking, bare=bare) if ranking.terms else Status.smalltalk
+    reason = _reason(engine, ranking, status, bare=bare)
     best, runner = _contender(engine, ranking.best), _contender(engine, _runner(ranking))
     margin = round(best.score - runner.score, 4) if best and runner else None
     t = engine.thresholds
@@ -149,7 +159,7 @@ def _intent(ranking: Ranking, status: Status, text: str) -> str | None:
     return ranking.best.intent
 
 
-def _reason(engine: Engine, ranking: Ranking, status: Status) -> Reason:
+def _reason(engine: Engine, ranking: Ranking, status: Status, *, bare: bool = False) -> Reason:
     """Which branch of `Engine.decide` gave `status` (it mirrors that method's order of checks)."""
     best, runner, t = ranking.best, _runner(ranking), engine.thresholds
     if status is Status.smalltalk:
@@ -161,6 +171,8 @@ def _reason(engine: Engine, ranking: Ranking, status: Status) -> Reason:
     if status is Status.fallback:
         return "unlike" if ranking.topical and best.meaning < t.meaning else "off-topic"
     close = runner is not None and best.score - runner.score < t.margin
+    if bare and status is Status.clarify and engine.decide(ranking) is Status.answered:
+        return "bare"
     if status is Status.answered and ranking.confidence < t.answer:
         return "agreed"
     if status is Status.answered:
@@ -213,6 +225,7 @@ def _rule(reason: Reason, ranking: Ranking, margin: float | None, t: Applied) ->
         f"{_versus('confidence', score, '<', 'answer threshold', t.answer).removeprefix('confidence ')}",
         "close": f"{answer} but {narrow} and the runner-up gives different facts",
         "unlike": _versus("meaning", meaning, "<", "meaning floor", t.meaning or 0.0),
+        "bare": "a follow-up of question words alone, asking for no kind of answer: offered, not answered",
         "agreed": f"{_versus('confidence', score, '<', 'answer threshold', t.answer)}, but the best match is also "
         f"the nearest in meaning (by {ranking.meaning_lead or 0.0:.2f})"
         + (f" and {_versus('meaning', meaning, '≥', 'meaning floor', t.meaning)}" if t.meaning is not None else ""),
@@ -251,6 +264,11 @@ def _decision(e: Explanation) -> str:
         return (
             f"I didn't answer: the closest question I know is “{best.question}” (through the example "
             f"“{best.example}”), but none of your words appear in the source that answers it." + _never_used(e)
+        )
+    if e.reason == "bare":
+        return (
+            "I asked which you meant because your question, read with the one before it, could ask about any of "
+            f"several things; the closest is “{best.question}”."
         )
     if e.status is Status.clarify:
         return _clarify_words(e, best, runner)

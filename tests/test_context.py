@@ -84,6 +84,17 @@ def test_a_bare_question_word_asks_about_the_question_before(engine: Engine) -> 
     assert why.status is not Status.smalltalk and why.context == WINNER and why.suggestions
 
 
+def test_a_bare_why_offers_what_is_near_and_never_answers_an_earlier_question_again(engine: Engine) -> None:
+    engine.respond(WINNER, conversation="c9")
+    engine.respond("and when?", conversation="c9")
+    before = engine.conversations.previous("c9")
+    why = engine.respond("why?", conversation="c9")
+    assert why.status is Status.clarify and why.citations == []
+    assert "election-winner" in {s.intent for s in why.suggestions}
+    explained = explain(engine, "why?", before)
+    assert (explained.status, explained.reason) == (Status.clarify, "bare")
+
+
 @pytest.mark.parametrize("then", ["thanks!", "cool", WINNER, "How many votes did Ismailov get?"])
 def test_thanks_a_repeat_or_a_question_of_its_own_is_no_follow_up(engine: Engine, then: str) -> None:
     engine.respond(WINNER, conversation="c2")

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field, field_validator
 
+from bot.calibrate import NO_FLOOR
 from bot.documents import unwrapped
 from bot.engine import SUGGESTIONS, Engine, Thresholds
 from bot.knowledge import FactBase
@@ -214,6 +215,8 @@ class Report(BaseModel):
     abstention: float = Field(description="Share of `none` questions not answered.")
     clarify_rate: float = Field(description="Share of all questions met with a clarifying question.")
     thresholds: dict[str, float]
+    """answer, clarify and margin; the meaning floor as `meaning` where there is one; `agree` (1) where words
+    and meaning agreeing answer below the answer threshold."""
     groups: list[GroupScore]
     intents: list[IntentScore]
     confused: list[Confusion]
@@ -234,7 +237,13 @@ def evaluate(engine: Engine, items: Sequence[Item], *, ranked: Sequence[Ranked] 
         accuracy=_share(is_right(r, s) for r, s in in_scope),
         abstention=_share(is_right(r, s) for r, s in outside),
         clarify_rate=_share(s is Status.clarify for s in statuses),
-        thresholds={"answer": t.answer, "clarify": t.clarify, "margin": t.margin},
+        thresholds={
+            "answer": t.answer,
+            "clarify": t.clarify,
+            "margin": t.margin,
+            **({"meaning": t.meaning} if t.meaning > NO_FLOOR else {}),
+            **({"agree": 1.0} if t.agree else {}),
+        },
         groups=_groups(ranked, statuses),
         intents=_intent_scores(ranked, statuses),
         confused=_confused(ranked),

@@ -120,6 +120,15 @@ def test_everyday_requests_agreeing_in_words_and_meaning_are_answered(requests_e
     assert "the best match is also the nearest in meaning" in why.rule
 
 
+def test_an_evaluation_report_names_the_floor_and_agreement_where_they_apply(
+    requests_engine: Engine, engine: Engine
+) -> None:
+    items = [evaluation.Item(q="countdown ten minutes", expect=["set_kitchen_timer"], group="answerable")]
+    everyday = evaluation.evaluate(requests_engine, items).thresholds
+    assert everyday["meaning"] == requests_engine.thresholds.meaning and everyday["agree"] == 1.0
+    assert {"meaning", "agree"}.isdisjoint(evaluation.evaluate(engine, items).thresholds)
+
+
 def test_a_document_is_not_answered_on_agreement(shipped: FactBase) -> None:
     """Near-topic questions are as near their intent in meaning as answerable ones: only the thresholds answer."""
     assert not Engine(shipped).thresholds.agree

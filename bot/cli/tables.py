@@ -116,6 +116,10 @@ def eval_summary(report: evaluation.Report, path: Path) -> Table:
     """Accuracy, abstention and clarify rate overall and per group."""
     t = report.thresholds
     caption = f"thresholds: answer ≥ {t['answer']:g}, clarify ≥ {t['clarify']:g}, margin {t['margin']:g}"
+    if "meaning" in t:
+        caption += f", meaning ≥ {t['meaning']:g}"
+    if t.get("agree"):
+        caption += ", words and meaning agreeing answer"
     table = Table(
         title=f"{report.questions} questions from {path.name}",
         title_justify="left",

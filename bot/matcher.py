@@ -136,7 +136,7 @@ _NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d+|\b(hundred|thousand|million|bill
 def _answer_types(base: FactBase, intent: Intent, normal: Normaliser = normalise) -> set[str]:
     """The kinds of question an intent answers: those its examples ask, and what its quotes hold."""
     kinds = {question_type(normal(e)) for e in intent.examples}
-    quotes = normalise(" ".join(base.facts[f].quote for f in intent.facts if f in base.facts))
+    quotes = " ".join(normal(base.facts[f].quote) for f in intent.facts if f in base.facts)
     if _YEAR_OR_MONTH.search(quotes):
         kinds.add("time")
     if _NUMBER.search(_DAY_OF_MONTH.sub(" ", quotes)):

@@ -157,7 +157,7 @@ class Engine:
 
         A follow-up points back (`context.refers_back`) and is not answered on its own. Read with the question
         before it, it asks something new: the earlier answer's intent is set aside unless the follow-up alone
-        ranks it first. Set aside, it is still offered if the follow-up is not answered ("where's he from?" may
+        ranks it first, or has words of its own and all of them are words that intent uses. Set aside, it is still offered if the follow-up is not answered ("where's he from?" may
         be in the answer just given). The reading stands if it is not a fallback, if the question alone had no
         word to look up ("where's he from?" is no small talk after a question about someone), or if the question
         alone is a fallback too: then the questions offered instead are those nearest the conversation.
@@ -174,6 +174,8 @@ class Engine:
         if set(joined.terms) <= set(alone.terms):
             return Reading(alone)  # the earlier question adds nothing: asked again, or said another way
         keep = alone.best is not None and alone.best.intent == previous.intent
+        if previous.intent is not None and alone.terms and not keep:  # its words are all the earlier intent's
+            keep = all(self.matcher.uses(previous.intent, t) for t in alone.terms)
         earlier = None if keep else next((c for c in joined.candidates if c.intent == previous.intent), None)
         joined = replace(joined, candidates=[c for c in joined.candidates if c is not earlier])
         if not joined.terms:

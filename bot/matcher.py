@@ -406,6 +406,11 @@ class Matcher:
         only = Candidate(intent, 1.0, phrase, 1.0, 1.0, 1.0)
         return Ranking((phrase,), (phrase,), (), {}, truncated, [only], 0.0, (intent,), 1.0)
 
+    def uses(self, intent: str, term: str) -> bool:
+        """Whether an intent's examples, answers, topics or quotes use a term."""
+        owners = self._coverage_arrays.get(term)
+        return owners is not None and bool(np.isin(self._intent_ids.index(intent), owners[0]))
+
     @property
     def examples(self) -> list[tuple[str, str]]:
         """Every indexed example as (intent, text), in index order."""

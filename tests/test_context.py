@@ -73,6 +73,14 @@ def test_conversations_do_not_mix(engine: Engine) -> None:
     assert engine.respond("and when was that?", conversation="yours").context is None
 
 
+def test_a_follow_up_in_the_earlier_answer_s_own_words_may_be_answered_by_it(engine: Engine) -> None:
+    """ "during which term?" uses only words of the Zhao intent, which says "in his second term": not set aside."""
+    engine.respond("what did houlin zhao clash with the us over?", conversation="c10")
+    answer = engine.respond("during which term?", conversation="c10")
+    assert answer.status is Status.answered and answer.context is not None
+    assert any("second term" in c.quote for c in answer.citations)
+
+
 def test_a_bare_question_word_asks_about_the_question_before(engine: Engine) -> None:
     engine.respond(WINNER, conversation="c7")
     answer = engine.respond("and when?", conversation="c7")

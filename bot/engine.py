@@ -157,10 +157,11 @@ class Engine:
 
         A follow-up points back (`context.refers_back`) and is not answered on its own. Read with the question
         before it, it asks something new: the earlier answer's intent is set aside unless the follow-up alone
-        ranks it first, or has words of its own and all of them are words that intent uses. Set aside, it is still offered if the follow-up is not answered ("where's he from?" may
-        be in the answer just given). The reading stands if it is not a fallback, if the question alone had no
-        word to look up ("where's he from?" is no small talk after a question about someone), or if the question
-        alone is a fallback too: then the questions offered instead are those nearest the conversation.
+        ranks it first, or has words of its own and all of them are words that intent uses. Set aside, it is
+        still offered if the follow-up is not answered ("where's he from?" may be in the answer just given).
+        The reading stands if it is not a fallback, if the question alone had no word to look up ("where's he
+        from?" is no small talk after a question about someone), or if the question alone is a fallback too:
+        then the questions offered instead are those nearest the conversation.
         """
         alone = self.matcher.rank(text)
         if previous is None or not refers_back(text):

@@ -532,20 +532,11 @@ def _histogram(engine: Engine, ranked: Sequence[Ranked], path: Path) -> Path:
     answered = sum(status_of(engine, r.ranking) is Status.answered for r in right)
     figure, axes = plt.subplots(figsize=(8, 4.5), dpi=110, layout="constrained")
     bins = [i / 40 for i in range(41)]
-    axes.hist(
-        [r.ranking.confidence for r in right],
-        bins=bins,
-        alpha=0.7,
-        color="#31a354",
-        label=f"best candidate right: {len(right)}, of which {answered} answered",
-    )
-    axes.hist(
-        [r.ranking.confidence for r in wrong],
-        bins=bins,
-        alpha=0.7,
-        color="#de2d26",
-        label=f"best candidate wrong, or must not answer: {len(wrong)}",
-    )
+    for rows, colour, label in (
+        (right, "#31a354", f"best candidate right: {len(right)}, of which {answered} answered"),
+        (wrong, "#de2d26", f"best candidate wrong, or must not answer: {len(wrong)}"),
+    ):
+        axes.hist([r.ranking.confidence for r in rows], bins=bins, alpha=0.7, color=colour, label=label)
     for name, value, style in (("answer", engine.thresholds.answer, "-"), ("clarify", engine.thresholds.clarify, ":")):
         axes.axvline(value, color="black", linestyle=style, label=f"{name} threshold {value:g}")
     axes.set_xlabel("confidence (what the thresholds apply to)")

@@ -294,12 +294,15 @@ class Matcher:
         for index, example in enumerate(self._examples):
             for term in example.terms:
                 postings[term].append(index)
-        self._wordless = {  # "hello" where the fact base greets: its phrasing, not small talk
-            " ".join(self._normal(text).split()): intent
+        wordless = (
+            (intent, self._normal(text).split())
             for intent, pairs in example_terms.items()
             for text, terms in pairs
-            if not terms and self._normal(text).strip()
-        }
+            if not terms
+        )
+        self._wordless = {" ".join(words): intent for intent, words in wordless if words}
+        """Examples with no content word, normalised, to their intents: "hello" where the fact base greets is its
+        phrasing, not small talk."""
         self._types = {intent.id: _answer_types(base, intent, self._normal) for intent in base.intents.values()}
         self._verbatim: dict[str, list[int]] = defaultdict(list)
         for index, example in enumerate(self._examples):
@@ -317,7 +320,7 @@ class Matcher:
         BM25 term-frequency factor there.
         """
         self._intent_ids = list(dict.fromkeys(e.intent for e in self._examples))
-        position = {intent: n for n, intent in enumerate(self._intent_ids)}
+        self._position = position = {intent: n for n, intent in enumerate(self._intent_ids)}
         owner = np.array([position[e.intent] for e in self._examples], dtype=np.int64)
         self._starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else owner
         self._ends = np.r_[self._starts[1:], len(owner)].astype(np.int64)
@@ -408,8 +411,11 @@ class Matcher:
 
     def uses(self, intent: str, term: str) -> bool:
         """Whether an intent's examples, answers, topics or quotes use a term."""
-        owners = self._coverage_arrays.get(term)
-        return owners is not None and bool(np.isin(self._intent_ids.index(intent), owners[0]))
+        owners, at = self._coverage_arrays.get(term), self._position.get(intent)
+        if owners is None or at is None:  # a term no intent uses, or an intent with no indexed example
+            return False
+        found = int(np.searchsorted(owners[0], at))
+        return found < len(owners[0]) and int(owners[0][found]) == at
 
     @property
     def examples(self) -> list[tuple[str, str]]:
@@ -594,7 +600,7 @@ class Matcher:
         if kind is not None:
             score = np.where(self._kind_ok[kind], score, score * TYPE_PENALTY)
         closest = _highest(meaning, NEAREST) if meaning is not None else np.zeros(0, dtype=int)
-        nearest = tuple(self._intent_ids[int(i)] for i in closest if meaning is not None and meaning[i] >= NEAR_MEANING)
+        nearest = tuple(self._intent_ids[int(i)] for i in closest if meaning[i] >= NEAR_MEANING)  # type: ignore[index]
         touched = (covered > 0) | (best > 0)
         if meaning is not None:
             touched |= meaning >= MEANING_FLOOR

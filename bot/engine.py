@@ -211,7 +211,7 @@ class Engine:
         best = ranking.best
         if best is None or not ranking.topical:
             return Status.fallback
-        if best.meaning < self.thresholds.meaning:  # shares words with the intent, not its meaning
+        if best.meaning < self.floor(best.intent):  # shares words with the intent, not its meaning
             return Status.fallback
         agreed = self.agreed(ranking)
         if ranking.confidence < self.thresholds.clarify and not agreed:
@@ -222,6 +222,12 @@ class Engine:
         if sure and not bare and not (close and self.differ(best, runner)):
             return Status.answered
         return Status.clarify
+
+    def floor(self, intent: str) -> float:
+        """The meaning floor for answering with `intent`: the fact base's, or lower for an intent its own phrasings
+        come less near (`Matcher.own_meaning`), since questions it answers are asked as far apart."""
+        own = self.matcher.own_meaning(intent)
+        return self.thresholds.meaning if own is None else min(self.thresholds.meaning, own)
 
     def agreed(self, ranking: Ranking) -> bool:
         """Whether words and meaning agree on the best match, where the fact base answers on that."""

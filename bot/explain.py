@@ -114,7 +114,8 @@ def explain(engine: Engine, text: str, previous: Turn | None = None) -> Explanat
     best, runner = _contender(engine, ranking.best), _contender(engine, _runner(ranking))
     margin = round(best.score - runner.score, 4) if best and runner else None
     t = engine.thresholds
-    floor = t.meaning if t.meaning > NO_FLOOR else None
+    meaning = engine.floor(ranking.best.intent) if ranking.best else t.meaning  # the floor the best match had to clear
+    floor = meaning if meaning > NO_FLOOR else None
     thresholds = Applied(answer=t.answer, clarify=t.clarify, margin=t.margin, meaning=floor, agree=t.agree)
     return Explanation(
         question=text[:MAX_CHARS],
@@ -169,7 +170,7 @@ def _reason(engine: Engine, ranking: Ranking, status: Status, *, bare: bool = Fa
     if ranking.confidence < t.clarify and not engine.agreed(ranking):
         return "low-score"
     if status is Status.fallback:
-        return "unlike" if ranking.topical and best.meaning < t.meaning else "off-topic"
+        return "unlike" if ranking.topical and best.meaning < engine.floor(best.intent) else "off-topic"
     close = runner is not None and best.score - runner.score < t.margin
     if bare and status is Status.clarify and engine.decide(ranking) is Status.answered:
         return "bare"

@@ -84,6 +84,13 @@ MEANING_FLOOR = 0.5
 ANSWER_MEANING = 0.2
 """How much an intent's answers weigh in its meaning, beside its examples (as a share of them)."""
 
+OWN_QUANTILE = 25
+"""The percentile of an intent's own phrasings' meaning (each left out) that `Matcher.own_meaning` gives: how near
+a question it answers may come, for an intent asked in ways far apart ("a cool fact about reno", "...about puppies")."""
+
+OWN_MINIMUM = 5
+"""Phrasings an intent needs for their spread to say anything."""
+
 _WORD_SHARES = LEXICAL_SHARE + EXAMPLE_SHARE + COVERAGE_SHARE
 
 BM25_K1, BM25_B = 1.2, 0.75
@@ -309,6 +316,7 @@ class Matcher:
             self._verbatim[self._normal(example.text)].append(index)
         self._build_arrays(postings, frequencies)
         self._semantic = semantic.load() if vectors else None
+        self._own_meaning: dict[str, float] = {}
         self._vectors = self._intent_vectors(base) if self._semantic is not None else None
         self._normal = normalise
 
@@ -364,6 +372,14 @@ class Matcher:
         ]
         sums = sums + ANSWER_MEANING * np.array(counts)[:, None] * self._semantic.embed(answers)
         self._sums = sums.astype(np.float32)
+        rest = sums[np.repeat(np.arange(len(counts)), counts)] - rows  # each example's intent without it
+        lengths = np.linalg.norm(rest, axis=1)
+        alone = np.einsum("ij,ij->i", rest, rows) / np.where(lengths > 0, lengths, 1.0)
+        self._own_meaning = {
+            intent: float(np.percentile(own, OWN_QUANTILE))
+            for intent, own in zip(self._intent_ids, np.split(alone, np.cumsum(counts)[:-1]), strict=True)
+            if len(own) >= OWN_MINIMUM
+        }
         lengths = np.linalg.norm(sums, axis=1, keepdims=True)
         return (sums / np.where(lengths > 0, lengths, 1.0)).astype(np.float32)
 
@@ -408,6 +424,11 @@ class Matcher:
         phrase = " ".join(words)
         only = Candidate(intent, 1.0, phrase, 1.0, 1.0, 1.0)
         return Ranking((phrase,), (phrase,), (), {}, truncated, [only], 0.0, (intent,), 1.0)
+
+    def own_meaning(self, intent: str) -> float | None:
+        """How near in meaning an intent's own phrasings come to it, each asked with itself left out (their
+        `OWN_QUANTILE`); None without word vectors or with fewer than `OWN_MINIMUM` phrasings."""
+        return self._own_meaning.get(intent)
 
     def uses(self, intent: str, term: str) -> bool:
         """Whether an intent's examples, answers, topics or quotes use a term."""

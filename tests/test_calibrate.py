@@ -105,6 +105,18 @@ def test_a_question_sharing_words_but_not_meaning_is_not_answered(requests_engin
     assert f"meaning {requests_engine.thresholds.meaning:.2f}" in explanation_text(far)
 
 
+def test_an_intent_asked_in_ways_far_apart_has_a_lower_meaning_floor(requests_engine: Engine) -> None:
+    """“Find a hotel” is asked as “a room for two nights in nashville”: its own phrasings are that far apart."""
+    floor = requests_engine.thresholds.meaning
+    assert requests_engine.floor("find_hotel") < floor
+    assert all(requests_engine.floor(intent) <= floor for intent in requests_engine.base.intents), "never raised"
+    ranking = requests_engine.matcher.rank("a room for two nights in nashville")
+    assert ranking.best is not None and requests_engine.floor("find_hotel") <= ranking.best.meaning < floor
+    why = explain(requests_engine, "a room for two nights in nashville")
+    assert (why.status, why.intent) == (Status.answered, "find_hotel")
+    assert why.thresholds.meaning == requests_engine.floor("find_hotel"), "the floor the answer cleared"
+
+
 def test_calibrating_on_labelled_questions_keeps_the_meaning_floor(requests_engine: Engine) -> None:
     items = [evaluation.Item(q="turn the lamps down", expect=["dim_lights"], group="answerable")]
     fitted = evaluation.fit(requests_engine, evaluation.rank_all(requests_engine, items))

@@ -23,7 +23,7 @@ another intent costs as much, and a bank question declined is worth the rest. Wh
 words with the fact base but not its meaning ("what's the weather like in Rome" beside "set the
 thermostat"), the floor declines it; where the bank never comes near, there is no floor.
 
-Where most of the bank reaches the fact base (`REACHED`), as it reaches a fact base of everyday
+Where most of the bank reaches the fact base (`bot.bank.REACHED`), as it reaches a fact base of everyday
 requests, the bank stands for the questions to decline, and the meaning floor keeps them out; then a
 question under the answer threshold is answered too when its best match by words is also the intent
 nearest it in meaning (words and meaning agree). Everyday requests come in words of their own ("find
@@ -37,13 +37,12 @@ the fixed defaults.
 
 from __future__ import annotations
 
-import functools
 import random
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 
+from bot.bank import BANK_SAMPLE, bank_sample
 from bot.matcher import Matcher
 
 DEFAULT_ANSWER, DEFAULT_CLARIFY, DEFAULT_MARGIN = 0.6, 0.4, 0.005
@@ -72,9 +71,7 @@ Evidence = tuple[float, float]
 
 
 SAMPLE = 300
-BANK_SAMPLE = 200
-"""Example phrasings and bank questions asked (chosen with a fixed seed): enough for stable percentiles,
-few enough to start quickly."""
+"""Example phrasings asked (chosen with a fixed seed): enough for stable percentiles, few enough to start quickly."""
 
 ANSWER_QUANTILE = 40
 """The hedge's quantile of the fact base's own phrasings where no bank question reaches the fact base."""
@@ -84,18 +81,6 @@ questions people put to a bot are about what it is for."""
 CLARIFY_QUANTILE = 5
 MINIMUM = 20
 """Fewer right-ranked phrasings than this and the fixed defaults are used."""
-
-
-@functools.lru_cache(maxsize=1)
-def bank() -> tuple[str, ...]:
-    """The out-of-scope questions shipped with Factbot."""
-    text = resources.files("bot").joinpath("data", "out_of_scope.txt").read_text(encoding="utf-8")
-    return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
-
-
-def bank_sample(sample: int = BANK_SAMPLE, seed: int = 0) -> list[str]:
-    """The bank's questions asked at start-up: the same sample, chosen with a fixed seed, for every measure."""
-    return random.Random(seed).sample(bank(), min(sample, len(bank())))
 
 
 def own_phrasings(matcher: Matcher, *, sample: int = SAMPLE, seed: int = 0) -> tuple[list[Evidence], list[Evidence]]:
@@ -142,27 +127,11 @@ def measure(matcher: Matcher) -> Thresholds:
     if len(right) < MINIMUM:
         return Thresholds()
     outside = np.array(bank_scores(matcher), dtype=float).reshape(-1, 2)
-    reach = least_reach(matcher)
+    reach = matcher.reach
     hedge = float(np.percentile(right[:, 0], ANSWER_QUANTILE * (1 - reach)))
     answer, meaning = separating(right, wrong, outside, hedge)
     clarify = min(answer, float(np.percentile(right[:, 0], CLARIFY_QUANTILE)))
-    return Thresholds(round(answer, 2), round(clarify, 2), DEFAULT_MARGIN, round(meaning, 2), reach >= REACHED)
-
-
-REACHED = 0.5
-"""The share of the bank that must reach every source for the bank to stand for the questions the fact base
-declines: then words and meaning agreeing answer below the answer threshold. Documents are reached by a quarter
-to a third of it; fact bases of everyday requests by three quarters and more."""
-
-
-def least_reach(matcher: Matcher, *, sample: int = BANK_SAMPLE, seed: int = 0) -> float:
-    """The share of the bank's questions (a sample) that use a word of a source, for the source they reach least.
-
-    A fact base of several sources is as wary as its most specialised one: everyday questions reaching a
-    document of everyday requests say nothing of the near-topic questions an article beside it is asked.
-    """
-    reached = [matcher.reached(text) for text in bank_sample(sample, seed)]
-    return min((sum(s in r for r in reached) / len(reached) for s in matcher.answering_sources), default=0.0)
+    return Thresholds(round(answer, 2), round(clarify, 2), DEFAULT_MARGIN, round(meaning, 2), matcher.everyday)
 
 
 MEANING_QUANTILES = range(0, 50, 2)

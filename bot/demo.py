@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from bot.calibrate import bank as out_of_scope_bank
+from bot.bank import bank as out_of_scope_bank
 from bot.engine import Engine
 from bot.models import Question, Status
 from bot.store import FeedbackRecord, QuestionRecord, hash_user, now

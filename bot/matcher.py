@@ -5,7 +5,9 @@ question is reduced to its content terms (stop words dropped, names written out,
 against the fact base's vocabulary, words stemmed, synonyms folded). An intent scores on BM25
 over all its words, on its best example, on how much of the question (by inverse document
 frequency, so that "Ismailov" counts for more than "ITU") its words cover, and on the word
-vectors' similarity of the question to its examples. A term the fact base never uses weighs
+vectors' similarity of the question to its examples; on a fact base of everyday requests (`bot.bank`),
+also on how the question is put, by BM25 over the words that carry no topic ("my", "your", "can"),
+since "what is my name" and "what is your name" ask different things. A term the fact base never uses weighs
 against every intent alike, so "Where is the ITU headquartered?" is matched to "What does the ITU
 do?" only with little confidence. `Ranking.confidence` turns the evidence into the number the
 decision's thresholds (`bot.calibrate`) apply to.
@@ -24,7 +26,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Indel
 
-from bot import semantic, smalltalk
+from bot import bank, semantic, smalltalk
 from bot.knowledge import FactBase
 from bot.models import Intent, Source
 from bot.normalise import common_words_like, is_common_word, normalise, spelling_variants, stem
@@ -77,6 +79,10 @@ COVERAGE_SHARE = 0.4
 
 MEANING_SHARE = 0.5
 """How much comes from the word vectors' similarity of the question to the intent's examples."""
+
+PHRASING_SHARE = 0.5
+"""How much comes from how the question is put: the words that carry no topic ("my", "your", "can", "how") but
+tell one request from another ("what is my name" from "what is your name"), by BM25 over the intent's examples."""
 
 MEANING_FLOOR = 0.5
 """A question this near an intent in meaning makes it a candidate even with no word in common."""
@@ -250,6 +256,8 @@ class _Example:
     text: str
     weight: float
     terms: frozenset[str]
+    asked: frozenset[str] = frozenset()
+    """Its words that carry no topic: how it is put."""
 
 
 class Matcher:
@@ -292,7 +300,7 @@ class Matcher:
         self._idf = _idf([set(counts) for counts in frequencies.values()])
         self._unknown_weight = max(self._idf.values(), default=1.0) * UNKNOWN_FACTOR
         self._examples = [
-            _Example(intent, text, self._weight(terms), frozenset(terms))
+            _Example(intent, text, self._weight(terms), frozenset(terms), self._asked(self._normal(text).split()))
             for intent, pairs in example_terms.items()
             for text, terms in pairs
             if terms
@@ -315,10 +323,16 @@ class Matcher:
         for index, example in enumerate(self._examples):
             self._verbatim[self._normal(example.text)].append(index)
         self._build_arrays(postings, frequencies)
+        self._build_phrasing()
         self._semantic = semantic.load() if vectors else None
         self._own_meaning: dict[str, float] = {}
         self._vectors = self._intent_vectors(base) if self._semantic is not None else None
         self._normal = normalise
+        self.reach = bank.least_reach(self)
+        """The share of the out-of-scope bank that shares a word with the source it reaches least (`bot.bank`)."""
+        self.everyday = self.reach >= bank.REACHED
+        """Whether this is a fact base of everyday requests, told apart by how they are put as well as by their
+        topic words: then the words that carry no topic count too (`PHRASING_SHARE`)."""
 
     def _build_arrays(self, postings: dict[str, list[int]], frequencies: dict[str, dict[str, float]]) -> None:
         """The index as arrays, so that a question's overlap with every example and intent is summed in one pass.
@@ -357,6 +371,33 @@ class Matcher:
         }
         kinds = [kind for kind, _ in _QUESTION_TYPES]
         self._kind_ok = {k: np.array([k in self._types[i] for i in self._intent_ids]) for k in kinds}
+
+    def _build_phrasing(self) -> None:
+        """Per word that carries no topic, the intents whose examples use it, its BM25 factor there and its weight
+        (inverse intent frequency, so that "my" where every intent says it counts for little)."""
+        counts: list[Counter[str]] = [Counter() for _ in self._intent_ids]
+        for example in self._examples:
+            counts[self._position[example.intent]].update(example.asked)
+        lengths = np.array([sum(c.values()) for c in counts], dtype=np.float64)
+        average = float(lengths.mean()) if len(lengths) and lengths.any() else 1.0
+        self._phrasing_norms = BM25_K1 * (1 - BM25_B + BM25_B * lengths / average)
+        self._phrasing_idf = _idf([set(c) for c in counts])
+        owners: dict[str, list[int]] = defaultdict(list)
+        for position, used in enumerate(counts):
+            for word in used:
+                owners[word].append(position)
+        self._phrasing = {
+            word: (
+                np.array(at, dtype=np.int64),
+                _saturated(np.array([counts[o][word] for o in at], dtype=np.float64), self._phrasing_norms[at]),
+                np.array([counts[o][word] for o in at], dtype=np.float64),
+            )
+            for word, at in owners.items()
+        }
+
+    def _asked(self, words: list[str]) -> frozenset[str]:
+        """The words of a text (normalised) that carry no topic."""
+        return frozenset(w for w in words if w in self._stopwords)
 
     def _intent_vectors(self, base: FactBase) -> np.ndarray | None:
         """Each intent's meaning: the normalised mean of its examples' vectors, and its answers' at `ANSWER_MEANING`."""
@@ -409,7 +450,8 @@ class Matcher:
         same = [i for i in self._verbatim.get(" ".join(words), ()) if i != leave_out]
         verbatim = self._intent_of_example(same[0]) if same else None
         weights = {t: self._idf.get(t, self._unknown_weight) * (1.0 if t in own else CONTEXT_WEIGHT) for t in terms}
-        scored = self._score(weights, kind, vector, leave_out, verbatim) if terms else _Scored([])
+        asked = [w for w in self._asked(words) if w in self._phrasing] if self.everyday else []
+        scored = self._score(weights, asked, kind, vector, leave_out, verbatim) if terms else _Scored([])
         candidates = scored.candidates
         share = sum(weights[t] for t in unknown) / sum(weights.values()) if terms else 0.0
         # the curator's own phrasing is on topic even where the source puts it in other words
@@ -585,6 +627,7 @@ class Matcher:
     def _score(
         self,
         weights: dict[str, float],
+        asked: list[str],
         kind: str | None,
         vector: np.ndarray | None,
         leave_out: int | None = None,
@@ -605,9 +648,14 @@ class Matcher:
             if (owners := self._coverage_arrays.get(term)) is not None:
                 covered[owners[0]] += weight * owners[1]
                 bm25[owners[0]] += weight * owners[2]
+        phrasing = np.zeros(len(self._intent_ids))
+        for word in asked:
+            users, saturated, _ = self._phrasing[word]
+            phrasing[users] += self._phrasing_idf[word] * saturated
         meaning = self._vectors @ vector if vector is not None and self._vectors is not None else None
         if leave_out is not None:
             self._leave_out(leave_out, weights, shared, bm25, covered, meaning, vector)
+            self._leave_out_phrasing(leave_out, asked, phrasing)
         lexical = bm25 / (total * (BM25_K1 + 1))
         f1 = 2 * shared / (self._example_weights + total)
         best = np.maximum.reduceat(f1, self._starts) if len(f1) else np.zeros(0)
@@ -616,6 +664,9 @@ class Matcher:
         score = words if meaning is None else (_WORD_SHARES * words + MEANING_SHARE * np.maximum(meaning, 0.0))
         if meaning is not None:
             score = score / (_WORD_SHARES + MEANING_SHARE)
+        if asked:
+            said = sum(self._phrasing_idf[w] for w in asked)
+            score = score + PHRASING_SHARE * phrasing / ((total + said) * (BM25_K1 + 1))
         if verbatim is not None:
             score[verbatim] = 1.0  # one of its examples, word for word: the curator's own phrasing
         if kind is not None:
@@ -672,6 +723,15 @@ class Matcher:
             rest = self._sums[intent] - vector
             length = float(np.linalg.norm(rest))
             meaning[intent] = float(rest @ vector) / length if length else 0.0
+
+    def _leave_out_phrasing(self, index: int, asked: list[str], phrasing: np.ndarray) -> None:
+        """Adjust the phrasing sums in place as if example `index` were not in the index."""
+        intent = self._intent_of_example(index)
+        for word in self._examples[index].asked.intersection(asked):
+            owners, saturated, tf = self._phrasing[word]
+            at = int(np.searchsorted(owners, intent))
+            left = _saturated(np.array([tf[at] - 1]), self._phrasing_norms[[intent]])[0] if tf[at] > 1 else 0.0
+            phrasing[intent] += self._phrasing_idf[word] * (float(left) - saturated[at])
 
     def _candidate(
         self, intent: int, score: float, f1: np.ndarray, coverage: float, words: float, meaning: float

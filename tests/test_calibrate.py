@@ -9,7 +9,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from bot import calibrate
+from bot import bank, calibrate, matcher
 from bot import evaluate as evaluation
 from bot.calibrate import Thresholds, resolve
 from bot.cli import app
@@ -141,6 +141,17 @@ def test_an_evaluation_report_names_the_floor_and_agreement_where_they_apply(
     assert {"meaning", "agree"}.isdisjoint(evaluation.evaluate(engine, items).thresholds)
 
 
+def test_everyday_requests_are_told_apart_by_how_they_are_put(
+    requests_engine: Engine, shipped: FactBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """“On the list” is how a grocery item is asked for; a packing list shares only its topic word."""
+    question = "need more paper towels on the list"
+    assert requests_engine.matcher.everyday and not Matcher(shipped).everyday
+    assert requests_engine.matcher.rank(question).candidates[0].intent == "add_grocery_item"
+    monkeypatch.setattr(matcher, "PHRASING_SHARE", 0.0)
+    assert requests_engine.matcher.rank(question).candidates[0].intent == "packing_list", "by topic words alone"
+
+
 def test_a_document_is_not_answered_on_agreement(shipped: FactBase) -> None:
     """Near-topic questions are as near their intent in meaning as answerable ones: only the thresholds answer."""
     assert not Engine(shipped).thresholds.agree
@@ -161,5 +172,5 @@ def test_a_fact_base_is_as_wary_as_its_most_specialised_source(tmp_path: Path, r
     (tmp_path / "knowledge" / "sources.yaml").write_text(yaml.safe_dump(both), encoding="utf-8")
     alone = Matcher(load_factbase(PROJECT_ROOT))
     together = Matcher(load_factbase(tmp_path))
-    assert calibrate.least_reach(together) == pytest.approx(calibrate.least_reach(alone), abs=0.05)
-    assert calibrate.least_reach(requests_engine.matcher) > calibrate.least_reach(alone) + 0.2
+    assert bank.least_reach(together) == pytest.approx(bank.least_reach(alone), abs=0.05)
+    assert bank.least_reach(requests_engine.matcher) > bank.least_reach(alone) + 0.2

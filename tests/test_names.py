@@ -8,7 +8,7 @@ from importlib import resources
 import pytest
 
 from bot import names
-from bot.calibrate import bank
+from bot.bank import bank
 from bot.engine import Engine
 from bot.matcher import acronyms_in
 from bot.models import Status

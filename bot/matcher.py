@@ -26,7 +26,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Indel
 
-from bot import bank, semantic, smalltalk
+from bot import bank, names, semantic, smalltalk
 from bot.knowledge import FactBase
 from bot.models import Intent, Source
 from bot.normalise import common_words_like, is_common_word, normalise, spelling_variants, stem
@@ -79,6 +79,10 @@ COVERAGE_SHARE = 0.4
 
 MEANING_SHARE = 0.5
 """How much comes from the word vectors' similarity of the question to the intent's examples."""
+
+EVERYDAY_MEANING_SHARE = 1.5
+"""The same on a fact base of everyday requests, which people put in words of their own ("a room for two nights
+in nashville" for "find a hotel"): there meaning weighs more than the words."""
 
 PHRASING_SHARE = 0.5
 """How much comes from how the question is put: the words that carry no topic ("my", "your", "can", "how") but
@@ -577,9 +581,10 @@ class Matcher:
         Short words are only corrected by restoring one dropped letter ("wn" -> "won"), since
         any other edit of a two- or three-letter word reaches too many real words. A word nearer to a
         common English word than to any of the fact base's is taken for that word ("goverment" is
-        "government", not "cover"), and corrected only if the fact base knows it.
+        "government", not "cover"), and corrected only if the fact base knows it. A word the name lists
+        write out is no typo ("madrid", read as "spain", is not "spin").
         """
-        if len(word) < 2 or word.isdigit() or is_common_word(word):
+        if len(word) < 2 or word.isdigit() or is_common_word(word) or word in names.written():
             return None
         limit = 1 if len(word) < 8 else 2
         spellings = self._of_length(self._spellings, len(word), limit)
@@ -661,9 +666,10 @@ class Matcher:
         best = np.maximum.reduceat(f1, self._starts) if len(f1) else np.zeros(0)
         coverage = covered / total
         words = (LEXICAL_SHARE * lexical + EXAMPLE_SHARE * best + COVERAGE_SHARE * coverage) / _WORD_SHARES
-        score = words if meaning is None else (_WORD_SHARES * words + MEANING_SHARE * np.maximum(meaning, 0.0))
+        share = EVERYDAY_MEANING_SHARE if self.everyday else MEANING_SHARE
+        score = words if meaning is None else (_WORD_SHARES * words + share * np.maximum(meaning, 0.0))
         if meaning is not None:
-            score = score / (_WORD_SHARES + MEANING_SHARE)
+            score = score / (_WORD_SHARES + share)
         if asked:
             said = sum(self._phrasing_idf[w] for w in asked)
             score = score + PHRASING_SHARE * phrasing / ((total + said) * (BM25_K1 + 1))

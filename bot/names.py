@@ -38,6 +38,12 @@ def table() -> dict[tuple[str, ...], tuple[str, ...]]:
 
 
 @functools.lru_cache(maxsize=1)
+def written() -> frozenset[str]:
+    """Every word the lists write out ("spain", "national", "secretary"): real words, never typos of others."""
+    return frozenset(word for long in table().values() for word in long)
+
+
+@functools.lru_cache(maxsize=1)
 def _longest_from() -> dict[str, int]:
     """For each word that starts a short form, the most words a short form starting with it has."""
     longest: dict[str, int] = {}

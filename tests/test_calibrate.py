@@ -152,6 +152,16 @@ def test_everyday_requests_are_told_apart_by_how_they_are_put(
     assert requests_engine.matcher.rank(question).candidates[0].intent == "packing_list", "by topic words alone"
 
 
+def test_everyday_requests_put_in_words_of_their_own_rank_by_meaning(
+    requests_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """“Plane to dallas” shares “plane” with booking a flight and with a flight's status; in meaning it is a trip."""
+    question = "plane to dallas"
+    assert requests_engine.compose(question).intent == "book_flight"
+    monkeypatch.setattr(matcher, "EVERYDAY_MEANING_SHARE", matcher.MEANING_SHARE)
+    assert requests_engine.matcher.rank(question).candidates[0].intent == "flight_status", "as in a document"
+
+
 def test_a_document_is_not_answered_on_agreement(shipped: FactBase) -> None:
     """Near-topic questions are as near their intent in meaning as answerable ones: only the thresholds answer."""
     assert not Engine(shipped).thresholds.agree

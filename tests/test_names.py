@@ -10,9 +10,11 @@ import pytest
 from bot import names
 from bot.bank import bank
 from bot.engine import Engine
-from bot.matcher import acronyms_in
+from bot.knowledge import load_factbase
+from bot.matcher import Matcher, acronyms_in
 from bot.models import Status
 from bot.normalise import normalise
+from bot.settings import PROJECT_ROOT
 
 
 @pytest.mark.parametrize(
@@ -123,3 +125,10 @@ def test_a_typo_of_an_english_word_is_read_as_that_word(
 def test_a_typo_of_a_word_the_fact_base_never_uses_is_not_forced_onto_one_it_does(engine: Engine) -> None:
     ranking = engine.matcher.rank("what about the itu budgett")
     assert ranking.corrected == {} and ranking.unknown == ("budgett",)
+
+
+def test_a_name_written_out_is_never_taken_for_a_typo() -> None:
+    """Madrid is read as Spain, which a fact base of everyday requests does not name: it is no typo of its “spin”."""
+    requests = Matcher(load_factbase(PROJECT_ROOT / "bench" / "factbases" / "assistant-requests"))
+    ranking = requests.rank("i want to fly to madrid tomorrow")
+    assert "spain" in ranking.unknown and not ranking.corrected

@@ -260,8 +260,6 @@ class _Example:
     text: str
     weight: float
     terms: frozenset[str]
-    asked: frozenset[str] = frozenset()
-    """Its words that carry no topic: how it is put."""
 
 
 class Matcher:
@@ -304,7 +302,7 @@ class Matcher:
         self._idf = _idf([set(counts) for counts in frequencies.values()])
         self._unknown_weight = max(self._idf.values(), default=1.0) * UNKNOWN_FACTOR
         self._examples = [
-            _Example(intent, text, self._weight(terms), frozenset(terms), self._asked(self._normal(text).split()))
+            _Example(intent, text, self._weight(terms), frozenset(terms))
             for intent, pairs in example_terms.items()
             for text, terms in pairs
             if terms
@@ -327,7 +325,6 @@ class Matcher:
         for index, example in enumerate(self._examples):
             self._verbatim[self._normal(example.text)].append(index)
         self._build_arrays(postings, frequencies)
-        self._build_phrasing()
         self._semantic = semantic.load() if vectors else None
         self._own_meaning: dict[str, float] = {}
         self._vectors = self._intent_vectors(base) if self._semantic is not None else None
@@ -337,6 +334,10 @@ class Matcher:
         self.everyday = self.reach >= bank.REACHED
         """Whether this is a fact base of everyday requests, told apart by how they are put as well as by their
         topic words: then the words that carry no topic count too (`PHRASING_SHARE`)."""
+        self._phrasing: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._example_asked: list[frozenset[str]] = []
+        if self.everyday:
+            self._build_phrasing()
 
     def _build_arrays(self, postings: dict[str, list[int]], frequencies: dict[str, dict[str, float]]) -> None:
         """The index as arrays, so that a question's overlap with every example and intent is summed in one pass.
@@ -379,9 +380,10 @@ class Matcher:
     def _build_phrasing(self) -> None:
         """Per word that carries no topic, the intents whose examples use it, its BM25 factor there and its weight
         (inverse intent frequency, so that "my" where every intent says it counts for little)."""
+        self._example_asked = [self._asked(normalise(example.text).split()) for example in self._examples]
         counts: list[Counter[str]] = [Counter() for _ in self._intent_ids]
-        for example in self._examples:
-            counts[self._position[example.intent]].update(example.asked)
+        for example, asked in zip(self._examples, self._example_asked, strict=True):
+            counts[self._position[example.intent]].update(asked)
         lengths = np.array([sum(c.values()) for c in counts], dtype=np.float64)
         average = float(lengths.mean()) if len(lengths) and lengths.any() else 1.0
         self._phrasing_norms = BM25_K1 * (1 - BM25_B + BM25_B * lengths / average)
@@ -417,9 +419,11 @@ class Matcher:
         ]
         sums = sums + ANSWER_MEANING * np.array(counts)[:, None] * self._semantic.embed(answers)
         self._sums = sums.astype(np.float32)
-        rest = sums[np.repeat(np.arange(len(counts)), counts)] - rows  # each example's intent without it
-        lengths = np.linalg.norm(rest, axis=1)
-        alone = np.einsum("ij,ij->i", rest, rows) / np.where(lengths > 0, lengths, 1.0)
+        owner = self._sums[np.repeat(np.arange(len(counts)), counts)]  # each example's intent, it left out:
+        with_it = np.einsum("ij,ij->i", owner, rows)  # (sum - row) . row and |sum - row|, worked out from sum . row
+        itself = np.einsum("ij,ij->i", rows, rows)
+        lengths = np.sqrt(np.maximum(np.einsum("ij,ij->i", owner, owner) - 2 * with_it + itself, 0.0))
+        alone = (with_it - itself) / np.where(lengths > 0, lengths, 1.0)
         self._own_meaning = {
             intent: float(np.percentile(own, OWN_QUANTILE))
             for intent, own in zip(self._intent_ids, np.split(alone, np.cumsum(counts)[:-1]), strict=True)
@@ -454,7 +458,7 @@ class Matcher:
         same = [i for i in self._verbatim.get(" ".join(words), ()) if i != leave_out]
         verbatim = self._intent_of_example(same[0]) if same else None
         weights = {t: self._idf.get(t, self._unknown_weight) * (1.0 if t in own else CONTEXT_WEIGHT) for t in terms}
-        asked = [w for w in self._asked(words) if w in self._phrasing] if self.everyday else []
+        asked = [w for w in self._asked(words) if w in self._phrasing]
         scored = self._score(weights, asked, kind, vector, leave_out, verbatim) if terms else _Scored([])
         candidates = scored.candidates
         share = sum(weights[t] for t in unknown) / sum(weights.values()) if terms else 0.0
@@ -660,7 +664,8 @@ class Matcher:
         meaning = self._vectors @ vector if vector is not None and self._vectors is not None else None
         if leave_out is not None:
             self._leave_out(leave_out, weights, shared, bm25, covered, meaning, vector)
-            self._leave_out_phrasing(leave_out, asked, phrasing)
+            if asked:
+                self._leave_out_phrasing(leave_out, asked, phrasing)
         lexical = bm25 / (total * (BM25_K1 + 1))
         f1 = 2 * shared / (self._example_weights + total)
         best = np.maximum.reduceat(f1, self._starts) if len(f1) else np.zeros(0)
@@ -733,7 +738,7 @@ class Matcher:
     def _leave_out_phrasing(self, index: int, asked: list[str], phrasing: np.ndarray) -> None:
         """Adjust the phrasing sums in place as if example `index` were not in the index."""
         intent = self._intent_of_example(index)
-        for word in self._examples[index].asked.intersection(asked):
+        for word in self._example_asked[index].intersection(asked):
             owners, saturated, tf = self._phrasing[word]
             at = int(np.searchsorted(owners, intent))
             left = _saturated(np.array([tf[at] - 1]), self._phrasing_norms[[intent]])[0] if tf[at] > 1 else 0.0

@@ -70,8 +70,10 @@ Evidence = tuple[float, float]
 """A question's confidence and its best match's meaning."""
 
 
-SAMPLE = 300
-"""Example phrasings asked (chosen with a fixed seed): enough for stable percentiles, few enough to start quickly."""
+SAMPLE = 1000
+"""Example phrasings asked (all of them, up to this many, chosen with a fixed seed): with fewer, which ones are
+drawn moves the thresholds (on CLINC150, 300 of its 1,500 gave answer thresholds from 0.18 to 0.38), and each
+costs a fraction of a millisecond."""
 
 ANSWER_QUANTILE = 40
 """The hedge's quantile of the fact base's own phrasings where no bank question reaches the fact base."""

@@ -14,7 +14,7 @@ from bot.calibrate import DEFAULT_MARGIN, Thresholds, resolve
 from bot.context import REFERRING, Conversations, Turn, refers_back
 from bot.documents import unwrapped
 from bot.knowledge import FactBase
-from bot.matcher import MAX_CHARS, Candidate, Matcher, Ranking, question_type
+from bot.matcher import MAX_CHARS, MEANING_FLOOR, Candidate, Matcher, Ranking, question_type
 from bot.models import Answer, Citation, Fact, Intent, Overview, Question, Status, Suggestion, byline
 from bot.normalise import normalise
 from bot.store import MemoryStore, QuestionRecord, Record, Store, WriteBehind, hash_user, now
@@ -209,7 +209,7 @@ class Engine:
         """Apply the thresholds: answered, clarify (close runner-up or middling score, or a `bare` follow-up)
         or fallback."""
         best = ranking.best
-        if best is None or not ranking.topical:
+        if best is None or not (ranking.topical or self.meant(ranking)):
             return Status.fallback
         if best.meaning < self.floor(best.intent):  # shares words with the intent, not its meaning
             return Status.fallback
@@ -232,6 +232,13 @@ class Engine:
     def agreed(self, ranking: Ranking) -> bool:
         """Whether words and meaning agree on the best match, where the fact base answers on that."""
         return self.thresholds.agree and ranking.meaning_lead is not None
+
+    def meant(self, ranking: Ranking) -> bool:
+        """Whether a question with no word of the source may still be answered: where words and meaning agreeing
+        answer, by the intent it is nearest in meaning when it is as near as a match by meaning alone must be
+        ("define ambivalence" where definitions are asked "what does X mean")."""
+        best = ranking.best
+        return best is not None and self.agreed(ranking) and best.meaning >= MEANING_FLOOR
 
     def overview(self) -> Overview:
         """What this engine can answer: sources, counts, topics and headline questions."""

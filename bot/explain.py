@@ -17,7 +17,7 @@ from bot import smalltalk
 from bot.calibrate import NO_FLOOR
 from bot.context import Turn
 from bot.engine import Engine
-from bot.matcher import MAX_CHARS, Candidate, Ranking
+from bot.matcher import MAX_CHARS, MEANING_FLOOR, Candidate, Ranking
 from bot.models import Status, text_safe
 from bot.normalise import normalise, visible
 
@@ -32,6 +32,7 @@ Reason = Literal[
     "close",
     "unlike",
     "agreed",
+    "meant",
     "bare",
 ]
 """Which rule decided: the branch of `Engine.decide` (plus small talk, which never reaches it)."""
@@ -174,6 +175,8 @@ def _reason(engine: Engine, ranking: Ranking, status: Status, *, bare: bool = Fa
     close = runner is not None and best.score - runner.score < t.margin
     if bare and status is Status.clarify and engine.decide(ranking) is Status.answered:
         return "bare"
+    if status is Status.answered and not ranking.topical:
+        return "meant"
     if status is Status.answered and ranking.confidence < t.answer:
         return "agreed"
     if status is Status.answered:
@@ -230,6 +233,9 @@ def _rule(reason: Reason, ranking: Ranking, margin: float | None, t: Applied) ->
         "agreed": f"{_versus('confidence', score, '<', 'answer threshold', t.answer)}, but the best match is also "
         f"the nearest in meaning (by {ranking.meaning_lead or 0.0:.2f})"
         + (f" and {_versus('meaning', meaning, '≥', 'meaning floor', t.meaning)}" if t.meaning is not None else ""),
+        "meant": "no word of the source, but the best match is the nearest in meaning "
+        f"(by {ranking.meaning_lead or 0.0:.2f}) and {_versus('meaning', meaning, '≥', '', MEANING_FLOOR)}, "
+        "as near as a match by meaning alone must be",
     }
     return rules[reason]
 
@@ -273,6 +279,11 @@ def _decision(e: Explanation) -> str:
         )
     if e.status is Status.clarify:
         return _clarify_words(e, best, runner)
+    if e.reason == "meant":
+        return (
+            f"I answered with “{best.question}” because, though your question uses no word of my source, of all "
+            "I can answer it is the nearest in meaning, and near enough."
+        )
     if e.reason == "agreed":
         return (
             f"I answered with “{best.question}” because your question's words point to it (through the example "

@@ -162,6 +162,17 @@ def test_everyday_requests_put_in_words_of_their_own_rank_by_meaning(
     assert requests_engine.matcher.rank(question).candidates[0].intent == "flight_status", "as in a document"
 
 
+def test_an_everyday_request_in_no_word_of_the_source_is_answered_when_near_enough_in_meaning(
+    requests_engine: Engine,
+) -> None:
+    ranking = requests_engine.matcher.rank("creditworthiness")
+    assert ranking.terms and not ranking.topical, "no word of the source"
+    answer = requests_engine.compose("creditworthiness")
+    assert (answer.status, answer.intent) == (Status.answered, "check_credit_score")
+    why = explain(requests_engine, "creditworthiness")
+    assert why.reason == "meant" and "uses no word of my source" in summary(why)
+
+
 def test_a_document_is_not_answered_on_agreement(shipped: FactBase) -> None:
     """Near-topic questions are as near their intent in meaning as answerable ones: only the thresholds answer."""
     assert not Engine(shipped).thresholds.agree

@@ -201,6 +201,8 @@ class Engine:
         best = ranking.best
         if status is Status.answered and best is not None:
             return self._answered(text, ranking, best)
+        if smalltalk.is_whole(normalise(text[:MAX_CHARS]).split()):  # "who made you", unless the fact base says
+            return self._smalltalk(text, ranking)
         if status is Status.clarify:
             return self._clarify(text, ranking, earlier)
         return self._fallback(text, ranking, earlier)
@@ -296,6 +298,7 @@ class Engine:
         replies = {
             "greeting": f"Hello! I answer questions about {self.covers()}, quoting it word for word.",
             "thanks": "You're welcome. Ask me anything else about it.",
+            "goodbye": "Bye! Ask me again any time.",
             "capabilities": f"I answer questions about {self.covers()}. Every answer quotes its "
             "source and names the paragraph; when the source does not say, I tell you so.",
         }
@@ -305,7 +308,7 @@ class Engine:
             intent=kind.id,
             confidence=1.0,
             answer=replies[kind.id],
-            suggestions=[] if kind is smalltalk.THANKS else self._featured(),
+            suggestions=[] if kind in (smalltalk.THANKS, smalltalk.GOODBYE) else self._featured(),
             truncated=ranking.truncated,
         )
 

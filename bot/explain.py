@@ -111,6 +111,8 @@ def explain(engine: Engine, text: str, previous: Turn | None = None) -> Explanat
     """Why `engine` answers `text` as it does (after `previous`, in a conversation): the same reading and decision."""
     ranking, followed, _, bare = engine.reading(text, previous)
     status = engine.decide(ranking, bare=bare) if ranking.terms else Status.smalltalk
+    if status is not Status.answered and smalltalk.is_whole(normalise(text[:MAX_CHARS]).split()):
+        status = Status.smalltalk  # as `Engine.compose`: a whole small-talk phrasing the fact base does not answer
     reason = _reason(engine, ranking, status, bare=bare)
     best, runner = _contender(engine, ranking.best), _contender(engine, _runner(ranking))
     margin = round(best.score - runner.score, 4) if best and runner else None
@@ -219,7 +221,9 @@ def _rule(reason: Reason, ranking: Ranking, margin: float | None, t: Applied) ->
     wide = "no runner-up" if margin is None else _versus("margin", margin, "≥", "", t.margin)
     narrow = _versus("margin", margin or 0.0, "<", "", t.margin)
     rules: dict[Reason, str] = {
-        "smalltalk": "no words to look up: small talk",
+        "smalltalk": "a small-talk phrasing the fact base does not answer"
+        if ranking.terms
+        else "no words to look up: small talk",
         "no-match": "no intent shares a term with the question",
         "low-score": _versus("confidence", score, "<", "clarify threshold", t.clarify),
         "off-topic": "none of the question's terms occur in the text of the source that would answer it",
@@ -254,6 +258,11 @@ def _decision(e: Explanation) -> str:
     """The decision itself, in plain words."""
     best, runner = e.best, e.runner_up
     if e.reason == "smalltalk":
+        if e.terms:
+            return (
+                f"I took that as small talk ({e.intent}): it is something people say to a bot, and my source "
+                "does not answer it."
+            )
         return f"I took that as small talk ({e.intent}): it has no words I could look up in my source."
     if best is None or e.reason == "no-match":
         return "I didn't answer: no question I know shares a word with yours." + _never_used(e)

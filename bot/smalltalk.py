@@ -1,4 +1,4 @@
-"""Built-in intents that need no fact base: greetings, thanks and "what can you do"."""
+"""Built-in intents that need no fact base: greetings, thanks, goodbyes and "what can you do"."""
 
 from __future__ import annotations
 
@@ -11,11 +11,20 @@ class SmallTalk:
 
     id: str
     examples: tuple[str, ...]
+    whole: tuple[str, ...] = ()
+    """Phrasings that are small talk only as the whole message, and only where the fact base does not answer
+    them ("who made you", "see you later"): their words may be its topic words ("made", "name", "later"), and
+    it may have an intent of its own for them."""
 
     @property
     def words(self) -> frozenset[str]:
-        """Every word of its phrasings."""
+        """Every word of its phrasings but the `whole` ones: words that carry no topic in any fact base."""
         return frozenset(w for e in self.examples for w in e.split())
+
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        """All its phrasings."""
+        return self.examples + self.whole
 
 
 GREETING = SmallTalk(
@@ -72,12 +81,50 @@ CAPABILITIES = SmallTalk(
         "what do you do",
         "commands",
     ),
+    whole=(
+        "who made you",
+        "who built you",
+        "who created you",
+        "what your name",
+        "what is your name",
+        "are you a bot",
+        "are you a robot",
+        "are you human",
+        "are you a human",
+        "are you a person",
+        "are you real",
+        "are you an artificial intelligence",
+    ),
+)
+GOODBYE = SmallTalk(
+    "goodbye",
+    (),
+    whole=(
+        "bye",
+        "goodbye",
+        "bye bye",
+        "cya",
+        "ttyl",
+        "see you",
+        "see you later",
+        "see ya",
+        "later",
+        "good night",
+        "take care",
+        "have a good day",
+        "thanks bye",
+        "thank you bye",
+        "bye thanks",
+    ),
 )
 
-BUILT_IN = (GREETING, THANKS, CAPABILITIES)
-WORDS = GREETING.words | THANKS.words | CAPABILITIES.words
+BUILT_IN = (GREETING, THANKS, GOODBYE, CAPABILITIES)
+WORDS = frozenset().union(*(talk.words for talk in BUILT_IN))
 PHRASES = frozenset(e for talk in BUILT_IN for e in talk.examples)
+WHOLE = frozenset(e for talk in BUILT_IN for e in talk.whole)
 _FILLER = frozenset("factbot please pls ok okay so and oh um uh".split())  # noqa: SIM905
+_POLITE = GREETING.words | THANKS.words
+"""Words of a greeting or thanks, which may come before something else said to a bot ("thanks, bye")."""
 
 
 def is_phrase(words: list[str]) -> bool:
@@ -86,8 +133,27 @@ def is_phrase(words: list[str]) -> bool:
     return bool(core) and " ".join(core) in PHRASES
 
 
+def is_whole(words: list[str]) -> bool:
+    """Whether a normalised message is one of the phrasings that are small talk only where the fact base does
+    not answer them, give or take filler and a greeting or thanks before it ("ok thanks, see you later")."""
+    return _whole(words) is not None
+
+
+def _whole(words: list[str]) -> SmallTalk | None:
+    """The built-in intent a message is a phrasing of (`is_whole`), if it is one."""
+    core = [w for w in words if w not in _FILLER]
+    polite = next((n for n, w in enumerate(core) if w not in _POLITE), len(core))
+    for said in (" ".join(core), " ".join(core[polite:])):
+        if (talk := next((t for t in BUILT_IN if said in t.phrasings), None)) is not None:
+            return talk
+    return None
+
+
 def classify(words: list[str]) -> SmallTalk:
-    """Which built-in intent a message without any content words is: thanks, greeting or help."""
+    """Which built-in intent a message without any content words is: one it is a phrasing of, else thanks, a
+    greeting or help, by its words."""
+    if (whole := _whole(words)) is not None:
+        return whole
     present = set(words)
     if present & THANKS.words - {"you", "a", "lot", "very", "much", "great", "it"}:
         return THANKS

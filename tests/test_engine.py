@@ -107,6 +107,11 @@ def test_empty_input_gets_help(engine: Engine, text: str) -> None:
         ("cool, got it", "thanks"),
         ("what can you do?", "capabilities"),
         ("help", "capabilities"),
+        ("are you a robot?", "capabilities"),
+        ("what's your name", "capabilities"),
+        ("bye!", "goodbye"),
+        ("ok thanks, see you later", "goodbye"),
+        ("thanks bye", "goodbye"),
     ],
 )
 def test_smalltalk_answers_without_citations(engine: Engine, text: str, intent: str) -> None:

@@ -41,6 +41,18 @@ def test_an_example_that_is_a_greeting_is_answered_by_its_intent_not_small_talk(
     assert engine.respond("hi there").status is Status.smalltalk  # the other greetings are still small talk
 
 
+def test_something_said_to_a_bot_is_small_talk_unless_the_fact_base_answers_it(tiny: Path) -> None:
+    engine = Engine(load_factbase(tiny))
+    assert (engine.respond("who made you?").status, engine.respond("who made you?").intent) == (
+        Status.smalltalk,
+        "capabilities",
+    )
+    intents = tiny / INTENTS
+    intents.write_text(intents.read_text(encoding="utf-8").replace("      - mara quill\n", "      - who made you\n"))
+    made = Engine(load_factbase(tiny)).respond("who made you?")
+    assert (made.status, made.intent) == (Status.answered, "keeper")
+
+
 def test_quotes_match_a_hard_wrapped_source_whatever_its_line_breaks(tiny: Path) -> None:
     seed = tiny / "seeds" / "tiny.txt"
     text = seed.read_text(encoding="utf-8")

@@ -94,7 +94,7 @@ def own_phrasings(matcher: Matcher, *, sample: int = SAMPLE, seed: int = 0) -> t
     wrong: list[Evidence] = []
     for index in chosen:
         intent, text = examples[index]
-        ranking = matcher.rank(text, leave_out=index)
+        ranking = matcher.rank(text, leave_out=index, keep=2)
         if ranking.best is not None and ranking.topical:
             (right if ranking.best.intent == intent else wrong).append((ranking.confidence, ranking.best.meaning))
     return right, wrong
@@ -104,7 +104,7 @@ def bank_scores(matcher: Matcher, *, sample: int = BANK_SAMPLE, seed: int = 0) -
     """The evidence for the bank's questions (a sample): (0, `NO_FLOOR`) where no word is the fact base's."""
     scores = []
     for text in bank_sample(sample, seed):
-        ranking = matcher.rank(text)
+        ranking = matcher.rank(text, keep=2)
         best = ranking.best
         scores.append((ranking.confidence, best.meaning) if best is not None and ranking.topical else (0.0, NO_FLOOR))
     return scores

@@ -432,12 +432,15 @@ class Matcher:
         lengths = np.linalg.norm(sums, axis=1, keepdims=True)
         return (sums / np.where(lengths > 0, lengths, 1.0)).astype(np.float32)
 
-    def rank(self, text: str, *, context: str | None = None, leave_out: int | None = None) -> Ranking:
-        """Score every intent that shares a term with `text`, best first.
+    def rank(
+        self, text: str, *, context: str | None = None, leave_out: int | None = None, keep: int = TOP_CANDIDATES
+    ) -> Ranking:
+        """Score every intent that shares a term with `text`, best first, keeping the `keep` best.
 
         `context` is an earlier question `text` follows up on: its terms join the question's at
         `CONTEXT_WEIGHT`. `leave_out` names an indexed example to rank as if it were not there: how the
-        fact base's own phrasings, asked as new questions, would fare (see `bot.calibrate`).
+        fact base's own phrasings, asked as new questions, would fare (see `bot.calibrate`, which keeps only
+        the two a confidence needs).
         """
         truncated = len(text) > MAX_CHARS
         words = normalise(text[:MAX_CHARS]).split()
@@ -459,7 +462,7 @@ class Matcher:
         verbatim = self._intent_of_example(same[0]) if same else None
         weights = {t: self._idf.get(t, self._unknown_weight) * (1.0 if t in own else CONTEXT_WEIGHT) for t in terms}
         asked = [w for w in self._asked(words) if w in self._phrasing]
-        scored = self._score(weights, asked, kind, vector, leave_out, verbatim) if terms else _Scored([])
+        scored = self._score(weights, asked, kind, vector, leave_out, verbatim, keep) if terms else _Scored([])
         candidates = scored.candidates
         share = sum(weights[t] for t in unknown) / sum(weights.values()) if terms else 0.0
         # the curator's own phrasing is on topic even where the source puts it in other words
@@ -641,6 +644,7 @@ class Matcher:
         vector: np.ndarray | None,
         leave_out: int | None = None,
         verbatim: int | None = None,
+        keep: int = TOP_CANDIDATES,
     ) -> _Scored:
         """Score every intent at once over arrays, best first: words (BM25 and best examples) and meaning.
 
@@ -690,7 +694,7 @@ class Matcher:
         if not touched.any():
             return _Scored([], nearest)
         score = np.where(touched, score, -1.0)
-        count = min(TOP_CANDIDATES, int(touched.sum()))
+        count = min(keep, int(touched.sum()))
         top = np.argpartition(-score, count - 1)[:count] if count < len(score) else np.arange(len(score))
         top = top[np.lexsort((top, -score[top]))][:count]
         near = meaning if meaning is not None else np.zeros(len(score))

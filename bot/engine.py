@@ -195,17 +195,25 @@ class Engine:
         a `bare` follow-up is never answered (see `Reading.bare`).
         """
         ranking = ranking or self.matcher.rank(text)
-        if not ranking.terms:
-            return self._smalltalk(text, ranking)
-        status = self.decide(ranking, bare=bare)
+        status = self.status(text, ranking, bare=bare)
         best = ranking.best
+        if status is Status.smalltalk:
+            return self._smalltalk(text, ranking)
         if status is Status.answered and best is not None:
             return self._answered(text, ranking, best)
-        if smalltalk.is_whole(normalise(text[:MAX_CHARS]).split()):  # "who made you", unless the fact base says
-            return self._smalltalk(text, ranking)
         if status is Status.clarify:
             return self._clarify(text, ranking, earlier)
         return self._fallback(text, ranking, earlier)
+
+    def status(self, text: str, ranking: Ranking, *, bare: bool = False) -> Status:
+        """What `text` gets on `ranking`: small talk where it has no word to look up, else the decision
+        (`decide`), unless it is something said to a bot that the fact base does not answer ("who made you")."""
+        if not ranking.terms:
+            return Status.smalltalk
+        status = self.decide(ranking, bare=bare)
+        if status is not Status.answered and smalltalk.is_whole(normalise(text[:MAX_CHARS]).split()):
+            return Status.smalltalk
+        return status
 
     def decide(self, ranking: Ranking, *, bare: bool = False) -> Status:
         """Apply the thresholds: answered, clarify (close runner-up or middling score, or a `bare` follow-up)

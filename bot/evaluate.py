@@ -148,9 +148,9 @@ def with_thresholds(engine: Engine, thresholds: Thresholds) -> Engine:
     return other
 
 
-def status_of(engine: Engine, ranking: Ranking) -> Status:
-    """What `engine.compose` would do with a ranking, without composing the answer."""
-    return engine.decide(ranking) if ranking.terms else Status.smalltalk
+def status_of(engine: Engine, ranked: Ranked) -> Status:
+    """What `engine.compose` would do with a ranked question, without composing the answer."""
+    return engine.status(ranked.item.q, ranked.ranking)
 
 
 def is_right(ranked: Ranked, status: Status) -> bool:
@@ -226,7 +226,7 @@ class Report(BaseModel):
 def evaluate(engine: Engine, items: Sequence[Item], *, ranked: Sequence[Ranked] | None = None) -> Report:
     """Score `engine` on labelled questions (`ranked` reuses rankings already made)."""
     ranked = list(ranked) if ranked is not None else rank_all(engine, items)
-    statuses = [status_of(engine, r.ranking) for r in ranked]
+    statuses = [status_of(engine, r) for r in ranked]
     in_scope = [(r, s) for r, s in zip(ranked, statuses, strict=True) if r.item.in_scope]
     outside = [(r, s) for r, s in zip(ranked, statuses, strict=True) if not r.item.in_scope]
     t = engine.thresholds
@@ -383,7 +383,7 @@ def calibrate(engine: Engine, items: Sequence[Item], *, folds: int = 5, seed: in
             Fold(fold=index + 1, answer=fitted.answer, clarify=fitted.clarify, margin=fitted.margin, held_out=len(test))
         )
         judge = with_thresholds(engine, fitted)
-        pooled.extend((r, status_of(judge, r.ranking)) for r in test)
+        pooled.extend((r, status_of(judge, r)) for r in test)
     return Calibration(
         objective=OBJECTIVE,
         folds=chosen,
@@ -441,7 +441,7 @@ def _clarify_objective(engine: Engine, ranked: Sequence[Ranked], thresholds: Thr
     judge = with_thresholds(engine, thresholds)
     good = 0
     for r in ranked:
-        status = status_of(judge, r.ranking)
+        status = status_of(judge, r)
         if status is Status.clarify:
             offered = {c.intent for c in r.ranking.candidates[:SUGGESTED]}
             good += bool(offered & set(r.item.expect))
@@ -452,7 +452,7 @@ def _clarify_objective(engine: Engine, ranked: Sequence[Ranked], thresholds: Thr
 
 def _decided(engine: Engine, ranked: Sequence[Ranked]) -> list[tuple[Ranked, Status]]:
     """Each ranked question with the engine's decision."""
-    return [(r, status_of(engine, r.ranking)) for r in ranked]
+    return [(r, status_of(engine, r)) for r in ranked]
 
 
 def _point(thresholds: Thresholds, decided: Sequence[tuple[Ranked, Status]]) -> Point:
@@ -529,7 +529,7 @@ def _histogram(engine: Engine, ranked: Sequence[Ranked], path: Path) -> Path:
 
     right = [r for r in ranked if r.ranking.best is not None and r.top_right]
     wrong = [r for r in ranked if not r.top_right]
-    answered = sum(status_of(engine, r.ranking) is Status.answered for r in right)
+    answered = sum(status_of(engine, r) is Status.answered for r in right)
     figure, axes = plt.subplots(figsize=(8, 4.5), dpi=110, layout="constrained")
     bins = [i / 40 for i in range(41)]
     for rows, colour, label in (
@@ -578,5 +578,5 @@ def _answer_precision(engine: Engine, ranked: Sequence[Ranked], point: Point) ->
     """Share of answered questions answered with an acceptable intent, at one point's thresholds."""
     chosen = replace(engine.thresholds, answer=point.answer, clarify=point.clarify, margin=point.margin)
     judge = with_thresholds(engine, chosen)
-    answered = [r.top_right for r in ranked if status_of(judge, r.ranking) is Status.answered]
+    answered = [r.top_right for r in ranked if status_of(judge, r) is Status.answered]
     return _share(answered)

@@ -110,9 +110,7 @@ class Explanation(BaseModel):
 def explain(engine: Engine, text: str, previous: Turn | None = None) -> Explanation:
     """Why `engine` answers `text` as it does (after `previous`, in a conversation): the same reading and decision."""
     ranking, followed, _, bare = engine.reading(text, previous)
-    status = engine.decide(ranking, bare=bare) if ranking.terms else Status.smalltalk
-    if status is not Status.answered and smalltalk.is_whole(normalise(text[:MAX_CHARS]).split()):
-        status = Status.smalltalk  # as `Engine.compose`: a whole small-talk phrasing the fact base does not answer
+    status = engine.status(text, ranking, bare=bare)
     reason = _reason(engine, ranking, status, bare=bare)
     best, runner = _contender(engine, ranking.best), _contender(engine, _runner(ranking))
     margin = round(best.score - runner.score, 4) if best and runner else None

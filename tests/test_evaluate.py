@@ -137,7 +137,7 @@ def test_evaluate_matches_compose(engine: Engine, shipped_items: list[Item]) -> 
     """Re-deciding a ranking gives what the engine would answer."""
     for item in shipped_items[::10]:
         ranked = evaluation.rank_all(engine, [item])[0]
-        assert evaluation.status_of(engine, ranked.ranking) is engine.compose(item.q).status
+        assert evaluation.status_of(engine, ranked) is engine.compose(item.q).status
 
 
 def test_evaluate_writes_nothing_to_the_store(engine: Engine, shipped_items: list[Item]) -> None:

@@ -320,6 +320,8 @@ class Matcher:
         self._wordless = {" ".join(words): intent for intent, words in wordless if words}
         """Examples with no content word, normalised, to their intents: "hello" where the fact base greets is its
         phrasing, not small talk."""
+        self._smalltalk_intents = _smalltalk_intents(base, self._normal)
+        """The fact base's own intents for greetings and thanks, which answer them instead of the built-in replies."""
         self._types = {intent.id: _answer_types(base, intent, self._normal) for intent in base.intents.values()}
         self._verbatim: dict[str, list[int]] = defaultdict(list)
         for index, example in enumerate(self._examples):
@@ -449,11 +451,13 @@ class Matcher:
         if (owner := self._wordless.get(" ".join(words))) is not None:
             return self._own_phrasing(owner, words, truncated)
         if smalltalk.is_phrase(words):  # "how does this work" is small talk even where "work" is a topic
-            return Ranking((), (), (), {}, truncated)
+            return self._smalltalk(words, truncated)
         terms, corrected = self._query_terms(words)
         own = frozenset(terms)
         if context:
             terms += [t for t in self._query_terms(normalise(context[:MAX_CHARS]).split())[0] if t not in own]
+        if not terms:
+            return self._smalltalk(words, truncated)
         unknown = tuple(t for t in terms if t not in self._known)
         kind = question_type(" ".join(corrected.get(w, w) for w in words))
         read = f"{text[:MAX_CHARS]} {context[:MAX_CHARS]}" if context else text[:MAX_CHARS]
@@ -470,6 +474,11 @@ class Matcher:
         return Ranking(
             tuple(terms), topical, unknown, corrected, truncated, candidates, share, scored.nearest, scored.lead
         )
+
+    def _smalltalk(self, words: list[str], truncated: bool) -> Ranking:
+        """The ranking of small talk: no terms, or the fact base's own intent for that kind of small talk."""
+        owner = self._smalltalk_intents.get(smalltalk.classify(words).id)
+        return self._own_phrasing(owner, words, truncated) if owner else Ranking((), (), (), {}, truncated)
 
     def _own_phrasing(self, intent: str, words: list[str], truncated: bool) -> Ranking:
         """The ranking of a question that is word for word an example with no content word ("hello"): that
@@ -837,6 +846,18 @@ def acronyms_in(texts: Iterable[str]) -> dict[str, list[str]]:
 def _record_text(source: Source) -> str:
     """A source's record as words: its title, author, publisher, kind, and words for asking about it."""
     return " ".join([source.title, source.author, source.publisher, source.kind or "", SOURCE_WORDS])
+
+
+def _smalltalk_intents(base: FactBase, normal: Normaliser) -> dict[str, str]:
+    """Per kind of small talk that needs no answer from a source (greetings, thanks), the first intent most of
+    whose examples are that kind ("hello there", "thanks a lot"): a fact base that greets in its own words."""
+    found: dict[str, str] = {}
+    for intent in base.intents.values():
+        kinds = Counter(smalltalk.classify(normal(e).split()).id for e in intent.examples)
+        for kind in (smalltalk.GREETING.id, smalltalk.THANKS.id):
+            if 2 * kinds[kind] > len(intent.examples):
+                found.setdefault(kind, intent.id)
+    return found
 
 
 def _synonym_map(groups: list[list[str]]) -> dict[str, str]:

@@ -44,6 +44,7 @@ GREETING = SmallTalk(
         "hello factbot",
         "sup",
     ),
+    whole=("how are you", "how are you doing", "how are you today", "how it going", "what up", "howve you been"),
 )
 THANKS = SmallTalk(
     "thanks",

@@ -41,6 +41,19 @@ def test_an_example_that_is_a_greeting_is_answered_by_its_intent_not_small_talk(
     assert engine.respond("hi there").status is Status.smalltalk  # the other greetings are still small talk
 
 
+def test_a_fact_base_that_thanks_in_its_own_words_answers_any_thanks(tiny: Path) -> None:
+    intents = tiny / INTENTS
+    said = ["thanks", "thank you so much", "cheers for the help", "many thanks", "thanks a million", "ta", "thx"]
+    examples = "".join(f"      - {e}\n" for e in [*said, "much obliged, thank you"])
+    intents.write_text(
+        intents.read_text(encoding="utf-8") + "  - id: welcome\n    facts: [author]\n    examples:\n" + examples
+    )
+    engine = Engine(load_factbase(tiny))
+    answer = engine.respond("thanks for your help!")
+    assert (answer.status, answer.intent) == (Status.answered, "welcome")
+    assert engine.respond("hello").status is Status.smalltalk, "it has no greeting of its own"
+
+
 def test_something_said_to_a_bot_is_small_talk_unless_the_fact_base_answers_it(tiny: Path) -> None:
     engine = Engine(load_factbase(tiny))
     assert (engine.respond("who made you?").status, engine.respond("who made you?").intent) == (

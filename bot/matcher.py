@@ -5,12 +5,12 @@ question is reduced to its content terms (stop words dropped, names written out,
 against the fact base's vocabulary, words stemmed, synonyms folded). An intent scores on BM25
 over all its words, on its best example, on how much of the question (by inverse document
 frequency, so that "Ismailov" counts for more than "ITU") its words cover, and on the word
-vectors' similarity of the question to its examples; on a fact base of everyday requests (`bot.bank`),
-also on how the question is put, by BM25 over the words that carry no topic ("my", "your", "can"),
-since "what is my name" and "what is your name" ask different things. A term the fact base never uses weighs
-against every intent alike, so "Where is the ITU headquartered?" is matched to "What does the ITU
-do?" only with little confidence. `Ranking.confidence` turns the evidence into the number the
-decision's thresholds (`bot.calibrate`) apply to.
+vectors' similarity of the question to its examples; on a fact base of everyday requests
+(`bot.bank`), also on how the question is put, by BM25 over the words that carry no topic ("my",
+"your", "can"), since "what is my name" and "what is your name" ask different things. A term the
+fact base never uses weighs against every intent alike, so "Where is the ITU headquartered?" is
+matched to "What does the ITU do?" only with little confidence. `Ranking.confidence` turns the
+evidence into the number the decision's thresholds (`bot.calibrate`) apply to.
 """
 
 from __future__ import annotations
@@ -461,14 +461,14 @@ class Matcher:
         unknown = tuple(t for t in terms if t not in self._known)
         kind = question_type(" ".join(corrected.get(w, w) for w in words))
         read = f"{text[:MAX_CHARS]} {context[:MAX_CHARS]}" if context else text[:MAX_CHARS]
-        vector = self._semantic.embed([read])[0] if self._semantic is not None and terms else None
+        vector = self._semantic.embed([read])[0] if self._semantic is not None else None
         same = [i for i in self._verbatim.get(" ".join(words), ()) if i != leave_out]
         verbatim = self._intent_of_example(same[0]) if same else None
         weights = {t: self._idf.get(t, self._unknown_weight) * (1.0 if t in own else CONTEXT_WEIGHT) for t in terms}
         asked = [w for w in self._asked(words) if w in self._phrasing]
-        scored = self._score(weights, asked, kind, vector, leave_out, verbatim, keep) if terms else _Scored([])
+        scored = self._score(weights, asked, kind, vector, leave_out, verbatim, keep)
         candidates = scored.candidates
-        share = sum(weights[t] for t in unknown) / sum(weights.values()) if terms else 0.0
+        share = sum(weights[t] for t in unknown) / sum(weights.values())
         # the curator's own phrasing is on topic even where the source puts it in other words
         topical = tuple(terms) if same else self._anchors(terms, candidates)
         return Ranking(

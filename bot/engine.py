@@ -171,6 +171,8 @@ class Engine:
         words = normalise(text).split()
         if not alone.terms and REFERRING.isdisjoint(words) and ASKING.isdisjoint(words):
             return Reading(alone)  # "thanks" is small talk, not a follow-up; "and when?" asks about the last question
+        if smalltalk.is_whole(words):
+            return Reading(alone)  # "thanks, bye!" or "who made you?" is said to the bot, not asked of the last answer
         joined = self.matcher.rank(text, context=previous.topic)
         if set(joined.terms) <= set(alone.terms):
             return Reading(alone)  # the earlier question adds nothing: asked again, or said another way

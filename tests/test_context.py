@@ -103,7 +103,9 @@ def test_a_bare_why_offers_what_is_near_and_never_answers_an_earlier_question_ag
     assert (explained.status, explained.reason) == (Status.clarify, "bare")
 
 
-@pytest.mark.parametrize("then", ["thanks!", "cool", WINNER, "How many votes did Ismailov get?"])
+@pytest.mark.parametrize(
+    "then", ["thanks!", "cool", "thanks, bye!", "who made you?", WINNER, "How many votes did Ismailov get?"]
+)
 def test_thanks_a_repeat_or_a_question_of_its_own_is_no_follow_up(engine: Engine, then: str) -> None:
     engine.respond(WINNER, conversation="c2")
     assert engine.respond(then, conversation="c2").context is None

@@ -394,14 +394,10 @@ class Matcher:
         for position, used in enumerate(counts):
             for word in used:
                 owners[word].append(position)
-        self._phrasing = {
-            word: (
-                np.array(at, dtype=np.int64),
-                _saturated(np.array([counts[o][word] for o in at], dtype=np.float64), self._phrasing_norms[at]),
-                np.array([counts[o][word] for o in at], dtype=np.float64),
-            )
-            for word, at in owners.items()
-        }
+        self._phrasing = {}
+        for word, at in owners.items():
+            tf = np.array([counts[o][word] for o in at], dtype=np.float64)
+            self._phrasing[word] = (np.array(at, dtype=np.int64), _saturated(tf, self._phrasing_norms[at]), tf)
 
     def _asked(self, words: list[str]) -> frozenset[str]:
         """The words of a text (normalised) that carry no topic."""
@@ -421,18 +417,25 @@ class Matcher:
         ]
         sums = sums + ANSWER_MEANING * np.array(counts)[:, None] * self._semantic.embed(answers)
         self._sums = sums.astype(np.float32)
-        owner = self._sums[np.repeat(np.arange(len(counts)), counts)]  # each example's intent, it left out:
+        self._own_meaning = self._own_meanings(rows, counts)
+        lengths = np.linalg.norm(sums, axis=1, keepdims=True)
+        return (sums / np.where(lengths > 0, lengths, 1.0)).astype(np.float32)
+
+    def _own_meanings(self, rows: np.ndarray, counts: list[int]) -> dict[str, float]:
+        """Per intent with `OWN_MINIMUM` phrasings or more, the `OWN_QUANTILE` of their meaning, each left out.
+
+        `rows` are the phrasings' vectors, intent by intent, `counts` how many each intent has.
+        """
+        owner = self._sums[np.repeat(np.arange(len(counts)), counts)]
         with_it = np.einsum("ij,ij->i", owner, rows)  # (sum - row) . row and |sum - row|, worked out from sum . row
         itself = np.einsum("ij,ij->i", rows, rows)
         lengths = np.sqrt(np.maximum(np.einsum("ij,ij->i", owner, owner) - 2 * with_it + itself, 0.0))
         alone = (with_it - itself) / np.where(lengths > 0, lengths, 1.0)
-        self._own_meaning = {
+        return {
             intent: float(np.percentile(own, OWN_QUANTILE))
             for intent, own in zip(self._intent_ids, np.split(alone, np.cumsum(counts)[:-1]), strict=True)
             if len(own) >= OWN_MINIMUM
         }
-        lengths = np.linalg.norm(sums, axis=1, keepdims=True)
-        return (sums / np.where(lengths > 0, lengths, 1.0)).astype(np.float32)
 
     def rank(
         self, text: str, *, context: str | None = None, leave_out: int | None = None, keep: int = TOP_CANDIDATES
@@ -465,7 +468,7 @@ class Matcher:
         same = [i for i in self._verbatim.get(" ".join(words), ()) if i != leave_out]
         verbatim = self._intent_of_example(same[0]) if same else None
         weights = {t: self._idf.get(t, self._unknown_weight) * (1.0 if t in own else CONTEXT_WEIGHT) for t in terms}
-        asked = [w for w in self._asked(words) if w in self._phrasing]
+        asked = [w for w in self._asked(words) if w in self._phrasing] if self._phrasing else []
         scored = self._score(weights, asked, kind, vector, leave_out, verbatim, keep)
         candidates = scored.candidates
         share = sum(weights[t] for t in unknown) / sum(weights.values())

@@ -383,12 +383,15 @@ class Engine:
     def _suggest(self, ranking: Ranking, earlier: Candidate | None = None) -> list[Suggestion]:
         """The closest intents by score, then, to make up `SUGGESTIONS`, those nearest in meaning (a question put
         in other words than its intent's shares few words with it, or none); featured ones when there are neither.
+        On a fact base of everyday requests, where meaning ranks them better than shared words, the nearest in
+        meaning come straight after the best match.
 
         `earlier` (the answer just given, set aside by a follow-up) comes last, if it scores as close as the others.
         """
         top = max((c.score for c in [*ranking.candidates, *([earlier] if earlier else [])]), default=0.0)
         close = [c.intent for c in ranking.candidates if c.score >= SUGGESTION_FLOOR * top]
-        shown = [i for i in dict.fromkeys([*close, *ranking.nearest]) if earlier is None or i != earlier.intent]
+        order = [*close[:1], *ranking.nearest, *close] if self.matcher.everyday else [*close, *ranking.nearest]
+        shown = [i for i in dict.fromkeys(order) if earlier is None or i != earlier.intent]
         if earlier is not None and earlier.score >= SUGGESTION_FLOOR * top:
             shown = [*shown[: SUGGESTIONS - 1], earlier.intent]
         if not shown:

@@ -119,8 +119,10 @@ NEAREST = 5
 """Intents a ranking names as nearest in meaning: what a paraphrase sharing no word with its intent may mean."""
 
 NEAR_MEANING = 0.3
-"""How near in meaning an intent must be to be named among the nearest. Questions about something else
-entirely are seldom this near any intent: 8 of the 280 unrelated questions put to the fact bases in bench/ are."""
+"""How near in meaning the nearest intent must be for a ranking to name any as nearest, on a fact base of
+documents. Questions about something else entirely are seldom this near any intent: 8 of the 280 unrelated
+questions put to the fact bases in bench/ are. On a fact base of everyday requests the nearest are always named:
+any question is near some request there, and its nearest in meaning are the best guesses at what it asks."""
 
 CONTEXT_WEIGHT = 0.5
 """How much the terms of an earlier question count when a follow-up is read with it."""
@@ -210,7 +212,8 @@ class Ranking:
     unknown_share: float = 0.0
     """The share of the question's term weight on words the fact base never uses."""
     nearest: tuple[str, ...] = ()
-    """The intents nearest the question in meaning (up to `NEAREST`), nearest first, whether or not they scored."""
+    """The intents nearest the question in meaning (up to `NEAREST`), nearest first, whether or not they scored;
+    none when the question is near no intent (`NEAR_MEANING`)."""
     meaning_lead: float | None = None
     """When the best match is also the intent nearest the question in meaning, how much nearer it is than any
     other (words and meaning agree); None when another intent is nearer, when the best match is never asked
@@ -699,7 +702,8 @@ class Matcher:
         if kind is not None:
             score = np.where(self._kind_ok[kind], score, score * TYPE_PENALTY)
         closest = _highest(meaning, NEAREST) if meaning is not None else np.zeros(0, dtype=int)
-        nearest = tuple(self._intent_ids[int(i)] for i in closest if meaning[i] >= NEAR_MEANING)  # type: ignore[index]
+        named = len(closest) > 0 and (self.everyday or meaning[closest[0]] >= NEAR_MEANING)  # type: ignore[index]
+        nearest = tuple(self._intent_ids[int(i)] for i in closest) if named else ()
         touched = (covered > 0) | (best > 0)
         if meaning is not None:
             touched |= meaning >= MEANING_FLOOR

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.engine import Engine
+from bot import matcher
+from bot.engine import SUGGESTIONS, Engine
 from bot.knowledge import load_factbase
 from bot.matcher import MAX_CHARS, question_type
 from bot.models import Answer, Question, Status
@@ -82,6 +83,18 @@ def test_a_question_in_other_words_is_offered_the_intent_nearest_in_meaning() ->
     answer = engine.respond(question)
     assert answer.status is Status.fallback and "rent_car" not in sharing_words
     assert "rent_car" in {s.intent for s in answer.suggestions}
+
+
+def test_everyday_requests_offer_the_nearest_in_meaning_first() -> None:
+    """On everyday requests meaning ranks better than shared words: "hoover the den" shares no word with starting
+    the vacuum, and no request is as near it as a question must be on a document to be offered any."""
+    engine = Engine(load_factbase(PROJECT_ROOT / "bench" / "factbases" / "assistant-requests"))
+    ranking = engine.matcher.rank("hoover the den")
+    assert ranking.best is None or ranking.best.meaning < matcher.NEAR_MEANING
+    answer = engine.respond("hoover the den")
+    assert answer.status is Status.fallback
+    assert answer.suggestions[0].intent == "start_vacuum"
+    assert len(answer.suggestions) == SUGGESTIONS
 
 
 def test_a_question_about_something_else_is_offered_the_headline_questions(engine: Engine) -> None:

@@ -115,6 +115,9 @@ def test_empty_input_gets_help(engine: Engine, text: str) -> None:
     [
         ("hi", "greeting"),
         ("Hello there!", "greeting"),
+        ("how's it going?", "greeting"),
+        ("how are you doing today?", "greeting"),
+        ("what's new?", "greeting"),
         ("thanks!", "thanks"),
         ("thank you :)", "thanks"),
         ("cool, got it", "thanks"),

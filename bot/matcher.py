@@ -360,25 +360,23 @@ class Matcher:
         self._posting_arrays = {t: np.array(ix, dtype=np.int64) for t, ix in postings.items()}
         lengths = {i: sum(counts.values()) for i, counts in frequencies.items() if i in position}
         average = sum(lengths.values()) / max(1, len(lengths))
-        by_term: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
         self._norms = np.ones(len(self._intent_ids))
+        terms: dict[str, int] = {}
+        rows: list[tuple[int, int, float]] = []  # (term, intent position, term frequency), intent by intent
         for intent, counts in frequencies.items():
             if intent not in position:
                 continue
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[intent] / average)
-            for term, tf in counts.items():
-                credit = 1.0 if tf >= 1 else QUOTE_CREDIT
-                by_term[term].append((position[intent], credit, tf))
-            self._norms[position[intent]] = norm
-        self._coverage_arrays = {
-            term: (
-                np.array([o for o, _, _ in owners], dtype=np.int64),
-                np.array([c for _, c, _ in owners], dtype=np.float64),
-                _saturated(np.array([f for _, _, f in owners]), self._norms[[o for o, _, _ in owners]]),
-                np.array([f for _, _, f in owners], dtype=np.float64),
-            )
-            for term, owners in by_term.items()
-        }
+            at = position[intent]
+            self._norms[at] = BM25_K1 * (1 - BM25_B + BM25_B * lengths[intent] / average)
+            rows.extend((terms.setdefault(term, len(terms)), at, tf) for term, tf in counts.items())
+        table = np.array(rows, dtype=np.float64).reshape(-1, 3)
+        order = np.argsort(table[:, 0], kind="stable")  # term by term, each term's intents in index order
+        term_of, owners, tf = table[order, 0].astype(np.int64), table[order, 1].astype(np.int64), table[order, 2]
+        credit = np.where(tf >= 1, 1.0, QUOTE_CREDIT)
+        saturated = _saturated(tf, self._norms[owners])
+        cuts = np.flatnonzero(np.diff(term_of)) + 1
+        parts = zip(*(np.split(a, cuts) for a in (owners, credit, saturated, tf)), strict=True)
+        self._coverage_arrays = dict(zip(terms, parts, strict=True)) if terms else {}
         kinds = [kind for kind, _ in _QUESTION_TYPES]
         self._kind_ok = {k: np.array([k in self._types[i] for i in self._intent_ids]) for k in kinds}
 

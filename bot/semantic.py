@@ -33,15 +33,18 @@ class Vectors:
     def __init__(self, tokenizer: object, table: np.ndarray) -> None:
         self._tokenizer = tokenizer
         self._table = table
+        # without offsets where the tokenizers release has that (0.20 on): a fifth quicker on a large fact base
+        self._encode = getattr(tokenizer, "encode_batch_fast", None) or tokenizer.encode_batch  # type: ignore[attr-defined]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One unit row per text (a zero row for a text with no token)."""
         rows = np.zeros((len(texts), self.dimensions), dtype=np.float32)
-        last = len(self._table) - 1
+        table, last = self._table, len(self._table) - 1
+        add = np.add.reduce  # the sum, normalised below, is the mean normalised, without numpy's mean wrapper
         clean = [text.encode("utf-8", "replace").decode("utf-8") for text in texts]  # a lone surrogate is no text
-        for row, encoding in enumerate(self._tokenizer.encode_batch(clean, add_special_tokens=False)):  # type: ignore[attr-defined]
-            if encoding.ids:  # one small gather per text: far quicker than one for all texts' tokens at once
-                rows[row] = self._table[np.minimum(encoding.ids, last)].mean(axis=0)
+        for row, encoding in enumerate(self._encode(clean, add_special_tokens=False)):
+            if ids := encoding.ids:  # one small gather per text: far quicker than one for all texts' tokens at once
+                rows[row] = add(table[np.minimum(ids, last)], axis=0)
         lengths = np.linalg.norm(rows, axis=1, keepdims=True)
         return rows / np.where(lengths > 0, lengths, 1.0)
 

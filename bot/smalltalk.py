@@ -165,6 +165,11 @@ WHOLE = frozenset(e for talk in BUILT_IN for e in talk.whole)
 _FILLER = frozenset("factbot please pls ok okay so and oh um uh".split())  # noqa: SIM905
 _POLITE = GREETING.words | THANKS.words
 """Words of a greeting or thanks, which may come before something else said to a bot ("thanks, bye")."""
+_SAID_TO = {phrase: talk for talk in reversed(BUILT_IN) for phrase in talk.phrasings}
+"""Each phrasing to its built-in intent (the first in `BUILT_IN` where two share one)."""
+_THANKING = THANKS.words - {"you", "a", "lot", "very", "much", "great", "it"}
+_GREETING = GREETING.words - {"good", "there", "factbot"}
+"""The words that make a message without content words thanks, or a greeting, wherever they stand."""
 
 
 def is_phrase(words: list[str]) -> bool:
@@ -184,7 +189,7 @@ def _whole(words: list[str]) -> SmallTalk | None:
     core = [w for w in words if w not in _FILLER]
     polite = next((n for n, w in enumerate(core) if w not in _POLITE), len(core))
     for said in (" ".join(core), " ".join(core[polite:])):
-        if (talk := next((t for t in BUILT_IN if said in t.phrasings), None)) is not None:
+        if (talk := _SAID_TO.get(said)) is not None:
             return talk
     return None
 
@@ -195,8 +200,8 @@ def classify(words: list[str]) -> SmallTalk:
     if (whole := _whole(words)) is not None:
         return whole
     present = set(words)
-    if present & THANKS.words - {"you", "a", "lot", "very", "much", "great", "it"}:
+    if not _THANKING.isdisjoint(present):
         return THANKS
-    if present & GREETING.words - {"good", "there", "factbot"}:
+    if not _GREETING.isdisjoint(present):
         return GREETING
     return CAPABILITIES

@@ -460,7 +460,7 @@ class Matcher:
         own = frozenset(terms)
         if context:
             terms += [t for t in self._query_terms(normalise(context[:MAX_CHARS]).split())[0] if t not in own]
-        if not terms:
+        if not terms and (smalltalk.classify(words).id in self._smalltalk_intents or not self._by_meaning(words)):
             return self._smalltalk(words, truncated)
         unknown = tuple(t for t in terms if t not in self._known)
         kind = question_type(" ".join(corrected.get(w, w) for w in words))
@@ -472,12 +472,17 @@ class Matcher:
         asked = [w for w in self._asked(words) if w in self._phrasing] if self._phrasing else []
         scored = self._score(weights, asked, kind, vector, leave_out, verbatim, keep)
         candidates = scored.candidates
-        share = sum(weights[t] for t in unknown) / sum(weights.values())
+        share = sum(weights[t] for t in unknown) / sum(weights.values()) if weights else 0.0
         # the curator's own phrasing is on topic even where the source puts it in other words
         topical = tuple(terms) if same else self._anchors(terms, candidates)
         return Ranking(
             tuple(terms), topical, unknown, corrected, truncated, candidates, share, scored.nearest, scored.lead
         )
+
+    def _by_meaning(self, words: list[str]) -> bool:
+        """Whether a question with no term is ranked all the same, by meaning and how it is put: on a fact base
+        of everyday requests, where "where you from" or "can you tell me where i am" may be one of them."""
+        return self.everyday and self._vectors is not None and bool(words)
 
     def _smalltalk(self, words: list[str], truncated: bool) -> Ranking:
         """The ranking of small talk: no terms, or the fact base's own intent for that kind of small talk."""
@@ -664,7 +669,7 @@ class Matcher:
         Only an intent that shares a term with the question, or whose meaning is near it, is a candidate.
         Also the intents nearest in meaning, candidates or not, and whether the best candidate is the nearest.
         """
-        total = sum(weights.values())
+        total = sum(weights.values()) or 1.0  # no term at all: a question put in words that carry no topic
         shared = np.zeros(len(self._examples))
         bm25 = np.zeros(len(self._intent_ids))
         covered = np.zeros(len(self._intent_ids))

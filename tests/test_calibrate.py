@@ -173,6 +173,50 @@ def test_an_everyday_request_in_no_word_of_the_source_is_answered_when_near_enou
     assert why.reason == "meant" and "uses no word of my source" in summary(why)
 
 
+WHERE_AM_I = [
+    "where am i",
+    "where are we",
+    "where am i now",
+    "where are we at",
+    "tell me where i am",
+    "where am i at",
+    "where are we now",
+    "say where i am",
+]
+
+
+def _with_request(root: Path, request: str, examples: list[str]) -> Path:
+    """A copy of the everyday requests in `root`, with one more request asked in `examples`."""
+    shutil.copytree(REQUESTS, root)
+    label = f"This is about {request.replace('_', ' ')}."
+    with (root / "seeds" / "requests.txt").open("a", encoding="utf-8") as seed:
+        seed.write("\n" + " ".join([label, *(f"{e.capitalize()}." for e in examples)]) + "\n")
+    fact = {"id": request, "source": "requests", "quote": label, "answer": label, "topics": [request]}
+    intent = {"id": request, "facts": [request], "examples": examples}
+    for path, key, record in (
+        (root / "knowledge" / "facts" / "requests.yaml", "facts", fact),
+        (root / "intents" / "requests.yaml", "intents", intent),
+    ):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data[key].append(record)
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return root
+
+
+def test_an_everyday_request_in_words_that_carry_no_topic_is_answered_by_meaning(
+    requests_engine: Engine, tmp_path: Path
+) -> None:
+    """“Can you tell me where I am” has no word to look up: small talk, unless the fact base is asked just that."""
+    question = "can you tell me where i am"
+    assert requests_engine.respond(question).status is Status.smalltalk, "no request of the kind"
+    located = Engine(load_factbase(_with_request(tmp_path / "requests", "current_location", WHERE_AM_I)))
+    assert located.matcher.everyday and not located.matcher.rank(question).terms
+    answer = located.respond(question)
+    assert (answer.status, answer.intent) == (Status.answered, "current_location")
+    assert explain(located, question).reason == "meant"
+    assert located.respond("hello").status is Status.smalltalk, "small talk stays small talk"
+
+
 def test_a_document_is_not_answered_on_agreement(shipped: FactBase) -> None:
     """Near-topic questions are as near their intent in meaning as answerable ones: only the thresholds answer."""
     assert not Engine(shipped).thresholds.agree

@@ -24,8 +24,9 @@ A question file has the layout of `tests/data/questions.yaml`: `answerable` (q, 
 first, in the same conversation. `--set chat` reads each fact base's `chat.yaml` instead (chat-style
 questions: fragments, typos, abbreviations, paraphrases, follow-ups), `--set chat-heldout` its
 `chat-heldout.yaml`, a set kept apart from every choice made in the matcher. The shipped fact base has
-four more sets written from the article alone: `--set dev-plain` and `--set dev-chat`, on which changes
-to the shipped fact base are chosen, and `--set blind-plain` and `--set blind-chat`, kept apart.
+six more sets written from the article alone: `--set dev-plain` and `--set dev-chat`, on which changes
+to the shipped fact base are chosen, and `--set blind-plain` and `--set blind-chat`, kept apart, as are
+`--set blind-plain-2` and `--set blind-chat-2`, written later by another writer who saw only the article.
 A fact base without the set asked for is left out.
 
 `--together` merges every fact base into one (all sources, facts and intents side by side, the synonym
@@ -59,7 +60,17 @@ from bot.settings import PROJECT_ROOT
 
 HERE = Path(__file__).parent
 GROUPS = ("answerable", "near_topic", "unrelated")
-SETS = ("questions", "chat", "chat-heldout", "dev-plain", "dev-chat", "blind-plain", "blind-chat")
+SETS = (
+    "questions",
+    "chat",
+    "chat-heldout",
+    "dev-plain",
+    "dev-chat",
+    "blind-plain",
+    "blind-chat",
+    "blind-plain-2",
+    "blind-chat-2",
+)
 
 EVERYDAY = ("assistant-requests",)
 """Fact bases of everyday requests ("how long should I boil an egg"), which the other fact bases' unrelated

@@ -25,7 +25,7 @@ which chooses nothing on them).
 
 Then the five fact bases of `bench/factbases.py` (the shipped one and those under
 `bench/factbases/`), each with its plain, chat-style and held-out question sets, and the shipped
-article's two blind sets.
+article's four blind sets.
 
     .venv/bin/python bench/generality.py [--shots 10] [--seed 0] [--no-factbases]
 """

@@ -208,9 +208,10 @@ class Engine:
         return self._fallback(text, ranking, earlier)
 
     def status(self, text: str, ranking: Ranking, *, bare: bool = False) -> Status:
-        """What `text` gets on `ranking`: small talk where it has no word to look up, else the decision
-        (`decide`), unless it is something said to a bot that the fact base does not answer ("who made you")."""
-        if not ranking.terms:  # answered only by meaning, on a fact base of everyday requests
+        """What `text` gets on `ranking`: small talk where it has no word to look up (unless a fact base of everyday
+        requests answers it by meaning), else the decision (`decide`), unless it is something said to a bot that
+        the fact base does not answer ("who made you")."""
+        if not ranking.terms:
             return Status.answered if self.decide(ranking, bare=bare) is Status.answered else Status.smalltalk
         status = self.decide(ranking, bare=bare)
         if status is not Status.answered and smalltalk.is_whole(normalise(text[:MAX_CHARS]).split()):

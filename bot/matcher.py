@@ -460,7 +460,7 @@ class Matcher:
         own = frozenset(terms)
         if context:
             terms += [t for t in self._query_terms(normalise(context[:MAX_CHARS]).split())[0] if t not in own]
-        if not terms and (smalltalk.classify(words).id in self._smalltalk_intents or not self._by_meaning(words)):
+        if not terms and not self._by_meaning(words):
             return self._smalltalk(words, truncated)
         unknown = tuple(t for t in terms if t not in self._known)
         kind = question_type(" ".join(corrected.get(w, w) for w in words))
@@ -481,8 +481,11 @@ class Matcher:
 
     def _by_meaning(self, words: list[str]) -> bool:
         """Whether a question with no term is ranked all the same, by meaning and how it is put: on a fact base
-        of everyday requests, where "where you from" or "can you tell me where i am" may be one of them."""
-        return self.everyday and self._vectors is not None and bool(words)
+        of everyday requests, where "where you from" or "can you tell me where i am" may be one of them. A
+        greeting, thanks or goodbye stays small talk (answered by the fact base's own intent for it, if any)."""
+        if not (self.everyday and self._vectors is not None and words):
+            return False
+        return smalltalk.classify(words) is smalltalk.CAPABILITIES
 
     def _smalltalk(self, words: list[str], truncated: bool) -> Ranking:
         """The ranking of small talk: no terms, or the fact base's own intent for that kind of small talk."""

@@ -78,8 +78,6 @@ GREETING = SmallTalk(
         "nice to meet you",
         "long time no see",
         "good day",
-        "hello there",
-        "hi there",
         "heyo",
         "bonjour",
         "hola",

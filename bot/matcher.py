@@ -39,6 +39,9 @@ MAX_CHARS = 300
 TOP_CANDIDATES = 25
 """Candidates a ranking keeps: enough for suggestions, explanations and Discord's 25 autocomplete choices."""
 
+NEAREST_SPELLINGS = 10
+"""Common English words weighed as what a typo meant, at most: the nearest ones, most common first."""
+
 MAX_REMEMBERED_CORRECTIONS = 50_000
 """Spelling corrections kept for reuse; the memory is cleared when it is full."""
 
@@ -606,11 +609,12 @@ class Matcher:
     def _find_correction(self, word: str) -> str | None:
         """The known word `word` is most likely a typo of, if one is close enough.
 
-        Short words are only corrected by restoring one dropped letter ("wn" -> "won"), since
-        any other edit of a two- or three-letter word reaches too many real words. A word nearer to a
-        common English word than to any of the fact base's is taken for that word ("goverment" is
-        "government", not "cover"), and corrected only if the fact base knows it. A word the name lists
-        write out is no typo ("madrid", read as "spain", is not "spin").
+        Short words are only corrected by restoring one dropped letter ("wn" -> "won") or by swapping two
+        letters back ("teh" -> "the"), since any other edit of a two- or three-letter word reaches too many
+        real words. Of two words as few edits away, the one with the same letters wins ("waht" is "what").
+        A word nearer to a common English word than to any of the fact base's is taken for that word
+        ("goverment" is "government", not "cover"), and corrected only if the fact base knows it. A word
+        the name lists write out is no typo ("madrid", read as "spain", is not "spin").
         """
         if len(word) < 2 or word.isdigit() or is_common_word(word) or word in names.written():
             return None
@@ -619,11 +623,16 @@ class Matcher:
         found = [
             f[0]
             for f in process.extract(word, spellings, scorer=OSA.distance, score_cutoff=limit, limit=12)
-            if len(word) >= 4 or (len(f[0]) == len(word) + 1 and f[0][0] == word[0])
+            if len(word) >= 4 or (len(f[0]) == len(word) + 1 and f[0][0] == word[0]) or not _scrambled(word, f[0])
         ]
         own = min(
             found,
-            key=lambda w: (OSA.distance(word, w), Indel.distance(word, w), w not in self._stopwords),
+            key=lambda w: (
+                OSA.distance(word, w),
+                _scrambled(word, w),
+                Indel.distance(word, w),
+                w not in self._stopwords,
+            ),
             default=None,
         )
         english = self._nearest_english(word, OSA.distance(word, own) - 1 if own else limit)
@@ -642,8 +651,9 @@ class Matcher:
         if limit < 1 or len(word) < 5:
             return None
         english = common_words_like(word[0], len(word), limit)  # typos rarely touch the first letter
-        found = process.extractOne(word, english, scorer=OSA.distance, score_cutoff=limit)
-        return str(found[0]) if found else None
+        found = process.extract(word, english, scorer=OSA.distance, score_cutoff=limit, limit=NEAREST_SPELLINGS)
+        nearest = [f for f in found if f[1] == found[0][1]] if found else []  # the most common first
+        return str(min(nearest, key=lambda f: _scrambled(word, f[0]))[0]) if nearest else None
 
     def _known_as(self, word: str) -> str | None:
         """`word` as the fact base knows it ("chinese" as "china"), or None if it does not."""
@@ -805,6 +815,12 @@ def _lead(meaning: np.ndarray, closest: np.ndarray) -> float:
     if len(closest) == 1:
         return float(meaning[closest[0]])
     return round(float(meaning[closest[0]] - meaning[closest[1]]), 4)
+
+
+def _scrambled(word: str, other: str) -> bool:
+    """Whether `other` is not `word` with its letters in another order: of two words as few edits away, the one
+    with the same letters is the likelier typo ("waht" is "what" before it is "want")."""
+    return sorted(word) != sorted(other)
 
 
 def _saturated(tf: np.ndarray, norm: np.ndarray) -> np.ndarray:

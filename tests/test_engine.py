@@ -208,6 +208,20 @@ def test_a_real_word_is_not_corrected_into_a_fact_base_word(engine: Engine) -> N
     assert engine.matcher.rank("who wn the itu electon").corrected == {"wn": "win", "electon": "election"}
 
 
+@pytest.mark.parametrize(
+    ("question", "corrected"),
+    [
+        ("waht did china want from the itu", {"waht": "what"}),  # not "want", as many edits away
+        ("teh itu election", {"teh": "the"}),  # a short word: letters swapped back, not one added ("tech")
+        ("wehn was the election", {"wehn": "when"}),
+    ],
+)
+def test_letters_typed_in_the_wrong_order_are_put_back(
+    engine: Engine, question: str, corrected: dict[str, str]
+) -> None:
+    assert engine.matcher.rank(question).corrected == corrected
+
+
 def test_a_chat_word_that_names_a_topic_is_matched(tiny: Path) -> None:
     facts = tiny / "knowledge" / "facts" / "tiny.yaml"
     facts.write_text(facts.read_text(encoding="utf-8").replace("lit the lamp", "did the work"), encoding="utf-8")

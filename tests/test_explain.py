@@ -68,7 +68,7 @@ def test_a_clarify_names_the_close_runner_up(engine: Engine) -> None:
 @pytest.mark.parametrize(
     ("question", "corrections"),
     [
-        ("wat did ismailov gett in votse", {"gett": "get", "votse": "vote"}),
+        ("wat did ismailov gett in votse", {"gett": "get", "votse": "votes"}),
         ("who won the electoin", {"electoin": "election"}),
     ],
 )

@@ -20,8 +20,12 @@ import re
 from importlib import resources
 
 FILES = ("abbreviations.tsv", "places.tsv", "demonyms.tsv")
-COUNTRY_US = re.compile(r"\bU\.?S\.?(?:A\.?)?(?=[^\w.]|$)")
-"""The United States written in capitals ("US", "U.S.", "USA"), which casefolding would make "us"."""
+COUNTRY_CODES = {"RU": "Russia", "CN": "China", "JP": "Japan", "FR": "France", "DE": "Germany", "UA": "Ukraine"}
+"""Two-letter country codes that stand for their country in capitals ("RU-CN talks"), and that lower case
+would read as something else ("ru" is "are you" in chat) or not at all."""
+COUNTRY_US = re.compile(rf"\bU\.?S\.?(?:A\.?)?(?=[^\w.]|$)|\b(?:{'|'.join(COUNTRY_CODES)})\b")
+"""The United States written in capitals ("US", "U.S.", "USA"), which casefolding would make "us", and the
+`COUNTRY_CODES`."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -92,5 +96,8 @@ def _written_out(words: list[str], at: int, size: int, long: tuple[str, ...]) ->
 
 
 def country_capitals(text: str) -> str:
-    """`text` with "US" / "U.S." / "USA" in capitals written as "United States"."""
-    return COUNTRY_US.sub(" United States ", text) if "U" in text else text
+    """`text` with "US" / "U.S." / "USA" in capitals written as "United States", and a country code in capitals
+    ("RU") as its country."""
+    if "U" not in text and not any(code in text for code in COUNTRY_CODES):
+        return text
+    return COUNTRY_US.sub(lambda m: f" {COUNTRY_CODES.get(m.group(0), 'United States')} ", text)

@@ -34,6 +34,9 @@ from bot.settings import PROJECT_ROOT
         ("U.S. policy", "united states policy"),
         ("USA", "united states"),
         ("let us know", "let us know"),
+        ("the RU-CN joint stmt", "the russia china joint statement"),
+        ("ru there?", "ru there"),  # "are you" in chat: a code is a country only in capitals
+        ("CNN and GRU", "cnn and gru"),
         ("the PRC", "the china"),
         ("use it w/o the lic?", "use it without the licence"),
         ("b/c of the stmt", "because of the statement"),

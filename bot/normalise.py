@@ -19,6 +19,9 @@ _ANGLED = re.compile(r"<[^<>\s]*>")
 _EMOJI_CODE = re.compile(r":(?=[a-z0-9_+-]*[a-z])[a-z0-9_+-]+:", re.IGNORECASE)
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"'s\b")
+_CONTRACTED = re.compile(r"(?<=\w)'(ve|ll|re|d)\b")
+_CONTRACTIONS = {"ve": " have", "ll": " will", "re": " are", "d": " would"}
+"""What "what've", "who'll", "they're" and "she'd" say in full: the question word stays a word of its own."""
 _NON_WORD = re.compile(r"[^\w]+|_+")
 
 _TRANSLATE = str.maketrans(
@@ -126,7 +129,8 @@ def normalise(text: str) -> str:
     """Return the canonical matching form: NFKC, casefolded, markup and punctuation removed."""
     text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
     text = names.country_capitals(strip_markup(text)).casefold()
-    text = _POSSESSIVE.sub("", text).replace("'", "")
+    if "'" in text:
+        text = _CONTRACTED.sub(lambda m: _CONTRACTIONS[m.group(1)], _POSSESSIVE.sub("", text)).replace("'", "")
     if "&" in text:  # Slack escapes these three in message text
         text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     if "/" in text:

@@ -41,6 +41,8 @@ from bot.settings import PROJECT_ROOT
         ("use it w/o the lic?", "use it without the licence"),
         ("b/c of the stmt", "because of the statement"),
         ("the SecState", "the secretary of state"),
+        ("who'll win and what've they said", "who will win and what have they said"),
+        ("I'll be ill if we're late", "i will be ill if we are late"),  # not "ill" twice, nor "were"
     ],
 )
 def test_names_are_written_out(typed: str, normal: str) -> None:

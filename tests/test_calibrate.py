@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -94,6 +95,17 @@ def requests_engine() -> Engine:
 def test_a_fact_base_the_bank_comes_near_gets_a_meaning_floor(requests_engine: Engine, shipped: FactBase) -> None:
     assert requests_engine.thresholds.meaning > calibrate.NO_FLOOR
     assert Engine(shipped).thresholds.meaning == calibrate.NO_FLOOR, "no bank question comes near the article"
+
+
+def test_where_agreement_answers_there_is_always_a_meaning_floor() -> None:
+    """Nothing from outside comes near: the choice alone would take no floor, which agreement would not survive."""
+    meaning = np.linspace(0.2, 0.9, 100)
+    right = np.column_stack([np.full(100, 0.8), meaning])
+    nothing, outside = np.zeros((0, 2)), np.column_stack([np.zeros(50), np.full(50, calibrate.NO_FLOOR)])
+    assert calibrate.separating(right, nothing, outside, 0.5)[1] == calibrate.NO_FLOOR
+    quantiles = [q for q in calibrate.MEANING_QUANTILES if q >= calibrate.LEAST_AGREEING_FLOOR]
+    floor = calibrate.separating(right, nothing, outside, 0.5, quantiles)[1]
+    assert floor == pytest.approx(np.percentile(meaning, calibrate.LEAST_AGREEING_FLOOR))
 
 
 def test_a_question_sharing_words_but_not_meaning_is_not_answered(requests_engine: Engine) -> None:

@@ -301,6 +301,7 @@ class Matcher:
         self._spelled = frozenset(self._vocabulary)
         self._corrections: dict[str, str | None] = {}
         self._by_length: dict[tuple[int, int, int], list[str]] = {}
+        self._lengths: dict[int, dict[int, list[int]]] = {}
         example_terms = {
             intent.id: [(e, self._terms_of(e)) for e in intent.examples] for intent in base.intents.values()
         }
@@ -664,7 +665,13 @@ class Matcher:
         """The words of `words` within `limit` letters of `length`, in order: no others can be that few edits away."""
         key = (id(words), length, limit)
         if key not in self._by_length:
-            self._by_length[key] = [w for w in words if abs(len(w) - length) <= limit]
+            lengths = self._lengths.get(id(words))
+            if lengths is None:  # each word's position, by length: a few buckets to merge instead of every word
+                lengths = self._lengths[id(words)] = defaultdict(list)
+                for at, word in enumerate(words):
+                    lengths[len(word)].append(at)
+            near = sorted(at for n in range(length - limit, length + limit + 1) for at in lengths.get(n, ()))
+            self._by_length[key] = [words[at] for at in near]
         return self._by_length[key]
 
     def _score(

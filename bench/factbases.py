@@ -24,8 +24,8 @@ A question file has the layout of `tests/data/questions.yaml`: `answerable` (q, 
 first, in the same conversation. `--set chat` reads each fact base's `chat.yaml` instead (chat-style
 questions: fragments, typos, abbreviations, paraphrases, follow-ups), `--set chat-heldout` its
 `chat-heldout.yaml`, a set kept apart from every choice made in the matcher. The shipped fact base has
-six more sets written from the article alone: `--set dev-plain` and `--set dev-chat`, on which changes
-to the shipped fact base are chosen, and `--set blind-plain` and `--set blind-chat`, kept apart, as are
+seven more sets written from the article alone: `--set dev-plain`, `--set dev-chat` and `--set dev-chat-2`,
+on which changes are chosen, and `--set blind-plain` and `--set blind-chat`, kept apart, as are
 `--set blind-plain-2` and `--set blind-chat-2`, written later by another writer who saw only the article.
 A fact base without the set asked for is left out.
 
@@ -66,6 +66,7 @@ SETS = (
     "chat-heldout",
     "dev-plain",
     "dev-chat",
+    "dev-chat-2",
     "blind-plain",
     "blind-chat",
     "blind-plain-2",

@@ -63,7 +63,8 @@ STOPWORDS = frozenset(
     where which while who whom whos whose why will with wonder wondering would wouldnt you
     youre your yours yourself yourselves know knows remind explain curious like need mean
     means meant actually basically anyway exactly exact bit lot lots thing things stuff
-    many still well ones yet already even etc eg ie done gone known knew told mention mentions mentioned""".split()  # noqa: SIM905 (a word list reads best as text)
+    many still well ones yet already even etc eg ie done gone known knew told mention mentions mentioned
+    lol lmao haha hehe omg ngl""".split()  # noqa: SIM905 (a word list reads best as text)
 )
 """Words that carry no topic in any fact base."""
 

@@ -234,6 +234,7 @@ def test_a_chat_word_that_names_a_topic_is_matched(tiny: Path) -> None:
 
 def test_stray_letters_and_filler_adverbs_are_not_terms(engine: Engine) -> None:
     assert engine.matcher.rank("who won the itu election, still, in 2022 x").terms == ("win", "itu", "elect", "2022")
+    assert engine.matcher.rank("who won the itu election lol").terms == ("win", "itu", "elect"), "chat laughter too"
 
 
 def test_the_fact_base_spelling_of_a_british_or_american_word_is_used(tiny_engine: Engine) -> None:

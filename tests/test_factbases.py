@@ -38,6 +38,7 @@ QUESTION_SETS = [
         ("chat-heldout", (45, 25, 15)),
         ("dev-plain", (60, 40, 15)),
         ("dev-chat", (80, 40, 15)),
+        ("dev-chat-2", (100, 40, 20)),
         ("blind-plain", (50, 30, 15)),
         ("blind-chat", (70, 35, 15)),
         ("blind-plain-2", (50, 30, 15)),

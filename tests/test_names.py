@@ -35,7 +35,8 @@ from bot.settings import PROJECT_ROOT
         ("USA", "united states"),
         ("let us know", "let us know"),
         ("the RU-CN joint stmt", "the russia china joint statement"),
-        ("ru there?", "ru there"),  # "are you" in chat: a code is a country only in capitals
+        ("ru there?", "are you there"),  # chat: a code is a country only in capitals
+        ("who was the prev sec of state btwn them lol", "who was the previous secretary of state between them lol"),
         ("CNN and GRU", "cnn and gru"),
         ("the PRC", "the china"),
         ("use it w/o the lic?", "use it without the licence"),

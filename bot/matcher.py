@@ -64,7 +64,8 @@ STOPWORDS = frozenset(
     youre your yours yourself yourselves know knows remind explain curious like need mean
     means meant actually basically anyway exactly exact bit lot lots thing things stuff
     many still well ones yet already even etc eg ie done gone known knew told mention mentions mentioned
-    lol lmao haha hehe omg ngl""".split()  # noqa: SIM905 (a word list reads best as text)
+    lol lmao haha hehe omg ngl youve weve theyve youll theyll shes wont shouldnt mustnt whatll wholl howd whyd
+    whered whatd whod itll thatll theyd youd""".split()  # noqa: SIM905 (a word list reads best as text)
 )
 """Words that carry no topic in any fact base."""
 

@@ -37,6 +37,7 @@ from bot.settings import PROJECT_ROOT
         ("the RU-CN joint stmt", "the russia china joint statement"),
         ("ru there?", "are you there"),  # chat: a code is a country only in capitals
         ("who was the prev sec of state btwn them lol", "who was the previous secretary of state between them lol"),
+        ("whens the vote n whos running", "when the vote n who running"),  # the question word, asking its kind
         ("CNN and GRU", "cnn and gru"),
         ("the PRC", "the china"),
         ("use it w/o the lic?", "use it without the licence"),

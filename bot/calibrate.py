@@ -26,9 +26,9 @@ thermostat"), the floor declines it; where the bank never comes near, there is n
 Where most of the bank reaches the fact base (`bot.bank.REACHED`), as it reaches a fact base of everyday
 requests, the bank stands for the questions to decline, and the meaning floor (always one there) keeps
 them out; then a question under the answer threshold is answered too when its best match by words is also
-the intent nearest it in meaning (words and meaning agree). Everyday requests come in words of their own ("find
-me a flight out of denver on the 4th"), which words alone seldom match closely. Where the bank does not
-reach the fact base, the questions to fear are near-topic ones, which are as near their intent in
+the intent nearest it in meaning (words and meaning agree). Everyday requests come in words of their own
+("find me a flight out of denver on the 4th"), which words alone seldom match closely. Where the bank does
+not reach the fact base, the questions to fear are near-topic ones, which are as near their intent in
 meaning as answerable ones, and agreement answers nothing the thresholds do not.
 
 The clarify threshold is `CLARIFY_QUANTILE` of the phrasings. A fact base too small to measure keeps
@@ -151,8 +151,8 @@ def separating(
     right: np.ndarray, wrong: np.ndarray, outside: np.ndarray, hedge: float, quantiles: list[int] | None = None
 ) -> tuple[float, float]:
     """The answer threshold (at least `hedge`) and meaning floor that best tell the fact base's phrasings
-    (answered, and right) from the rest: the floor no floor or one of `MEANING_QUANTILES`, or of `quantiles`
-    when they are given (then there is always a floor).
+    (answered, and right) from the rest. The floor is none or one of `MEANING_QUANTILES` of the phrasings'
+    meaning; given `quantiles`, one of those (then there is always a floor).
 
     Each row of `right`, `wrong` and `outside` is a question's confidence and meaning. A phrasing answered
     right is worth `IN_SCOPE_WEIGHT`, one answered wrong costs as much, and a bank question declined is

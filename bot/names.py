@@ -23,7 +23,7 @@ FILES = ("abbreviations.tsv", "places.tsv", "demonyms.tsv")
 COUNTRY_CODES = {"RU": "Russia", "CN": "China", "JP": "Japan", "FR": "France", "DE": "Germany", "UA": "Ukraine"}
 """Two-letter country codes that stand for their country in capitals ("RU-CN talks"), and that lower case
 would read as something else ("ru" is "are you" in chat) or not at all."""
-COUNTRY_US = re.compile(rf"\bU\.?S\.?(?:A\.?)?(?=[^\w.]|$)|\b(?:{'|'.join(COUNTRY_CODES)})\b")
+IN_CAPITALS = re.compile(rf"\bU\.?S\.?(?:A\.?)?(?=[^\w.]|$)|\b(?:{'|'.join(COUNTRY_CODES)})\b")
 """The United States written in capitals ("US", "U.S.", "USA"), which casefolding would make "us", and the
 `COUNTRY_CODES`."""
 
@@ -100,4 +100,4 @@ def country_capitals(text: str) -> str:
     ("RU") as its country."""
     if "U" not in text and not any(code in text for code in COUNTRY_CODES):
         return text
-    return COUNTRY_US.sub(lambda m: f" {COUNTRY_CODES.get(m.group(0), 'United States')} ", text)
+    return IN_CAPITALS.sub(lambda m: f" {COUNTRY_CODES.get(m.group(0), 'United States')} ", text)

@@ -230,11 +230,18 @@ class Engine:
         if ranking.confidence < self.thresholds.clarify and not agreed:
             return Status.fallback
         runner = ranking.candidates[1] if len(ranking.candidates) > 1 else None
-        close = runner is not None and best.score - runner.score < self.thresholds.margin
+        close = self.tied(ranking, runner)
         sure = ranking.confidence >= self.thresholds.answer or agreed
         if sure and not bare and not (close and self.differ(best, runner)):
             return Status.answered
         return Status.clarify
+
+    def tied(self, ranking: Ranking, runner: Candidate | None) -> bool:
+        """Whether the runner-up scores within the margin of the best match, with nothing to tell them apart: where
+        words and meaning agree on the best match, meaning has."""
+        best = ranking.best
+        close = best is not None and runner is not None and best.score - runner.score < self.thresholds.margin
+        return close and not self.agreed(ranking)
 
     def floor(self, intent: str) -> float:
         """The meaning floor for answering with `intent`: the fact base's, or lower for an intent its own phrasings

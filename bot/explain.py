@@ -172,7 +172,7 @@ def _reason(engine: Engine, ranking: Ranking, status: Status, *, bare: bool = Fa
         return "low-score"
     if status is Status.fallback:
         return "unlike" if ranking.topical and best.meaning < engine.floor(best.intent) else "off-topic"
-    close = runner is not None and best.score - runner.score < t.margin
+    close = engine.tied(ranking, runner)
     if bare and status is Status.clarify and engine.decide(ranking) is Status.answered:
         return "bare"
     if status is Status.answered and not ranking.topical:
@@ -225,7 +225,9 @@ def _rule(reason: Reason, ranking: Ranking, margin: float | None, t: Applied) ->
         "no-match": "no intent shares a term with the question",
         "low-score": _versus("confidence", score, "<", "clarify threshold", t.clarify),
         "off-topic": "none of the question's terms occur in the text of the source that would answer it",
-        "clear": f"{answer} and {wide}",
+        "clear": f"{answer} and {wide}"
+        if margin is None or margin >= t.margin
+        else f"{answer}; {narrow}, but the best match is also the nearest in meaning",
         "same-facts": f"{answer}; {narrow}, but the runner-up gives the same facts",
         "middling": f"{_versus('confidence', score, '≥', 'clarify threshold', t.clarify)} but "
         f"{_versus('confidence', score, '<', 'answer threshold', t.answer).removeprefix('confidence ')}",

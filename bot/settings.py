@@ -70,7 +70,8 @@ class Settings(BaseSettings):
         ge=0,
         le=1,
         validation_alias="FACTBOT_CLARIFY_MARGIN",
-        description="Two intents closer than this, answering differently, get a clarifying question.",
+        description="Two intents closer than this, answering differently, get a clarifying question (unless words "
+        "and meaning agree on the best, on a fact base of everyday requests).",
     )
 
     log_questions: bool = Field(

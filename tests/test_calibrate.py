@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from bot.cli import app
 from bot.engine import Engine
 from bot.explain import explain, explanation_text, summary
 from bot.knowledge import FactBase, load_factbase
-from bot.matcher import Matcher
+from bot.matcher import Candidate, Matcher, Ranking
 from bot.models import Status
 from bot.settings import PROJECT_ROOT
 
@@ -142,6 +143,16 @@ def test_everyday_requests_agreeing_in_words_and_meaning_are_answered(requests_e
     assert (why.status, why.intent, why.reason) == (Status.answered, "set_kitchen_timer", "agreed")
     assert "it is also the nearest in meaning" in summary(why)
     assert "the best match is also the nearest in meaning" in why.rule
+
+
+def test_words_and_meaning_agreeing_break_a_tie_with_the_runner_up(requests_engine: Engine) -> None:
+    """Two requests score within the margin: where the best is also the nearest in meaning, meaning tells them apart."""
+    best = Candidate("set_thermostat", 0.500, "make it warmer in here", 1.0, 0.5, 0.8)
+    runner = Candidate("check_energy_usage", 0.499, "how much energy did the heating use", 1.0, 0.5, 0.6)
+    agreeing = Ranking(("heat",), ("heat",), (), {}, False, [best, runner], 0.0, ("set_thermostat",), 0.2)
+    assert best.score - runner.score < requests_engine.thresholds.margin
+    assert requests_engine.decide(agreeing) is Status.answered
+    assert requests_engine.decide(replace(agreeing, meaning_lead=None)) is Status.clarify, "a tie, nothing to break it"
 
 
 def test_an_evaluation_report_names_the_floor_and_agreement_where_they_apply(

@@ -162,8 +162,9 @@ def separating(
     cuts = np.unique(np.r_[right[:, 0], wrong[:, 0], outside[:, 0] + 1e-4, hedge])
     cuts = cuts[cuts >= hedge]
     best, chosen = -np.inf, (hedge, NO_FLOOR)
-    floors = np.r_[NO_FLOOR, np.percentile(right[:, 1], list(MEANING_QUANTILES))]
-    if quantiles is not None:
+    if quantiles is None:
+        floors = np.r_[NO_FLOOR, np.percentile(right[:, 1], list(MEANING_QUANTILES))]
+    else:
         floors = np.percentile(right[:, 1], quantiles)
     for floor in floors:
         answered = [_at_or_above(found[found[:, 1] >= floor, 0], cuts) for found in (right, wrong, outside)]

@@ -339,7 +339,6 @@ class Matcher:
         self._semantic = semantic.load() if vectors else None
         self._own_meaning: dict[str, float] = {}
         self._vectors = self._intent_vectors(base) if self._semantic is not None else None
-        self._normal = normalise
         self.reach = bank.least_reach(self)
         """The share of the out-of-scope bank that shares a word with the source it reaches least (`bot.bank`)."""
         self.everyday = self.reach >= bank.REACHED
@@ -349,6 +348,7 @@ class Matcher:
         self._example_asked: list[frozenset[str]] = []
         if self.everyday:
             self._build_phrasing()
+        self._normal = normalise  # the texts of the fact base are read: questions are not worth remembering
 
     def _build_arrays(self, postings: dict[str, list[int]], frequencies: dict[str, dict[str, float]]) -> None:
         """The index as arrays, so that a question's overlap with every example and intent is summed in one pass.
@@ -389,7 +389,7 @@ class Matcher:
     def _build_phrasing(self) -> None:
         """Per word that carries no topic, the intents whose examples use it, its BM25 factor there and its weight
         (inverse intent frequency, so that "my" where every intent says it counts for little)."""
-        self._example_asked = [self._asked(normalise(example.text).split()) for example in self._examples]
+        self._example_asked = [self._asked(self._normal(example.text).split()) for example in self._examples]
         counts: list[Counter[str]] = [Counter() for _ in self._intent_ids]
         for example, asked in zip(self._examples, self._example_asked, strict=True):
             counts[self._position[example.intent]].update(asked)

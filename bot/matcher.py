@@ -475,7 +475,8 @@ class Matcher:
         same = [i for i in self._verbatim.get(" ".join(words), ()) if i != leave_out]
         verbatim = self._intent_of_example(same[0]) if same else None
         weights = {t: self._idf.get(t, self._unknown_weight) * (1.0 if t in own else CONTEXT_WEIGHT) for t in terms}
-        asked = [w for w in self._asked(words) if w in self._phrasing] if self._phrasing else []
+        # in the question's order, so that the sums do not depend on how the process orders a set
+        asked = [w for w in dict.fromkeys(words) if w in self._stopwords and w in self._phrasing]
         scored = self._score(weights, asked, kind, vector, leave_out, verbatim, keep)
         candidates = scored.candidates
         share = sum(weights[t] for t in unknown) / sum(weights.values()) if weights else 0.0
@@ -512,11 +513,8 @@ class Matcher:
 
     def uses(self, intent: str, term: str) -> bool:
         """Whether an intent's examples, answers, topics or quotes use a term."""
-        owners, at = self._coverage_arrays.get(term), self._position.get(intent)
-        if owners is None or at is None:  # a term no intent uses, or an intent with no indexed example
-            return False
-        found = int(np.searchsorted(owners[0], at))
-        return found < len(owners[0]) and int(owners[0][found]) == at
+        at = self._position.get(intent)  # None for an intent with no indexed example
+        return at is not None and self._at(self._coverage_arrays.get(term), at) is not None
 
     @property
     def examples(self) -> list[tuple[str, str]]:
@@ -762,32 +760,55 @@ class Matcher:
         meaning: np.ndarray | None,
         vector: np.ndarray | None,
     ) -> None:
-        """Adjust the sums in place as if example `index` were not in the index (for calibration)."""
+        """Adjust the sums in place as if example `index` were not in the index (for calibration).
+
+        The intent's sums are added up again without the example, term by term in the order `_score` adds them:
+        taking the example's part away instead leaves a rounding residue, and a residue above zero would make
+        the intent a candidate, by how the process happens to order a set.
+        """
         shared[index] = 0.0
         example = self._examples[index]
         intent = self._intent_of_example(index)
-        for term in example.terms & weights.keys():
-            owners, credit, saturated, tf = self._coverage_arrays[term]
-            at = int(np.searchsorted(owners, intent))
-            left = tf[at] - 1
-            bm25[intent] -= weights[term] * saturated[at]
-            if left > 0:
-                bm25[intent] += weights[term] * float(_saturated(np.array([left]), self._norms[[intent]])[0])
-            else:
-                covered[intent] -= weights[term] * credit[at]
+        bm25[intent] = covered[intent] = 0.0
+        for term, weight in weights.items():
+            at = self._at(self._coverage_arrays.get(term), intent)
+            if at is None:
+                continue
+            _, credit, saturated, tf = self._coverage_arrays[term]
+            if term not in example.terms:
+                covered[intent] += weight * credit[at]
+                bm25[intent] += weight * saturated[at]
+            elif (left := tf[at] - 1) > 0:
+                covered[intent] += weight * credit[at]
+                bm25[intent] += weight * float(_saturated(np.array([left]), self._norms[[intent]])[0])
         if meaning is not None and vector is not None:
             rest = self._sums[intent] - vector
             length = float(np.linalg.norm(rest))
             meaning[intent] = float(rest @ vector) / length if length else 0.0
 
     def _leave_out_phrasing(self, index: int, asked: list[str], phrasing: np.ndarray) -> None:
-        """Adjust the phrasing sums in place as if example `index` were not in the index."""
+        """Adjust the phrasing sums in place as if example `index` were not in the index (added up again, as the
+        sums in `_leave_out`)."""
         intent = self._intent_of_example(index)
-        for word in self._example_asked[index].intersection(asked):
+        phrasing[intent] = 0.0
+        for word in asked:
             owners, saturated, tf = self._phrasing[word]
-            at = int(np.searchsorted(owners, intent))
-            left = _saturated(np.array([tf[at] - 1]), self._phrasing_norms[[intent]])[0] if tf[at] > 1 else 0.0
-            phrasing[intent] += self._phrasing_idf[word] * (float(left) - saturated[at])
+            at = self._at((owners,), intent)
+            if at is None:
+                continue
+            if word not in self._example_asked[index]:
+                phrasing[intent] += self._phrasing_idf[word] * saturated[at]
+            elif tf[at] > 1:
+                left = _saturated(np.array([tf[at] - 1]), self._phrasing_norms[[intent]])[0]
+                phrasing[intent] += self._phrasing_idf[word] * float(left)
+
+    @staticmethod
+    def _at(owners: tuple[np.ndarray, ...] | None, intent: int) -> int | None:
+        """Where an intent is among a term's owners (their first array, in index order); None where it is not."""
+        if owners is None:
+            return None
+        at = int(np.searchsorted(owners[0], intent))
+        return at if at < len(owners[0]) and int(owners[0][at]) == intent else None
 
     def _candidate(
         self, intent: int, score: float, f1: np.ndarray, coverage: float, words: float, meaning: float

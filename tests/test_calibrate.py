@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -107,6 +110,32 @@ def test_where_agreement_answers_there_is_always_a_meaning_floor() -> None:
     quantiles = [q for q in calibrate.MEANING_QUANTILES if q >= calibrate.LEAST_AGREEING_FLOOR]
     floor = calibrate.separating(right, nothing, outside, 0.5, quantiles)[1]
     assert floor == pytest.approx(np.percentile(meaning, calibrate.LEAST_AGREEING_FLOOR))
+
+
+SCORE_OWN_PHRASINGS = f"""
+from pathlib import Path
+from bot import calibrate
+from bot.knowledge import load_factbase
+from bot.matcher import Matcher
+matcher = Matcher(load_factbase(Path({str(REQUESTS)!r})))
+print(calibrate.own_phrasings(matcher), calibrate.bank_scores(matcher))
+"""
+
+
+def test_a_fact_base_is_calibrated_alike_in_every_process() -> None:
+    """Each Python process orders a set of words its own way: what calibration reads off must not depend on it."""
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SCORE_OWN_PHRASINGS],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for seed in (1, 2, 3)
+    ]
+    outputs = {run.communicate(timeout=120)[0] for run in runs}
+    assert all(run.returncode == 0 for run in runs)
+    assert len(outputs) == 1
 
 
 def test_a_question_sharing_words_but_not_meaning_is_not_answered(requests_engine: Engine) -> None:

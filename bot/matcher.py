@@ -345,7 +345,7 @@ class Matcher:
         """Whether this is a fact base of everyday requests, told apart by how they are put as well as by their
         topic words: then the words that carry no topic count too (`PHRASING_SHARE`)."""
         self._phrasing: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        self._example_asked: list[frozenset[str]] = []
+        self._example_asked: list[tuple[str, ...]] = []
         if self.everyday:
             self._build_phrasing()
         self._normal = normalise  # the texts of the fact base are read: questions are not worth remembering
@@ -406,9 +406,10 @@ class Matcher:
             tf = np.array([counts[o][word] for o in at], dtype=np.float64)
             self._phrasing[word] = (np.array(at, dtype=np.int64), _saturated(tf, self._phrasing_norms[at]), tf)
 
-    def _asked(self, words: list[str]) -> frozenset[str]:
-        """The words of a text (normalised) that carry no topic."""
-        return frozenset(w for w in words if w in self._stopwords)
+    def _asked(self, words: list[str]) -> tuple[str, ...]:
+        """The words of a text (normalised) that carry no topic, each once, in the text's order (so that sums over
+        them do not depend on how the process orders a set)."""
+        return tuple(dict.fromkeys(w for w in words if w in self._stopwords))
 
     def _intent_vectors(self, base: FactBase) -> np.ndarray | None:
         """Each intent's meaning: the normalised mean of its examples' vectors, and its answers' at `ANSWER_MEANING`."""
@@ -475,8 +476,7 @@ class Matcher:
         same = [i for i in self._verbatim.get(" ".join(words), ()) if i != leave_out]
         verbatim = self._intent_of_example(same[0]) if same else None
         weights = {t: self._idf.get(t, self._unknown_weight) * (1.0 if t in own else CONTEXT_WEIGHT) for t in terms}
-        # in the question's order, so that the sums do not depend on how the process orders a set
-        asked = [w for w in dict.fromkeys(words) if w in self._stopwords and w in self._phrasing]
+        asked = [w for w in self._asked(words) if w in self._phrasing] if self._phrasing else []
         scored = self._score(weights, asked, kind, vector, leave_out, verbatim, keep)
         candidates = scored.candidates
         share = sum(weights[t] for t in unknown) / sum(weights.values()) if weights else 0.0
@@ -513,8 +513,10 @@ class Matcher:
 
     def uses(self, intent: str, term: str) -> bool:
         """Whether an intent's examples, answers, topics or quotes use a term."""
-        at = self._position.get(intent)  # None for an intent with no indexed example
-        return at is not None and self._at(self._coverage_arrays.get(term), at) is not None
+        owners, at = self._coverage_arrays.get(term), self._position.get(intent)
+        if owners is None or at is None:  # a term no intent uses, or an intent with no indexed example
+            return False
+        return self._at(owners[0], at) is not None
 
     @property
     def examples(self) -> list[tuple[str, str]]:
@@ -771,10 +773,9 @@ class Matcher:
         intent = self._intent_of_example(index)
         bm25[intent] = covered[intent] = 0.0
         for term, weight in weights.items():
-            at = self._at(self._coverage_arrays.get(term), intent)
-            if at is None:
+            if (arrays := self._coverage_arrays.get(term)) is None or (at := self._at(arrays[0], intent)) is None:
                 continue
-            _, credit, saturated, tf = self._coverage_arrays[term]
+            _, credit, saturated, tf = arrays
             if term not in example.terms:
                 covered[intent] += weight * credit[at]
                 bm25[intent] += weight * saturated[at]
@@ -793,8 +794,7 @@ class Matcher:
         phrasing[intent] = 0.0
         for word in asked:
             owners, saturated, tf = self._phrasing[word]
-            at = self._at((owners,), intent)
-            if at is None:
+            if (at := self._at(owners, intent)) is None:
                 continue
             if word not in self._example_asked[index]:
                 phrasing[intent] += self._phrasing_idf[word] * saturated[at]
@@ -803,12 +803,10 @@ class Matcher:
                 phrasing[intent] += self._phrasing_idf[word] * float(left)
 
     @staticmethod
-    def _at(owners: tuple[np.ndarray, ...] | None, intent: int) -> int | None:
-        """Where an intent is among a term's owners (their first array, in index order); None where it is not."""
-        if owners is None:
-            return None
-        at = int(np.searchsorted(owners[0], intent))
-        return at if at < len(owners[0]) and int(owners[0][at]) == intent else None
+    def _at(owners: np.ndarray, intent: int) -> int | None:
+        """Where an intent is among a term's owners (intent positions, in index order); None where it is not."""
+        at = int(np.searchsorted(owners, intent))
+        return at if at < len(owners) and int(owners[at]) == intent else None
 
     def _candidate(
         self, intent: int, score: float, f1: np.ndarray, coverage: float, words: float, meaning: float

@@ -14,7 +14,7 @@ from bot.calibrate import DEFAULT_MARGIN, Thresholds, resolve
 from bot.context import REFERRING, Conversations, Turn, refers_back
 from bot.documents import unwrapped
 from bot.knowledge import FactBase
-from bot.matcher import MAX_CHARS, MEANING_FLOOR, Candidate, Matcher, Ranking, question_type
+from bot.matcher import MAX_CHARS, Candidate, Matcher, Ranking, question_type
 from bot.models import Answer, Citation, Fact, Intent, Overview, Question, Status, Suggestion, byline
 from bot.normalise import normalise
 from bot.store import MemoryStore, QuestionRecord, Record, Store, WriteBehind, hash_user, now
@@ -258,7 +258,7 @@ class Engine:
         answer, by the intent it is nearest in meaning when it is as near as a match by meaning alone must be
         ("define ambivalence" where definitions are asked "what does X mean")."""
         best = ranking.best
-        return best is not None and self.agreed(ranking) and best.meaning >= MEANING_FLOOR
+        return best is not None and self.agreed(ranking) and best.meaning >= self.matcher.meaning_floor
 
     def overview(self) -> Overview:
         """What this engine can answer: sources, counts, topics and headline questions."""

@@ -17,7 +17,7 @@ from bot import smalltalk
 from bot.calibrate import NO_FLOOR
 from bot.context import Turn
 from bot.engine import Engine
-from bot.matcher import MAX_CHARS, MEANING_FLOOR, Candidate, Ranking
+from bot.matcher import MAX_CHARS, Candidate, Ranking
 from bot.models import Status, text_safe
 from bot.normalise import normalise, visible
 
@@ -67,6 +67,8 @@ class Applied(BaseModel):
     """The floor on the best match's meaning for an answer, where the fact base has one."""
     agree: bool = False
     """Whether words and meaning agreeing on the best match answer below the answer threshold."""
+    alone: float = 0.0
+    """How near in meaning a match by meaning alone, with no word of the source, must come."""
 
 
 class Explanation(BaseModel):
@@ -117,7 +119,14 @@ def explain(engine: Engine, text: str, previous: Turn | None = None) -> Explanat
     t = engine.thresholds
     meaning = engine.floor(ranking.best.intent) if ranking.best else t.meaning  # the floor the best match had to clear
     floor = meaning if meaning > NO_FLOOR else None
-    thresholds = Applied(answer=t.answer, clarify=t.clarify, margin=t.margin, meaning=floor, agree=t.agree)
+    thresholds = Applied(
+        answer=t.answer,
+        clarify=t.clarify,
+        margin=t.margin,
+        meaning=floor,
+        agree=t.agree,
+        alone=round(engine.matcher.meaning_floor, 2),
+    )
     return Explanation(
         question=text[:MAX_CHARS],
         status=status,
@@ -238,7 +247,7 @@ def _rule(reason: Reason, ranking: Ranking, margin: float | None, t: Applied) ->
         f"the nearest in meaning (by {ranking.meaning_lead or 0.0:.2f})"
         + (f" and {_versus('meaning', meaning, '≥', 'meaning floor', t.meaning)}" if t.meaning is not None else ""),
         "meant": "no word of the source, but the best match is the nearest in meaning "
-        f"(by {ranking.meaning_lead or 0.0:.2f}) and {_versus('meaning', meaning, '≥', '', MEANING_FLOOR)}, "
+        f"(by {ranking.meaning_lead or 0.0:.2f}) and {_versus('meaning', meaning, '≥', '', t.alone)}, "
         "as near as a match by meaning alone must be",
     }
     return rules[reason]

@@ -27,7 +27,11 @@ Then the five fact bases of `bench/factbases.py` (the shipped one and those unde
 `bench/factbases/`), each with its plain, chat-style and held-out question sets, and the shipped
 article's four blind sets.
 
-    .venv/bin/python bench/generality.py [--shots 10] [--seed 0] [--no-factbases]
+`--samples 10` adds Factbot's overall figure for ten samples of the examples (seeds 0 to 9), on the
+validation questions and on 3,000 training questions that are not among the examples: one sample of
+ten examples per intent is luck as much as method.
+
+    .venv/bin/python bench/generality.py [--shots 10] [--seed 0] [--samples 0] [--no-factbases]
 """
 
 from __future__ import annotations
@@ -139,16 +143,25 @@ class Score:
             if answered is None and offered is not None:
                 self.offered.append(expected in offered)
 
+    @property
+    def overall(self) -> float:
+        """In scope and out of scope together, weighted as CLINC's test split weighs them."""
+        ins, oos = _rate(self.in_scope), _rate(self.out_of_scope)
+        return (ins * TEST_IN_SCOPE + oos * TEST_OUT_OF_SCOPE) / (TEST_IN_SCOPE + TEST_OUT_OF_SCOPE)
+
     def row(self) -> str:
-        rate = lambda flags: 100 * sum(flags) / max(1, len(flags))  # noqa: E731
-        ins, oos = rate(self.in_scope), rate(self.out_of_scope)
-        overall = (ins * TEST_IN_SCOPE + oos * TEST_OUT_OF_SCOPE) / (TEST_IN_SCOPE + TEST_OUT_OF_SCOPE)
+        ins, oos = _rate(self.in_scope), _rate(self.out_of_scope)
         p99 = 1000 * percentile(self.seconds, 99) if self.seconds else 0.0
-        offered = f"{rate(self.offered):>7.1f}%" if self.offered else f"{'-':>8}"
+        offered = f"{_rate(self.offered):>7.1f}%" if self.offered else f"{'-':>8}"
         return (
-            f"{self.name:<44} {ins:>8.1f}% {oos:>8.1f}% {overall:>8.1f}% {rate(self.top1):>7.1f}% {offered}"
+            f"{self.name:<44} {ins:>8.1f}% {oos:>8.1f}% {self.overall:>8.1f}% {_rate(self.top1):>7.1f}% {offered}"
             f" {p99:>8.2f}ms"
         )
+
+
+def _rate(flags: list[bool]) -> float:
+    """The share of `flags` set, in percent (0 for none)."""
+    return 100 * sum(flags) / max(1, len(flags))
 
 
 def factbot(root: Path) -> Callable[[str], Prediction]:
@@ -230,9 +243,15 @@ def main() -> None:
     parser.add_argument("--shots", type=int, default=10, help="training examples per intent (default 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed that chooses the examples (default 0)")
     parser.add_argument("--no-factbases", action="store_true", help="skip the fact bases' question sets")
+    parser.add_argument(
+        "--samples", type=int, default=0, help="also Factbot's overall figure for this many samples of the examples"
+    )
     args = parser.parse_args()
     if CLINC.exists():
         clinc(args.shots, args.seed)
+        if args.samples:
+            print()
+            samples(args.samples, args.shots)
     else:
         print(f"CLINC150 skipped: not found at {CLINC} (see ../shared/benchmarks/clinc150/README.md)")
     if not args.no_factbases:
@@ -281,6 +300,30 @@ def clinc(shots: int, seed: int) -> None:
     print("{:<44} {:>9} {:>9} {:>9} {:>8} {:>8} {:>10}".format(*header))
     for score in scores:
         print(score.row())
+
+
+def samples(count: int, shots: int) -> None:
+    """Factbot's overall figure for the examples chosen with seeds 0 to `count` - 1: on the validation questions,
+    and on as many of the training questions that are not among the examples, a second set from the benchmark
+    that nothing in Factbot was chosen on (each with the 200 out-of-scope questions)."""
+    data = json.loads(CLINC.read_text(encoding="utf-8"))
+    outside: list[tuple[str, str | None]] = [(t, None) for t, _ in data["oos_val"] + data["oos_train"]]
+    validation: list[tuple[str, str | None]] = [(t, i) for t, i in data["val"]]
+    print(f"{'CLINC150 10-shot, overall, by sample':<44} {'validation':>10} {'unused training':>16}")
+    figures = []
+    for seed in range(count):
+        examples = sample(data["train"], shots, seed)
+        used = {text for texts in examples.values() for text in texts}
+        unused: list[tuple[str, str | None]] = [(t, i) for t, i in data["train"] if t not in used]
+        random.Random(seed).shuffle(unused)
+        with tempfile.TemporaryDirectory() as scratch:
+            build(examples, Path(scratch))
+            predict = factbot(Path(scratch))
+            scores = [run("", predict, questions + outside) for questions in (validation, unused[: len(validation)])]
+        figures.append([score.overall for score in scores])
+        print(f"{f'seed {seed}':<44} {figures[-1][0]:>9.1f}% {figures[-1][1]:>15.1f}%")
+    mean = [sum(column) / len(figures) for column in zip(*figures, strict=True)]
+    print(f"{'mean':<44} {mean[0]:>9.1f}% {mean[1]:>15.1f}%")
 
 
 if __name__ == "__main__":

@@ -107,9 +107,11 @@ how they are written: 0.39 on CLINC150's examples, where a fixed 0.5 left out re
 ANSWER_MEANING = 0.2
 """How much an intent's answers weigh in its meaning, beside its examples (as a share of them)."""
 
-OWN_QUANTILE = 25
+OWN_QUANTILE = 15
 """The percentile of an intent's own phrasings' meaning (each left out) that `Matcher.own_meaning` gives: how near
-a question it answers may come, for an intent asked in ways far apart ("a cool fact about reno", "...about puppies")."""
+a question it answers may come, for an intent asked in ways far apart ("a cool fact about reno", "...about puppies").
+On CLINC150 (ten samples of its examples) the 15th gives 80.5% overall on the validation questions and 82.9% on
+unused training questions, the 25th 80.2% and 82.7%."""
 
 OWN_MINIMUM = 5
 """Phrasings an intent needs for their spread to say anything."""

@@ -439,12 +439,19 @@ class Matcher:
         ]
         sums = sums + ANSWER_MEANING * np.array(counts)[:, None] * self._semantic.embed(answers)
         self._sums = sums.astype(np.float32)
-        self._own_meaning = self._own_meanings(rows, counts)
+        alone = self._left_out(rows, counts)
+        self._own_meaning = {
+            intent: float(np.percentile(own, OWN_QUANTILE))
+            for intent, own in zip(self._intent_ids, np.split(alone, np.cumsum(counts)[:-1]), strict=True)
+            if len(own) >= OWN_MINIMUM
+        }
+        if len(alone) >= OWN_MINIMUM:
+            self._phrasings_meaning = float(np.percentile(alone, MEANING_FLOOR_QUANTILE))
         lengths = np.linalg.norm(sums, axis=1, keepdims=True)
         return (sums / np.where(lengths > 0, lengths, 1.0)).astype(np.float32)
 
-    def _own_meanings(self, rows: np.ndarray, counts: list[int]) -> dict[str, float]:
-        """Per intent with `OWN_MINIMUM` phrasings or more, the `OWN_QUANTILE` of their meaning, each left out.
+    def _left_out(self, rows: np.ndarray, counts: list[int]) -> np.ndarray:
+        """Each phrasing's meaning, left out of its intent: how near it comes to the rest of the intent.
 
         `rows` are the phrasings' vectors, intent by intent, `counts` how many each intent has.
         """
@@ -452,14 +459,7 @@ class Matcher:
         with_it = np.einsum("ij,ij->i", owner, rows)  # (sum - row) . row and |sum - row|, worked out from sum . row
         itself = np.einsum("ij,ij->i", rows, rows)
         lengths = np.sqrt(np.maximum(np.einsum("ij,ij->i", owner, owner) - 2 * with_it + itself, 0.0))
-        alone = (with_it - itself) / np.where(lengths > 0, lengths, 1.0)
-        if len(alone) >= OWN_MINIMUM:
-            self._phrasings_meaning = float(np.percentile(alone, MEANING_FLOOR_QUANTILE))
-        return {
-            intent: float(np.percentile(own, OWN_QUANTILE))
-            for intent, own in zip(self._intent_ids, np.split(alone, np.cumsum(counts)[:-1]), strict=True)
-            if len(own) >= OWN_MINIMUM
-        }
+        return (with_it - itself) / np.where(lengths > 0, lengths, 1.0)
 
     def rank(
         self, text: str, *, context: str | None = None, leave_out: int | None = None, keep: int = TOP_CANDIDATES

@@ -23,6 +23,8 @@ from tests.fakes.discord import FakeDiscord
 from tests.fakes.slack import FakeSlack
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
+REQUESTS = PROJECT_ROOT / "bench" / "factbases" / "assistant-requests"
+"""A fact base of everyday requests to an assistant, whose words the out-of-scope bank shares."""
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +53,12 @@ def shipped() -> FactBase:
 def engine(shipped: FactBase) -> Engine:
     """An engine on the shipped fact base."""
     return Engine(shipped)
+
+
+@pytest.fixture(scope="session")
+def requests_engine() -> Engine:
+    """An engine on the everyday requests (`REQUESTS`)."""
+    return Engine(load_factbase(REQUESTS))
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from bot.knowledge import FactBase, load_factbase
 from bot.matcher import Candidate, Matcher, Ranking
 from bot.models import Status
 from bot.settings import PROJECT_ROOT
+from tests.conftest import REQUESTS
 
 
 def test_each_fact_base_gets_thresholds_of_its_own(shipped: FactBase, tiny: Path) -> None:
@@ -85,15 +86,6 @@ def test_one_setting_fixes_one_threshold(runner: CliRunner, engine: Engine) -> N
     Path(".env").write_text("FACTBOT_ANSWER_THRESHOLD=0.99\n", encoding="utf-8")
     result = runner.invoke(app, ["ask", "--why", "Who won the ITU election?"])
     assert f"Thresholds: answer 0.99 · clarify {engine.thresholds.clarify:.2f}" in result.output
-
-
-REQUESTS = PROJECT_ROOT / "bench" / "factbases" / "assistant-requests"
-
-
-@pytest.fixture(scope="module")
-def requests_engine() -> Engine:
-    """A fact base of everyday requests to an assistant: the bank's questions share its words."""
-    return Engine(load_factbase(REQUESTS))
 
 
 def test_a_fact_base_the_bank_comes_near_gets_a_meaning_floor(requests_engine: Engine, shipped: FactBase) -> None:

@@ -13,7 +13,6 @@ from bot.engine import SUGGESTIONS, Engine
 from bot.knowledge import load_factbase
 from bot.matcher import MAX_CHARS, question_type
 from bot.models import Answer, Question, Status
-from bot.settings import PROJECT_ROOT
 
 CONTRACT = {"question", "status", "intent", "confidence", "answer", "citations", "suggestions"}
 CITATION = {"fact_id", "source_id", "title", "author", "publisher", "url", "quote", "paragraph", "note"}
@@ -76,35 +75,34 @@ def test_questions_the_article_does_not_answer_are_not_answered(engine: Engine, 
     assert answer.suggestions, "a refusal suggests what can be asked instead"
 
 
-def test_a_question_in_other_words_is_offered_the_intent_nearest_in_meaning() -> None:
-    engine = Engine(load_factbase(PROJECT_ROOT / "bench" / "factbases" / "assistant-requests"))
+def test_a_question_in_other_words_is_offered_the_intent_nearest_in_meaning(requests_engine: Engine) -> None:
     question = "a vehicle to drive while on holiday"
-    terms = engine.matcher.rank(question).terms
-    answer = engine.respond(question)
-    assert answer.status is Status.fallback and not any(engine.matcher.uses("rent_car", t) for t in terms)
+    terms = requests_engine.matcher.rank(question).terms
+    answer = requests_engine.respond(question)
+    assert answer.status is Status.fallback and not any(requests_engine.matcher.uses("rent_car", t) for t in terms)
     assert "rent_car" in {s.intent for s in answer.suggestions}
 
 
-def test_everyday_requests_offer_the_nearest_in_meaning_first() -> None:
+def test_everyday_requests_offer_the_nearest_in_meaning_first(requests_engine: Engine) -> None:
     """On everyday requests meaning ranks better than shared words: "hoover the den" shares no word with starting
     the vacuum, and no request is as near it as a question must be on a document to be offered any."""
-    engine = Engine(load_factbase(PROJECT_ROOT / "bench" / "factbases" / "assistant-requests"))
-    ranking = engine.matcher.rank("hoover the den")
+    ranking = requests_engine.matcher.rank("hoover the den")
     assert ranking.best is None or ranking.best.meaning < matcher.NEAR_MEANING
-    answer = engine.respond("hoover the den")
+    answer = requests_engine.respond("hoover the den")
     assert answer.status is Status.fallback
     assert answer.suggestions[0].intent == "start_vacuum"
     assert len(answer.suggestions) == SUGGESTIONS
 
 
-def test_everyday_requests_answer_by_meaning_as_near_as_their_own_examples_come(engine: Engine) -> None:
+def test_everyday_requests_answer_by_meaning_as_near_as_their_own_examples_come(
+    requests_engine: Engine, engine: Engine
+) -> None:
     """ "kcal in an apple" shares no word with any request; it is as near counting calories as the fact base's own
     examples mostly come to their requests, though under the 0.5 a document asks of a match by meaning alone."""
-    everyday = Engine(load_factbase(PROJECT_ROOT / "bench" / "factbases" / "assistant-requests"))
-    ranking = everyday.matcher.rank("kcal in an apple")
+    ranking = requests_engine.matcher.rank("kcal in an apple")
     assert not ranking.topical and ranking.best is not None
-    assert everyday.matcher.meaning_floor <= ranking.best.meaning < matcher.MEANING_FLOOR
-    answer = everyday.respond("kcal in an apple")
+    assert requests_engine.matcher.meaning_floor <= ranking.best.meaning < matcher.MEANING_FLOOR
+    answer = requests_engine.respond("kcal in an apple")
     assert (answer.status, answer.intent) == (Status.answered, "calorie_count")
     assert engine.matcher.meaning_floor == matcher.MEANING_FLOOR  # a document keeps the fixed bar
 

@@ -110,13 +110,22 @@ def bank_scores(matcher: Matcher, *, sample: int = BANK_SAMPLE, seed: int = 0) -
     return scores
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """What start-up reads off a fact base: how far the bank reaches it (`bot.bank.least_reach`) and the
+    thresholds measured on it. The same fact base and the same Factbot always give the same, so a later start
+    may reuse it (`bot.cli.calibration`)."""
+
+    reach: float
+    measured: Thresholds
+
+
 def resolve(
-    matcher: Matcher, *, answer: float | None = None, clarify: float | None = None, margin: float = DEFAULT_MARGIN
+    measured: Thresholds, *, answer: float | None = None, clarify: float | None = None, margin: float = DEFAULT_MARGIN
 ) -> Thresholds:
-    """The thresholds given, with each one left as None read off this fact base (clarify never above answer),
-    and the meaning floor read off it. An answer threshold given is the only way to an answer: words and
-    meaning agreeing answer nothing below it."""
-    measured = measure(matcher)
+    """The thresholds given, with each one left as None taken from those `measured` on the fact base (clarify
+    never above answer), and the meaning floor measured. An answer threshold given is the only way to an
+    answer: words and meaning agreeing answer nothing below it."""
     agree = measured.agree and answer is None
     answer = measured.answer if answer is None else answer
     clarify = min(measured.clarify, answer) if clarify is None else clarify

@@ -10,13 +10,13 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from bot import smalltalk
-from bot.calibrate import DEFAULT_MARGIN, Thresholds, resolve
+from bot.calibrate import DEFAULT_MARGIN, Calibration, Thresholds, measure, resolve
 from bot.context import REFERRING, Conversations, Turn, refers_back
 from bot.documents import unwrapped
 from bot.knowledge import FactBase
 from bot.matcher import MAX_CHARS, Candidate, Matcher, Ranking, question_type
 from bot.models import Answer, Citation, Fact, Intent, Overview, Question, Status, Suggestion, byline
-from bot.normalise import normalise
+from bot.normalise import is_common_word, normalise
 from bot.store import MemoryStore, QuestionRecord, Record, Store, WriteBehind, hash_user, now
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ class Engine:
         log_text: bool = True,
         salt: str | None = None,
         answer_memory: int = ANSWER_CACHE,
+        calibration: Calibration | None = None,
     ) -> None:
         self.base = base
         self.writes = WriteBehind(store or MemoryStore())
@@ -73,8 +74,14 @@ class Engine:
         self._answers: dict[str, Answer] = {}
         self._answer_memory = answer_memory
         self._hashes: dict[tuple[str, str], str] = {}
-        self.matcher = Matcher(base)
-        self.thresholds = thresholds or resolve(self.matcher, answer=answer, clarify=clarify, margin=margin)
+        self.matcher = Matcher(base, reach=calibration.reach if calibration else None)
+        if thresholds is None:
+            calibration = calibration or Calibration(self.matcher.reach, measure(self.matcher))
+            thresholds = resolve(calibration.measured, answer=answer, clarify=clarify, margin=margin)
+        self.calibration = calibration
+        """What was read off the fact base at start-up, or given (read off it before); None when the thresholds
+        were given whole and nothing was."""
+        self.thresholds = thresholds
         """The thresholds in force: those given (whole, or `answer` / `clarify`), the rest read off the fact base."""
         self.conversations = Conversations()
         self._reading_order = sorted(base.intents.values(), key=self._first_paragraph)
@@ -419,7 +426,11 @@ server making a few hundred short-lived objects a request would collect on almos
 def settle() -> None:
     """Tell the garbage collector that everything loaded so far (the fact base, the matcher's indexes and
     vectors: over 100,000 objects) lives as long as the process. A long-running bot then never pays for
-    walking them in a full collection: about 40 ms each time, stalling every request in flight."""
+    walking them in a full collection: about 40 ms each time, stalling every request in flight.
+
+    The English words that tell a typo from a word are loaded first: a start that read its calibration from
+    the cache has not needed them yet, and the first question with a word to correct would wait on them."""
+    is_common_word("the")
     gc.collect()
     gc.freeze()
     young, middle, old = gc.get_threshold()

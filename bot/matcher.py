@@ -283,7 +283,7 @@ class _Example:
 class Matcher:
     """An index of a fact base's intents that ranks them for a question."""
 
-    def __init__(self, base: FactBase, *, vectors: bool = True) -> None:
+    def __init__(self, base: FactBase, *, vectors: bool = True, reach: float | None = None) -> None:
         self._normal: Normaliser = functools.lru_cache(maxsize=None)(normalise)  # texts recur while indexing
         self._canon = _synonym_map(base.synonyms)
         self._stopwords = STOPWORDS | (smalltalk.WORDS - _fact_words(base, self._normal))
@@ -350,8 +350,9 @@ class Matcher:
         self._own_meaning: dict[str, float] = {}
         self._phrasings_meaning: float | None = None
         self._vectors = self._intent_vectors(base) if self._semantic is not None else None
-        self.reach = bank.least_reach(self)
-        """The share of the out-of-scope bank that shares a word with the source it reaches least (`bot.bank`)."""
+        self.reach = bank.least_reach(self) if reach is None else reach
+        """The share of the out-of-scope bank that shares a word with the source it reaches least (`bot.bank`),
+        unless given: measured on this fact base before."""
         self.everyday = self.reach >= bank.REACHED
         """Whether this is a fact base of everyday requests, told apart by how they are put as well as by their
         topic words: then the words that carry no topic count too (`PHRASING_SHARE`)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,6 +25,12 @@ def _default_data_dir() -> Path:
         if (candidate / "knowledge" / "sources.yaml").exists():
             return candidate
     return PROJECT_ROOT
+
+
+def _default_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/factbot`, else `~/.cache/factbot` (where the XDG base directory spec puts a cache)."""
+    home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(home) / "factbot"
 
 
 class Settings(BaseSettings):
@@ -72,6 +79,15 @@ class Settings(BaseSettings):
         validation_alias="FACTBOT_CLARIFY_MARGIN",
         description="Two intents closer than this, answering differently, get a clarifying question (unless words "
         "and meaning agree on the best, on a fact base of everyday requests).",
+    )
+
+    cache_dir: Path | None = Field(
+        default_factory=_default_cache_dir,
+        validation_alias="FACTBOT_CACHE_DIR",
+        description=(
+            "Where what start-up reads off a fact base (its thresholds) is kept, so that the next start on the "
+            "same fact base and release skips measuring it; empty: measured at every start."
+        ),
     )
 
     log_questions: bool = Field(
@@ -240,6 +256,12 @@ class Settings(BaseSettings):
         if any(character.isspace() for character in secret.strip()) or secret != secret.strip():
             raise ValueError("contains a space or a line break")
         return value
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _no_cache_when_empty(cls, value: object) -> object:
+        """FACTBOT_CACHE_DIR set to nothing turns the cache off."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("digest_timezone")
     @classmethod

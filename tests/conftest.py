@@ -29,7 +29,8 @@ REQUESTS = PROJECT_ROOT / "bench" / "factbases" / "assistant-requests"
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No stray tokens or settings from the machine, and no `.env` from the working directory."""
+    """No stray tokens or settings from the machine, no `.env` from the working directory, and no calibration
+    kept from another test."""
     for name in (
         "SLACK_BOT_TOKEN",
         "SLACK_APP_TOKEN",
@@ -40,6 +41,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "FACTBOT_DB_URL",
     ):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FACTBOT_CACHE_DIR", str(tmp_path / "cache"))  # each test measures afresh, in its own folder
     monkeypatch.chdir(tmp_path)
 
 

@@ -41,11 +41,11 @@ def test_thresholds_given_are_used_as_given(shipped: FactBase) -> None:
 
 
 def test_one_threshold_given_the_other_is_read_off(shipped: FactBase) -> None:
-    matcher = Matcher(shipped)
-    measured = resolve(matcher)
-    assert resolve(matcher, answer=0.95).answer == 0.95
-    assert resolve(matcher, answer=0.95).clarify == measured.clarify
-    assert resolve(matcher, answer=0.1).clarify == 0.1, "clarify is never above answer"
+    measured = calibrate.measure(Matcher(shipped))
+    assert resolve(measured) == measured
+    assert resolve(measured, answer=0.95).answer == 0.95
+    assert resolve(measured, answer=0.95).clarify == measured.clarify
+    assert resolve(measured, answer=0.1).clarify == 0.1, "clarify is never above answer"
 
 
 def test_a_fact_base_too_small_to_measure_keeps_the_defaults(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -267,7 +267,7 @@ def test_a_document_is_not_answered_on_agreement(shipped: FactBase) -> None:
 
 
 def test_an_answer_threshold_set_is_the_only_way_to_an_answer(requests_engine: Engine) -> None:
-    assert not resolve(requests_engine.matcher, answer=0.5).agree
+    assert not resolve(calibrate.measure(requests_engine.matcher), answer=0.5).agree
 
 
 def test_a_fact_base_is_as_wary_as_its_most_specialised_source(tmp_path: Path, requests_engine: Engine) -> None:

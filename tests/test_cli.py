@@ -48,6 +48,7 @@ def factbot(args: list[str], cwd: Path, stdin: bytes = b"", env: dict[str, str] 
     """Run the console script in `cwd`, with no Factbot, Slack or Discord settings but `env`."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("FACTBOT_", "SLACK_", "DISCORD_"))}
     clean["COLUMNS"] = "80"  # a standard terminal's width, whatever the machine running the tests has
+    clean["XDG_CACHE_HOME"] = str(cwd / ".cache")  # the default cache folder, in the test's own folder
     clean.update(env or {})
     done = subprocess.run([str(FACTBOT), *args], input=stdin, capture_output=True, cwd=cwd, env=clean, timeout=60)
     ran = Ran(

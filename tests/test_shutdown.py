@@ -44,6 +44,7 @@ async def started(fake: FakeSlack, folder: Path) -> tuple[asyncio.subprocess.Pro
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTBOT_", "SLACK_", "DISCORD_"))}
     env |= {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake.api_url}
+    env["XDG_CACHE_HOME"] = str(folder / ".cache")
     process = await asyncio.create_subprocess_exec(
         str(FACTBOT),
         "run",

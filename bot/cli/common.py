@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 
-from bot.cli import output
+from bot.cli import calibration, output
 from bot.digest import ChannelGone
 from bot.engine import Engine
 from bot.knowledge import read_factbase
@@ -62,14 +62,21 @@ def load_engine(data_dir: Path | None) -> Engine:
     if problems:
         output.invalid(problems, settings.data_dir)
     salt = settings.user_salt.get_secret_value() if settings.user_salt else None
-    return Engine(
+    folder = settings.cache_dir
+    key = calibration.fingerprint(base) if folder else ""
+    kept = calibration.read(folder, key) if folder else None
+    engine = Engine(
         base,
         answer=settings.answer_threshold,
         clarify=settings.clarify_threshold,
         margin=settings.clarify_margin,
         log_text=settings.log_questions,
         salt=salt,
+        calibration=kept,
     )
+    if folder and kept is None and engine.calibration is not None:
+        calibration.write(folder, key, engine.calibration)
+    return engine
 
 
 async def question_log(settings: Settings) -> Store:

@@ -139,3 +139,20 @@ def test_a_name_written_out_is_never_taken_for_a_typo() -> None:
     requests = Matcher(load_factbase(PROJECT_ROOT / "bench" / "factbases" / "assistant-requests"))
     ranking = requests.rank("i want to fly to madrid tomorrow")
     assert "spain" in ranking.unknown and not ranking.corrected
+
+
+@pytest.mark.parametrize(
+    ("question", "terms"),
+    [
+        ("what did the USA do", ("america",)),
+        ("U.S. lobbying", ("america", "lobbi")),
+        ("who was Trump's Secretary of State", ("trump", "secretari", "state")),
+        ("did the UK vote", ("unit", "kingdom", "vote")),
+    ],
+)
+def test_a_synonym_written_out_in_several_words_is_one_term_and_its_words_alone_are_not(
+    engine: Engine, question: str, terms: tuple[str, ...]
+) -> None:
+    """The shipped synonyms make "usa" (written out "united states") one with "america": "state" alone, as in
+    "Secretary of State", and "united", as in "the UK", are not America."""
+    assert engine.matcher.rank(question).terms == terms

@@ -285,7 +285,8 @@ class Matcher:
 
     def __init__(self, base: FactBase, *, vectors: bool = True, reach: float | None = None) -> None:
         self._normal: Normaliser = functools.lru_cache(maxsize=None)(normalise)  # texts recur while indexing
-        self._canon, self._phrases = _synonym_map(base.synonyms)
+        self._canon, phrased = _synonym_map(base.synonyms)
+        self._phrases = _Phrases([*phrased, *names.places()])
         self._stopwords = STOPWORDS | (smalltalk.WORDS - _fact_words(base, self._normal))
         self._vocabulary = _vocabulary(base, self._stopwords, self._normal)
         self._known = {self._term(w) for w in self._vocabulary} | set(self._canon.values())
@@ -563,7 +564,7 @@ class Matcher:
 
     def _terms_of(self, text: str) -> list[str]:
         """The distinct content terms of a text, in order."""
-        words = _phrased(self._normal(text).split(), self._phrases)
+        words = self._phrases.join(self._normal(text).split())
         return list(dict.fromkeys(self._term(w) for w in words if w not in self._stopwords))
 
     def _weight(self, terms: Iterable[str]) -> float:
@@ -594,7 +595,7 @@ class Matcher:
         """Content terms of a question, with the spelling corrections that were made."""
         terms: list[str] = []
         corrected: dict[str, str] = {}
-        for word in _joined(_phrased(words, self._phrases), self._spelled):
+        for word in _joined(self._phrases.join(words), self._spelled):
             if word in self._stopwords:
                 continue
             term = self._term(word)
@@ -935,40 +936,48 @@ def _smalltalk_intents(base: FactBase, normal: Normaliser) -> dict[str, str]:
     return found
 
 
-def _synonym_map(groups: list[list[str]]) -> tuple[dict[str, str], dict[tuple[str, ...], str]]:
-    """Map the stem of every synonym to the stem of its group's first one; and each synonym of several words
-    once normalised ("usa" is "united states", "built-in" is "built in") to the one word it is read as. Its words
-    alone are not synonyms: "state" in "secretary of state" is no "usa"."""
+def _synonym_map(groups: list[list[str]]) -> tuple[dict[str, str], list[tuple[str, ...]]]:
+    """Map the stem of every synonym to the stem of its group's first one; and list the synonyms of several words
+    once normalised ("usa" is "united states", "built-in" is "built in"), each read as one word (`_Phrases`):
+    "state" in "secretary of state" is no "usa"."""
     canon: dict[str, str] = {}
-    phrases: dict[tuple[str, ...], str] = {}
+    phrases: list[tuple[str, ...]] = []
     for group in groups:
         forms = [words for words in (normalise(str(word)).split() for word in group) if words]
-        stems = []
-        for words in forms:
-            if len(words) > 1:
-                phrases.setdefault(tuple(words), "".join(words))
-            stems.append(stem("".join(words)))
+        phrases.extend(tuple(words) for words in forms if len(words) > 1)
+        stems = [stem("".join(words)) for words in forms]
         for other in stems:
             canon.setdefault(other, stems[0])
     return canon, phrases
 
 
-def _phrased(words: list[str], phrases: dict[tuple[str, ...], str]) -> list[str]:
-    """Words with each synonym of several words ("united states") made the one word it is read as."""
-    if not phrases:
-        return words
-    out: list[str] = []
-    at = 0
-    while at < len(words):
-        for size in (3, 2):
-            if (one := phrases.get(tuple(words[at : at + size]))) is not None:
-                out.append(one)
-                at += size
-                break
-        else:
-            out.append(words[at])
-            at += 1
-    return out
+class _Phrases:
+    """Names and synonyms of several words once normalised ("united states", "built in"), each read as the one
+    word it is: none of its words stands for it alone."""
+
+    def __init__(self, phrases: Iterable[tuple[str, ...]]) -> None:
+        self._one = {phrase: "".join(phrase) for phrase in phrases if len(phrase) > 1}
+        sizes: dict[str, set[int]] = defaultdict(set)
+        for phrase in self._one:
+            sizes[phrase[0]].add(len(phrase))
+        self._sizes = {word: sorted(found, reverse=True) for word, found in sizes.items()}
+
+    def join(self, words: list[str]) -> list[str]:
+        """`words` with each phrase made one word, longest first."""
+        if self._sizes.keys().isdisjoint(words):
+            return words
+        out: list[str] = []
+        at = 0
+        while at < len(words):
+            for size in self._sizes.get(words[at], ()):
+                if (one := self._one.get(tuple(words[at : at + size]))) is not None:
+                    out.append(one)
+                    at += size
+                    break
+            else:
+                out.append(words[at])
+                at += 1
+        return out
 
 
 def _fact_words(base: FactBase, normal: Normaliser) -> set[str]:

@@ -10,7 +10,9 @@ Three general word lists ship in `bot/data/`, each `short<TAB>long`, lower case:
 
 `expand` rewrites a normalised word list with them, longest phrase first. Questions and the fact base
 go through the same rewriting, so "the Chinese position" meets "China's position" and "Beijing"
-meets "China" whichever side uses which. "US" and "U.S." in capitals are the country.
+meets "China" whichever side uses which. "US" and "U.S." in capitals are the country. `places` lists the
+names of several words ("united kingdom", "south africa", "united nations"), which matching reads as one word
+each: "united" alone names no country.
 """
 
 from __future__ import annotations
@@ -39,6 +41,23 @@ def table() -> dict[tuple[str, ...], tuple[str, ...]]:
                 short, long = line.split("\t")
                 names.setdefault(tuple(short.split()), tuple(long.split()))
     return names
+
+
+UNIONS = ("united nations", "european union", "soviet union")
+"""Names of bodies of countries that share words with countries' names ("united", "union")."""
+
+
+@functools.lru_cache(maxsize=1)
+def places() -> frozenset[tuple[str, ...]]:
+    """The names of countries, and of bodies of them, that take several words ("united states", "south africa",
+    "united nations"): each one place, which none of its words names alone."""
+    names: set[tuple[str, ...]] = {tuple(union.split()) for union in UNIONS}
+    for name in FILES[1:]:
+        text = resources.files("bot").joinpath("data", name).read_text(encoding="utf-8")
+        for line in text.splitlines():
+            if line.strip() and not line.startswith("#") and len(long := tuple(line.split("\t")[1].split())) > 1:
+                names.add(long)
+    return frozenset(names)
 
 
 @functools.lru_cache(maxsize=1)

@@ -147,12 +147,15 @@ def test_a_name_written_out_is_never_taken_for_a_typo() -> None:
         ("what did the USA do", ("america",)),
         ("U.S. lobbying", ("america", "lobbi")),
         ("who was Trump's Secretary of State", ("trump", "secretari", "state")),
-        ("did the UK vote", ("unit", "kingdom", "vote")),
+        ("did the UK vote", ("unitedkingdom", "vote")),
+        ("is the ITU part of the UN", ("itu", "part", "unitedn")),
+        ("which nations voted", ("countri", "vote")),
     ],
 )
-def test_a_synonym_written_out_in_several_words_is_one_term_and_its_words_alone_are_not(
+def test_a_name_of_several_words_is_one_term_and_its_words_alone_are_not(
     engine: Engine, question: str, terms: tuple[str, ...]
 ) -> None:
     """The shipped synonyms make "usa" (written out "united states") one with "america": "state" alone, as in
-    "Secretary of State", and "united", as in "the UK", are not America."""
+    "Secretary of State", is not America. A country or the UN is one place: "united" in "the UK" is not
+    the United States, and "nations" in "the UN" not countries."""
     assert engine.matcher.rank(question).terms == terms

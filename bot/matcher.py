@@ -288,7 +288,7 @@ class Matcher:
         self._canon, phrased = _synonym_map(base.synonyms)
         self._phrases = _Phrases([*phrased, *names.places()])
         self._stopwords = STOPWORDS | (smalltalk.WORDS - _fact_words(base, self._normal))
-        self._vocabulary = _vocabulary(base, self._stopwords, self._normal)
+        self._vocabulary = _vocabulary(base, self._stopwords, self._normal, self._phrases)
         self._known = {self._term(w) for w in self._vocabulary} | set(self._canon.values())
         self._known_list = sorted(self._known)
         named = {sid: acronyms_in(p.text for p in document.quotable) for sid, document in base.documents.items()}
@@ -985,8 +985,9 @@ def _fact_words(base: FactBase, normal: Normaliser) -> set[str]:
     return {w for fact in base.facts.values() for text in (fact.quote, fact.answer) for w in normal(text).split()}
 
 
-def _vocabulary(base: FactBase, stopwords: frozenset[str], normal: Normaliser) -> list[str]:
-    """Every content word of the fact base, most frequent first (ties favour common words)."""
+def _vocabulary(base: FactBase, stopwords: frozenset[str], normal: Normaliser, phrases: _Phrases) -> list[str]:
+    """Every content word of the fact base, most frequent first (ties favour common words), and each name or
+    synonym of several words it uses as the one word it is read as (`_Phrases`)."""
     texts: list[str] = []
     for document in base.documents.values():
         texts.extend(p.text for p in document.quotable)
@@ -994,7 +995,13 @@ def _vocabulary(base: FactBase, stopwords: frozenset[str], normal: Normaliser) -
         texts.extend([fact.answer, *fact.topics])
     for intent in base.intents.values():
         texts.extend(intent.examples)
-    counts = Counter(w for text in texts for w in normal(text).split() if w not in stopwords)
+    counts: Counter[str] = Counter()
+    for text in texts:
+        words = normal(text).split()
+        counts.update(w for w in words if w not in stopwords)
+        if (joined := phrases.join(words)) is not words:
+            plain = set(words)
+            counts.update(w for w in joined if w not in plain)
     return [w for w, _ in counts.most_common()]
 
 

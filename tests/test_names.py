@@ -159,3 +159,9 @@ def test_a_name_of_several_words_is_one_term_and_its_words_alone_are_not(
     "Secretary of State", is not America. A country or the UN is one place: "united" in "the UK" is not
     the United States, and "nations" in "the UN" not countries."""
     assert engine.matcher.rank(question).terms == terms
+
+
+def test_a_name_of_several_words_the_fact_base_uses_is_a_word_it_knows(engine: Engine) -> None:
+    """The shipped fact base says “UN”: “the United Nations” asked of it is no word it never uses."""
+    assert engine.matcher.rank("is the ITU part of the United Nations").unknown == ()
+    assert engine.matcher.rank("did the UK vote").unknown == ("unitedkingdom",), "the article never names the UK"

@@ -24,9 +24,10 @@ A question file has the layout of `tests/data/questions.yaml`: `answerable` (q, 
 first, in the same conversation. `--set chat` reads each fact base's `chat.yaml` instead (chat-style
 questions: fragments, typos, abbreviations, paraphrases, follow-ups), `--set chat-heldout` its
 `chat-heldout.yaml`, a set kept apart from every choice made in the matcher. The shipped fact base has
-seven more sets written from the article alone: `--set dev-plain`, `--set dev-chat` and `--set dev-chat-2`,
+nine more sets written from the article alone: `--set dev-plain`, `--set dev-chat` and `--set dev-chat-2`,
 on which changes are chosen, and `--set blind-plain` and `--set blind-chat`, kept apart, as are
-`--set blind-plain-2` and `--set blind-chat-2`, written later by another writer who saw only the article.
+`--set blind-plain-2` and `--set blind-chat-2`, written later by another writer who saw only the article,
+and `--set blind-plain-3` and `--set blind-chat-3`, by a third.
 A fact base without the set asked for is left out.
 
 `--together` merges every fact base into one (all sources, facts and intents side by side, the synonym
@@ -71,6 +72,8 @@ SETS = (
     "blind-chat",
     "blind-plain-2",
     "blind-chat-2",
+    "blind-plain-3",
+    "blind-chat-3",
 )
 
 EVERYDAY = ("assistant-requests",)

@@ -25,7 +25,7 @@ which chooses nothing on them).
 
 Then the five fact bases of `bench/factbases.py` (the shipped one and those under
 `bench/factbases/`), each with its plain, chat-style and held-out question sets, and the shipped
-article's four blind sets.
+article's six blind sets.
 
 `--samples 10` adds Factbot's overall figure for ten samples of the examples (seeds 0 to 9), on the
 validation questions and on 3,000 training questions that are not among the examples: one sample of

@@ -43,6 +43,8 @@ QUESTION_SETS = [
         ("blind-chat", (70, 35, 15)),
         ("blind-plain-2", (50, 30, 15)),
         ("blind-chat-2", (70, 35, 15)),
+        ("blind-plain-3", (50, 30, 15)),
+        ("blind-chat-3", (70, 35, 15)),
     )
     if folder != PROJECT_ROOT or file != "questions"  # the shipped plain set is tests/test_questions.py's
     if question_file(folder, file).exists()

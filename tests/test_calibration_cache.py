@@ -79,7 +79,18 @@ def test_a_changed_fact_base_is_measured_afresh(runner: CliRunner, cache: Path, 
 def test_a_damaged_calibration_is_measured_again_and_replaced(runner: CliRunner, cache: Path) -> None:
     first = ask(runner, WINNER)
     [file] = kept(cache)
-    for damage in ("{not json", '{"reach": 0.3}', '{"reach": "far", "measured": {"answer": 0.5}}', ""):
+    measured = {"answer": 0.5, "clarify": 0.2, "margin": 0.005, "meaning": -1.0, "agree": False}
+    for damage in (
+        "{not json",
+        '{"reach": 0.3}',
+        '{"reach": "far", "measured": {"answer": 0.5}}',
+        "",
+        "[]",
+        json.dumps({"reach": 0.3, "measured": {**measured, "agree": "yes"}}),
+        json.dumps({"reach": 0.3, "measured": {**measured, "answer": "high"}}),
+        json.dumps({"reach": float("nan"), "measured": measured}),
+        json.dumps({"reach": 7, "measured": measured}),
+    ):
         file.write_text(damage)
         assert ask(runner, WINNER) == first
         assert json.loads(file.read_text())["measured"]["answer"] > 0

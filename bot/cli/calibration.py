@@ -35,6 +35,9 @@ LIBRARIES = ("wordllama", "tokenizers", "pyspellchecker", "numpy")
 """Libraries whose release can change what the measuring gives: the word vectors, their tokeniser, the English
 words that tell a typo from a word, and the arithmetic."""
 
+NUMBERS = ("answer", "clarify", "margin", "meaning")
+"""The thresholds' numbers: each from -1 to 1, as is the reach."""
+
 PACKAGE = Path(__file__).resolve().parent.parent
 """The `bot` package, whose code and data files measure the fact base."""
 
@@ -72,7 +75,12 @@ def read(folder: Path, key: str) -> Calibration | None:
     """The calibration kept under `key`, or None when there is none (or it cannot be read)."""
     try:
         data = json.loads((folder / f"{PREFIX}{key}.json").read_text(encoding="utf-8"))
-        return Calibration(float(data["reach"]), Thresholds(**data["measured"]))
+        measured = data["measured"]
+        numbers = {name: float(measured[name]) for name in NUMBERS}
+        reach = float(data["reach"])
+        if not all(-1.0 <= n <= 1.0 for n in [reach, *numbers.values()]) or not isinstance(measured["agree"], bool):
+            raise ValueError("out of range")
+        return Calibration(reach, Thresholds(**numbers, agree=measured["agree"]))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, TypeError, KeyError) as exc:

@@ -76,27 +76,39 @@ def test_a_changed_fact_base_is_measured_afresh(runner: CliRunner, cache: Path, 
     assert len(kept(cache)) == 2
 
 
+GOOD = {"answer": 0.5, "clarify": 0.2, "margin": 0.005, "meaning": -1.0, "agree": False}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "{not json",
+        "",
+        "[]",
+        '{"reach": 0.3}',
+        '{"reach": "far", "measured": {"answer": 0.5}}',
+        json.dumps({"reach": 0.3, "measured": {**GOOD, "agree": "yes"}}),
+        json.dumps({"reach": 0.3, "measured": {**GOOD, "answer": "high"}}),
+        json.dumps({"reach": float("nan"), "measured": GOOD}),
+        json.dumps({"reach": 7, "measured": GOOD}),
+    ],
+)
+def test_a_damaged_calibration_is_not_read(tmp_path: Path, damage: str) -> None:
+    (tmp_path / f"{calibration.PREFIX}key.json").write_text(damage)
+    assert calibration.read(tmp_path, "key") is None
+
+
 def test_a_damaged_calibration_is_measured_again_and_replaced(runner: CliRunner, cache: Path) -> None:
     first = ask(runner, WINNER)
     [file] = kept(cache)
-    measured = {"answer": 0.5, "clarify": 0.2, "margin": 0.005, "meaning": -1.0, "agree": False}
-    for damage in (
-        "{not json",
-        '{"reach": 0.3}',
-        '{"reach": "far", "measured": {"answer": 0.5}}',
-        "",
-        "[]",
-        json.dumps({"reach": 0.3, "measured": {**measured, "agree": "yes"}}),
-        json.dumps({"reach": 0.3, "measured": {**measured, "answer": "high"}}),
-        json.dumps({"reach": float("nan"), "measured": measured}),
-        json.dumps({"reach": 7, "measured": measured}),
-    ):
-        file.write_text(damage)
-        assert ask(runner, WINNER) == first
-        assert json.loads(file.read_text())["measured"]["answer"] > 0
+    file.write_text('{"reach": 0.3}')
+    assert ask(runner, WINNER) == first
+    assert calibration.read(cache, file.stem.removeprefix(calibration.PREFIX)) is not None
 
 
-def test_a_cache_folder_that_cannot_be_written_still_answers(runner: CliRunner, tmp_path: Path, monkeypatch) -> None:
+def test_a_cache_folder_that_cannot_be_written_still_answers(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("FACTBOT_CACHE_DIR", str(blocker / "cache"))

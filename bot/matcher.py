@@ -956,7 +956,7 @@ class _Phrases:
     word it is: none of its words stands for it alone."""
 
     def __init__(self, phrases: Iterable[tuple[str, ...]]) -> None:
-        self._one = {phrase: "".join(phrase) for phrase in phrases if len(phrase) > 1}
+        self._one = {phrase: "".join(phrase) for phrase in phrases}
         sizes: dict[str, set[int]] = defaultdict(set)
         for phrase in self._one:
             sizes[phrase[0]].add(len(phrase))

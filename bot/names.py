@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from importlib import resources
 
-FILES = ("abbreviations.tsv", "places.tsv", "demonyms.tsv")
+PLACE_FILES = ("places.tsv", "demonyms.tsv")
+"""The lists whose long forms are countries."""
+FILES = ("abbreviations.tsv", *PLACE_FILES)
 COUNTRY_CODES = {"RU": "Russia", "CN": "China", "JP": "Japan", "FR": "France", "DE": "Germany", "UA": "Ukraine"}
 """Two-letter country codes that stand for their country in capitals ("RU-CN talks"), and that lower case
 would read as something else ("ru" is "are you" in chat) or not at all."""
@@ -30,16 +33,22 @@ IN_CAPITALS = re.compile(rf"\bU\.?S\.?(?:A\.?)?(?=[^\w.]|$)|\b(?:{'|'.join(COUNT
 `COUNTRY_CODES`."""
 
 
+def _pairs(name: str) -> Iterator[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The (short form, long form) rows of one word list, each as a tuple of words."""
+    text = resources.files("bot").joinpath("data", name).read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            short, long = line.split("\t")
+            yield tuple(short.split()), tuple(long.split())
+
+
 @functools.lru_cache(maxsize=1)
 def table() -> dict[tuple[str, ...], tuple[str, ...]]:
     """Every short form, as a tuple of words, to its long form; a later file never overrides an earlier one."""
     names: dict[tuple[str, ...], tuple[str, ...]] = {}
     for name in FILES:
-        text = resources.files("bot").joinpath("data", name).read_text(encoding="utf-8")
-        for line in text.splitlines():
-            if line.strip() and not line.startswith("#"):
-                short, long = line.split("\t")
-                names.setdefault(tuple(short.split()), tuple(long.split()))
+        for short, long in _pairs(name):
+            names.setdefault(short, long)
     return names
 
 
@@ -51,13 +60,8 @@ UNIONS = ("united nations", "european union", "soviet union")
 def places() -> frozenset[tuple[str, ...]]:
     """The names of countries, and of bodies of them, that take several words ("united states", "south africa",
     "united nations"): each one place, which none of its words names alone."""
-    names: set[tuple[str, ...]] = {tuple(union.split()) for union in UNIONS}
-    for name in FILES[1:]:
-        text = resources.files("bot").joinpath("data", name).read_text(encoding="utf-8")
-        for line in text.splitlines():
-            if line.strip() and not line.startswith("#") and len(long := tuple(line.split("\t")[1].split())) > 1:
-                names.add(long)
-    return frozenset(names)
+    countries = {long for name in PLACE_FILES for _, long in _pairs(name) if len(long) > 1}
+    return frozenset(countries | {tuple(union.split()) for union in UNIONS})
 
 
 @functools.lru_cache(maxsize=1)
